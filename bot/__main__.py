@@ -1,0 +1,75 @@
+"""`python -m bot`: read the configuration, then run until stopped.
+
+A bad configuration prints one line naming the variable and exits with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+import discord
+from dotenv import load_dotenv
+
+from bot.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("bot")
+
+
+def _point_discord_at(base_url: str) -> None:
+    """Send REST (and so the gateway lookup) to another Discord, e.g. a local test double."""
+    discord.http.Route.BASE = f"{base_url}/api/v10"
+
+
+async def _run(settings: Settings) -> None:
+    from bot.app import MusicBot
+
+    bot = MusicBot(settings)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with bot:
+        runner = asyncio.create_task(bot.start(settings.discord_token))
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            log.info("stopping")
+            await bot.close()
+        stopper.cancel()
+        await runner  # re-raises LoginFailure and the like
+
+
+def main() -> int:
+    load_dotenv()
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"Configuration error: {error.variable}: {error.problem}", file=sys.stderr)
+        return 2
+    discord.utils.setup_logging(level=getattr(logging, settings.log_level), root=True)
+    if settings.discord_api_base_url:
+        _point_discord_at(settings.discord_api_base_url)
+    try:
+        asyncio.run(_run(settings))
+    except discord.LoginFailure:
+        print(
+            "Configuration error: DISCORD_TOKEN: Discord rejected the token; copy it again from "
+            "the Developer Portal (Bot tab)",
+            file=sys.stderr,
+        )
+        return 2
+    except discord.PrivilegedIntentsRequired:
+        print("Discord refused a privileged intent the bot asked for.", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

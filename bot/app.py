@@ -1,0 +1,132 @@
+"""The bot: owns the shared resources and wires command → quota → job → delivery."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from bot import __version__
+from bot.config import Settings
+from bot.delivery.poster import DiscordPoster
+from bot.jobs.scheduler import Scheduler
+from bot.jobs.service import JobService
+from bot.musicapi.client import MusicAPIClient
+from bot.musicapi.simulator import MusicAPISimulator, SimulatorConfig
+from bot.quota.costs import CostTable
+from bot.quota.ledger import Quota
+from bot.store.database import Database
+from bot.tree import MusicTree
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.song", "cogs.members", "cogs.quota", "cogs.owner")
+
+
+class MusicBot(commands.Bot):
+    # Created in setup_hook; typed here so cogs can rely on them.
+    http_session: aiohttp.ClientSession
+    db: Database
+    musicapi: MusicAPIClient
+    quota: Quota
+    scheduler: Scheduler
+    jobs: JobService
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.time,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            # Nothing the bot says pings anyone unless a message opts in for its requester.
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=MusicTree,
+            help_command=None,
+            owner_ids=set(settings.owner_ids) or None,
+            guild_ready_timeout=guild_ready_timeout,
+        )
+        self.settings = settings
+        self.clock = clock
+        self.version = __version__
+        self.simulator: MusicAPISimulator | None = None
+
+    async def setup_hook(self) -> None:
+        settings = self.settings
+        self.http_session = aiohttp.ClientSession()
+        self.db = await Database.open(settings.database_path)
+
+        base_url, key = settings.musicapi_base_url, settings.musicapi_key or ""
+        if settings.musicapi_simulate:
+            self.simulator = MusicAPISimulator(
+                SimulatorConfig(generation_time=settings.simulator_generation_s)
+            )
+            base_url, key = await self.simulator.start(), "simulated"
+            log.info("MUSICAPI_SIMULATE=1: using the built-in MusicAPI simulator at %s", base_url)
+
+        self.musicapi = MusicAPIClient(self.http_session, base_url, key)
+        self.quota = Quota(
+            self.db,
+            CostTable(settings.cost_overrides),
+            default_budget=settings.default_guild_budget,
+            default_period=settings.default_budget_period,
+            clock=self.clock,
+        )
+        poster = DiscordPoster(self, self.db, self.http_session, clock=self.clock)
+        self.scheduler = Scheduler(
+            self.db,
+            self.musicapi,
+            poster,
+            poll_interval=settings.poll_interval_s,
+            job_timeout=settings.job_timeout_s,
+            clock=self.clock,
+        )
+        self.jobs = JobService(
+            self.db,
+            self.quota,
+            self.musicapi,
+            self.scheduler,
+            poll_interval=settings.poll_interval_s,
+            clock=self.clock,
+        )
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands(settings.sync_commands)
+        # Resumes every unfinished job from the database: nothing is kept only in memory.
+        self.scheduler.start()
+
+    async def sync_commands(self, scope: str) -> int:
+        """Register slash commands with Discord; returns how many were synced."""
+        if scope == "none":
+            return 0
+        if scope == "guild":
+            assert self.settings.dev_guild_id is not None
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        else:
+            synced = await self.tree.sync()
+        log.info("synced %d command(s) (%s)", len(synced), scope)
+        return len(synced)
+
+    async def on_ready(self) -> None:
+        assert self.user is not None
+        log.info("ready as %s in %d server(s)", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        if hasattr(self, "scheduler"):
+            await self.scheduler.stop()
+        await super().close()
+        if self.simulator is not None:
+            await self.simulator.stop()
+        if hasattr(self, "http_session"):
+            await self.http_session.close()
+        if hasattr(self, "db"):
+            await self.db.close()

@@ -1,0 +1,263 @@
+"""Typed settings read from the environment (and `.env`, loaded by the entry point).
+
+Every variable is validated here, once, at start-up. A bad value raises `ConfigError`, which
+the entry point turns into one plain line naming the variable and what to do about it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+BudgetPeriod = Literal["day", "week", "month", "none"]
+SyncScope = Literal["global", "guild", "none"]
+
+BUDGET_PERIODS: tuple[BudgetPeriod, ...] = ("day", "week", "month", "none")
+SYNC_SCOPES: tuple[SyncScope, ...] = ("global", "guild", "none")
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+# The models offered in the `model` option. Upstream renames models often (REFERENCE §3.20),
+# so this is configuration: MODELS overrides it without a release.
+DEFAULT_MODELS = (
+    "sonic-v3-5",
+    "sonic-v4",
+    "sonic-v4-5",
+    "sonic-v4-5-plus",
+    "sonic-v5",
+    "sonic-v5-5",
+)
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    discord_token: str = field(repr=False)
+    musicapi_key: str | None = field(repr=False)
+    musicapi_base_url: str
+    musicapi_simulate: bool
+    database_path: Path
+    default_model: str
+    models: tuple[str, ...]
+    dev_guild_id: int | None
+    sync_commands: SyncScope
+    owner_ids: frozenset[int]
+    default_guild_budget: int
+    default_budget_period: BudgetPeriod
+    log_level: str
+    poll_interval_s: float
+    job_timeout_s: float
+    cost_overrides: Mapping[str, int]
+    # Where discord.py sends REST and gateway traffic. Only tests point this elsewhere
+    # (at the loopback fake Discord); production leaves it unset.
+    discord_api_base_url: str | None = None
+    # How long the built-in simulator takes per song when MUSICAPI_SIMULATE=1.
+    simulator_generation_s: float = 20.0
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, f"expected 1 or 0, got {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int | None, *, minimum: int = 0) -> int | None:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(name, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a number of seconds, got {raw!r}") from None
+    if not value >= minimum:  # also rejects NaN
+        raise ConfigError(name, f"must be at least {minimum}, got {raw}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    if raw.lower() not in choices:
+        raise ConfigError(name, f"must be one of {', '.join(choices)}; got {raw!r}")
+    return raw.lower()
+
+
+def _snowflake(raw: str, name: str) -> int:
+    if not raw.isdigit() or not 15 <= len(raw) <= 21:
+        raise ConfigError(name, f"expected a Discord id (a 17-20 digit number), got {raw!r}")
+    return int(raw)
+
+
+def _database_path(env: Mapping[str, str]) -> Path:
+    url = _get(env, "DATABASE_URL") or "sqlite:///data/musicbot.db"
+    if url.startswith(("postgres://", "postgresql://")):
+        raise ConfigError(
+            "DATABASE_URL",
+            "PostgreSQL is not supported yet; use sqlite:///path/to/file.db",
+        )
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise ConfigError(
+            "DATABASE_URL",
+            f"expected sqlite:///relative/path.db or sqlite:////absolute/path.db, got {url!r}",
+        )
+    return Path(url[len(prefix) :])
+
+
+def _costs(env: Mapping[str, str]) -> dict[str, int]:
+    """MUSICAPI_COSTS="create_music=20,stems_basic=30" overrides entries of the cost table."""
+    raw = _get(env, "MUSICAPI_COSTS")
+    if raw is None:
+        return {}
+    # Imported here so that config stays importable without the quota package's tables.
+    from bot.quota.costs import DEFAULT_COSTS
+
+    overrides: dict[str, int] = {}
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        op, sep, amount = item.partition("=")
+        op = op.strip()
+        if not sep or op not in DEFAULT_COSTS:
+            known = ", ".join(sorted(DEFAULT_COSTS))
+            raise ConfigError(
+                "MUSICAPI_COSTS",
+                f"{item!r} is not operation=credits with a known operation ({known})",
+            )
+        try:
+            value = int(amount)
+        except ValueError:
+            raise ConfigError(
+                "MUSICAPI_COSTS", f"{item!r}: credits must be a whole number"
+            ) from None
+        if value < 0:
+            raise ConfigError("MUSICAPI_COSTS", f"{item!r}: credits cannot be negative")
+        overrides[op] = value
+    return overrides
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raise ConfigError on the first bad one."""
+    env = os.environ if env is None else env
+
+    token = _get(env, "DISCORD_TOKEN")
+    if token is None:
+        raise ConfigError(
+            "DISCORD_TOKEN",
+            "not set; copy the bot token from the Discord Developer Portal (Bot tab) into .env",
+        )
+    if any(ch.isspace() for ch in token) or token.count(".") < 2:
+        raise ConfigError(
+            "DISCORD_TOKEN",
+            "does not look like a bot token; copy it again from the Developer Portal (Bot tab)",
+        )
+
+    simulate = _bool(env, "MUSICAPI_SIMULATE", False)
+    key = _get(env, "MUSICAPI_KEY")
+    if key is None and not simulate:
+        raise ConfigError(
+            "MUSICAPI_KEY",
+            "not set; put your MusicAPI key in .env, or set MUSICAPI_SIMULATE=1 to try the bot "
+            "without one",
+        )
+
+    base_url = (_get(env, "MUSICAPI_BASE_URL") or "https://api.musicapi.ai").rstrip("/")
+    parsed = urlparse(base_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError("MUSICAPI_BASE_URL", f"expected an http(s) URL, got {base_url!r}")
+    if base_url.endswith("/api/v1"):
+        raise ConfigError("MUSICAPI_BASE_URL", "give the API root only; /api/v1 is added for you")
+
+    models_raw = _get(env, "MODELS")
+    models = (
+        tuple(m.strip() for m in models_raw.split(",") if m.strip())
+        if models_raw
+        else DEFAULT_MODELS
+    )
+    default_model = _get(env, "DEFAULT_MODEL") or "sonic-v5"
+    if default_model not in models:
+        models = (*models, default_model)
+
+    dev_guild_raw = _get(env, "DEV_GUILD_ID")
+    dev_guild_id = _snowflake(dev_guild_raw, "DEV_GUILD_ID") if dev_guild_raw else None
+    sync_commands = _choice(
+        env, "SYNC_COMMANDS", SYNC_SCOPES, "guild" if dev_guild_id is not None else "none"
+    )
+    if sync_commands == "guild" and dev_guild_id is None:
+        raise ConfigError("SYNC_COMMANDS", "'guild' needs DEV_GUILD_ID to name the guild")
+
+    owners_raw = _get(env, "OWNER_IDS")
+    owner_ids = frozenset(
+        _snowflake(part.strip(), "OWNER_IDS")
+        for part in (owners_raw or "").split(",")
+        if part.strip()
+    )
+
+    budget = _int(env, "DEFAULT_GUILD_BUDGET", 300)
+    assert budget is not None
+    period = _choice(env, "DEFAULT_BUDGET_PERIOD", BUDGET_PERIODS, "month")
+
+    discord_base = _get(env, "DISCORD_API_BASE_URL")
+    if discord_base is not None and not discord_base.startswith(("http://", "https://")):
+        raise ConfigError("DISCORD_API_BASE_URL", f"expected an http(s) URL, got {discord_base!r}")
+
+    return Settings(
+        discord_token=token,
+        musicapi_key=key,
+        musicapi_base_url=base_url,
+        musicapi_simulate=simulate,
+        database_path=_database_path(env),
+        default_model=default_model,
+        models=models,
+        dev_guild_id=dev_guild_id,
+        sync_commands=sync_commands,  # type: ignore[arg-type]
+        owner_ids=owner_ids,
+        default_guild_budget=budget,
+        default_budget_period=period,  # type: ignore[arg-type]
+        log_level=_choice(env, "LOG_LEVEL", tuple(lv.lower() for lv in LOG_LEVELS), "info").upper(),
+        poll_interval_s=_float(env, "POLL_INTERVAL_S", 15.0, minimum=0.01),
+        job_timeout_s=_float(env, "JOB_TIMEOUT_S", 900.0, minimum=1.0),
+        cost_overrides=_costs(env),
+        discord_api_base_url=discord_base.rstrip("/") if discord_base else None,
+        simulator_generation_s=_float(env, "SIMULATOR_GENERATION_S", 20.0, minimum=0.0),
+    )

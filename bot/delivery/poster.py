@@ -1,0 +1,168 @@
+"""Posting job outcomes to Discord, exactly once.
+
+Each result message is sent with a nonce derived from the job and the clip, and Discord's
+`enforce_nonce` makes a resend with the same nonce return the first message instead of a
+second one. After a successful send the message id is recorded in `deliveries`, and items
+already recorded are skipped. A crash between the send and the record therefore resends with
+the same nonce and gets the same message back: one message, whatever happens in between.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Callable
+
+import aiohttp
+import discord
+
+from bot.delivery import embeds
+from bot.delivery.media import TooLarge, fetch_bounded, slug, sniff_extension
+from bot.store import clips as clip_sql
+from bot.store.clips import StoredClip
+from bot.store.database import Database
+from bot.store.jobs import Job
+
+log = logging.getLogger(__name__)
+
+# Discord's default upload limit for a server without boosts.
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+# Room for the multipart envelope and the JSON payload beside the files.
+UPLOAD_MARGIN = 256 * 1024
+COVER_MAX_BYTES = 2 * 1024 * 1024
+LINK_NOTE = "The file is too large to attach here. MusicAPI's links may expire: download it soon."
+
+
+def _nonce(job: Job, item: str) -> str:
+    return f"j{job.id}{item}"[:25]
+
+
+class DiscordPoster:
+    """The scheduler's `Outcomes`, speaking Discord."""
+
+    def __init__(
+        self,
+        client: discord.Client,
+        db: Database,
+        http: aiohttp.ClientSession,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.db = db
+        self.http = http
+        self.clock = clock
+
+    # -- job card ---------------------------------------------------------------------------
+
+    async def job_progress(self, job: Job, state: str) -> None:
+        await self._edit_card(job, embeds.job_card(job, state))
+
+    async def _edit_card(self, job: Job, embed: discord.Embed) -> None:
+        """Edit the interaction's reply while its token lives; afterwards leave it be."""
+        if not job.card_message_id or not job.application_id or not job.token_valid(self.clock()):
+            return
+        webhook = discord.Webhook.partial(
+            job.application_id, job.interaction_token or "", client=self.client
+        )
+        try:
+            await webhook.edit_message(job.card_message_id, embed=embed)
+        except discord.HTTPException as error:
+            # The card is a courtesy; the outcome itself is always posted in the channel.
+            log.info("job %s: card edit failed (%s)", job.id, error.status)
+
+    # -- outcomes ---------------------------------------------------------------------------
+
+    async def job_succeeded(self, job: Job) -> None:
+        async with self.db.read() as conn:
+            clips = await clip_sql.for_job(conn, job.id)
+            done = await clip_sql.delivered(conn, job.id)
+        channel = self.client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        for index, clip in enumerate(clips, start=1):
+            if clip.clip_id in done:
+                continue
+            try:
+                message = await self._post_clip(channel, job, clip, index, len(clips))
+            except discord.HTTPException as error:
+                if error.status != 413:
+                    raise
+                # The channel's real limit was lower than the interaction said: links instead.
+                message = await self._post_clip(channel, job, clip, index, len(clips), attach=False)
+            async with self.db.transaction() as conn:
+                await clip_sql.record_delivery(conn, job.id, clip.clip_id, message.id, self.clock())
+        await self._edit_card(job, embeds.job_card(job, "succeeded", clips_posted=len(clips)))
+
+    async def job_failed(self, job: Job) -> None:
+        async with self.db.read() as conn:
+            done = await clip_sql.delivered(conn, job.id)
+        if "failure" not in done:
+            channel = self.client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+            message = await channel.send(
+                embeds.failure_text(job),
+                nonce=_nonce(job, "f"),
+                allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)]),
+            )
+            async with self.db.transaction() as conn:
+                await clip_sql.record_delivery(conn, job.id, "failure", message.id, self.clock())
+        await self._edit_card(job, embeds.job_card(job, "failed"))
+
+    async def _post_clip(
+        self,
+        channel: discord.PartialMessageable,
+        job: Job,
+        clip: StoredClip,
+        index: int,
+        total: int,
+        *,
+        attach: bool = True,
+    ) -> discord.Message:
+        budget = (job.upload_limit or DEFAULT_UPLOAD_LIMIT) - UPLOAD_MARGIN if attach else 0
+        files: list[discord.File] = []
+        notes: list[str] = []
+        base_name = f"{slug(clip.title)}-{index}"
+
+        audio = await self._fetch(clip.audio_url, budget) if clip.audio_url else None
+        if audio is not None:
+            ext = sniff_extension(audio) or "mp3"
+            files.append(discord.File(io.BytesIO(audio), filename=f"{base_name}.{ext}"))
+            budget -= len(audio)
+        elif clip.audio_url:
+            notes.append(f"🔗 [Audio]({clip.audio_url}) — {LINK_NOTE}")
+
+        lyrics_inline = len(clip.lyrics) <= embeds.LYRICS_INLINE_MAX or not attach
+        if not lyrics_inline:
+            data = clip.lyrics.encode("utf-8")
+            files.append(discord.File(io.BytesIO(data), filename=f"{base_name}-lyrics.txt"))
+            budget -= len(data)
+
+        image_url = clip.image_url
+        if clip.image_url:
+            cover = await self._fetch(clip.image_url, min(budget, COVER_MAX_BYTES))
+            ext = sniff_extension(cover) if cover else None
+            if cover is not None and ext in ("png", "jpg", "webp"):
+                files.append(discord.File(io.BytesIO(cover), filename=f"cover-{index}.{ext}"))
+                image_url = f"attachment://cover-{index}.{ext}"
+
+        content = f"<@{job.user_id}> your song is ready ({index}/{total})."
+        if notes:
+            content += "\n" + "\n".join(notes)
+        return await channel.send(
+            content,
+            embed=embeds.clip_embed(clip, lyrics_inline=lyrics_inline, image_url=image_url),
+            files=files,
+            nonce=_nonce(job, f"c{index}"),
+            allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)]),
+        )
+
+    async def _fetch(self, url: str, max_bytes: int) -> bytes | None:
+        """The file, or None when it is too large or unreachable (a link is posted instead)."""
+        if max_bytes <= 0:
+            return None
+        try:
+            return await fetch_bounded(self.http, url, max_bytes)
+        except TooLarge:
+            return None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("could not fetch a result file (%s); posting a link", type(error).__name__)
+            return None

@@ -1,0 +1,259 @@
+"""One loop that polls every job and hands finished ones to delivery.
+
+Modelled on a database-backed timer: the loop sleeps until the earliest `next_run_at` in the
+jobs table (or until `wake()` says a sooner job was added), takes the due rows, and works on
+them with bounded concurrency. Nothing lives only in memory, so a restart simply picks up
+where the table says each job is. Delivery retries go through the same loop: a finished job
+stays due until its outcome is posted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from bot.jobs import timing
+from bot.musicapi.client import MusicAPIClient
+from bot.musicapi.errors import MusicAPIError, NotFoundError, RateLimitedError
+from bot.musicapi.models import Clip, TaskStatus
+from bot.quota import ledger
+from bot.store import clips as clip_sql
+from bot.store import jobs as job_sql
+from bot.store.clips import StoredClip
+from bot.store.database import Database
+from bot.store.jobs import Job
+
+log = logging.getLogger(__name__)
+
+RESTART_REASON = "The bot restarted before MusicAPI confirmed this job, so it was not made."
+MAX_IDLE_SLEEP_S = 60.0
+
+
+class Outcomes(Protocol):
+    """What the scheduler tells Discord. Each call must be safe to repeat (exactly-once is
+    the implementation's job); raising means "try again later"."""
+
+    async def job_progress(self, job: Job, state: str) -> None: ...
+    async def job_succeeded(self, job: Job) -> None: ...
+    async def job_failed(self, job: Job) -> None: ...
+
+
+class Scheduler:
+    def __init__(
+        self,
+        db: Database,
+        client: MusicAPIClient,
+        outcomes: Outcomes,
+        *,
+        poll_interval: float,
+        job_timeout: float,
+        clock: Callable[[], float] = time.time,
+        concurrency: int = 16,
+        batch_size: int = 100,
+    ) -> None:
+        self.db = db
+        self.client = client
+        self.outcomes = outcomes
+        self.poll_interval = poll_interval
+        self.job_timeout = job_timeout
+        self.clock = clock
+        self.batch_size = batch_size
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._paused_until = 0.0  # after a 429, no poll goes out before this
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="job-scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def recover(self) -> int:
+        """At start-up: fail jobs a crash left between reservation and upstream confirmation.
+
+        Everything else resumes by itself, because the loop reads state from the table.
+        """
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            # One process owns the database, and it recovers before it takes commands, so
+            # every job still 'submitting' now was cut off by the previous process.
+            stale = await job_sql.stale_submitting(conn, now)
+            for job in stale:
+                await job_sql.finish(conn, job.id, "failed", now, failure=RESTART_REASON)
+                await ledger.release(conn, job, now, RESTART_REASON)
+        if stale:
+            log.warning("released %d job(s) interrupted before submission", len(stale))
+        return len(stale)
+
+    async def _run(self) -> None:
+        await self.recover()
+        while True:
+            try:
+                await self.run_due()
+                await self._sleep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the loop must outlive any one bad row or outage
+                log.exception("scheduler pass failed; retrying shortly")
+                await asyncio.sleep(min(self.poll_interval, 5.0))
+
+    async def _sleep(self) -> None:
+        async with self.db.read() as conn:
+            next_at = await job_sql.next_due_at(conn)
+        now = self.clock()
+        delay = MAX_IDLE_SLEEP_S if next_at is None else max(0.0, next_at - now)
+        delay = max(delay, self._paused_until - now)
+        self._wake.clear()
+        if delay <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=min(delay, MAX_IDLE_SLEEP_S))
+
+    async def run_due(self) -> int:
+        """Work on every due job once; returns how many were looked at."""
+        now = self.clock()
+        if now < self._paused_until:
+            return 0
+        async with self.db.read() as conn:
+            due = await job_sql.due(conn, now, self.batch_size)
+        if due:
+            await asyncio.gather(*(self._guarded(job) for job in due))
+        return len(due)
+
+    async def _guarded(self, job: Job) -> None:
+        async with self._slots:
+            try:
+                await self.process(job)
+            except Exception:
+                log.exception("job %s: unexpected error; will retry", job.id)
+                await self._postpone(job)
+
+    async def process(self, job: Job) -> None:
+        if job.state == "succeeded":
+            await self._notify(job, self.outcomes.job_succeeded)
+        elif job.state == "failed":
+            await self._notify(job, self.outcomes.job_failed)
+        elif job.state in job_sql.ACTIVE_STATES:
+            await self._poll(job)
+
+    async def _poll(self, job: Job) -> None:
+        now = self.clock()
+        started = job.submitted_at or job.created_at
+        if now - started > self.job_timeout:
+            minutes = max(1, round(self.job_timeout / 60))
+            await self._fail(job, f"MusicAPI did not finish it within {minutes} minutes.")
+            return
+        assert job.task_id is not None
+        try:
+            status = await self.client.get_task(job.task_id)
+        except NotFoundError:
+            await self._fail(job, "MusicAPI no longer knows this job (it may have expired).")
+            return
+        except RateLimitedError as error:
+            retry_after = error.retry_after or self.poll_interval
+            self._paused_until = max(self._paused_until, self.clock() + retry_after)
+            await self._backoff(job, retry_after)
+            return
+        except MusicAPIError as error:
+            # 5xx, timeouts, garbage bodies, even auth trouble: the job is not lost; look
+            # again later, and JOB_TIMEOUT_S bounds how long that can go on.
+            log.warning("job %s: poll failed (%s); backing off", job.id, type(error).__name__)
+            await self._backoff(job, None)
+            return
+        await self._apply(job, status)
+
+    async def _apply(self, job: Job, status: TaskStatus) -> None:
+        now = self.clock()
+        if status.state == "failed":
+            failure = status.failure.message if status.failure else "MusicAPI reported a failure."
+            await self._fail(job, failure or "MusicAPI reported a failure.")
+            return
+        if status.state == "succeeded":
+            async with self.db.transaction() as conn:
+                for clip in status.usable_clips:
+                    await clip_sql.upsert(conn, _stored(job, clip, now))
+                if await job_sql.finish(conn, job.id, "succeeded", now):
+                    await ledger.commit(conn, job, now)
+                finished = await job_sql.get(conn, job.id)
+            assert finished is not None
+            log.info("job %s succeeded with %d clip(s)", job.id, len(status.usable_clips))
+            await self._notify(finished, self.outcomes.job_succeeded)
+            return
+        age = now - (job.submitted_at or job.created_at)
+        delay = timing.next_poll_delay(self.poll_interval, status.state, age)
+        async with self.db.transaction() as conn:
+            await job_sql.record_poll(conn, job.id, status.state, now + delay)
+        if status.state != job.card_state:
+            await self._progress(job, status.state)
+
+    async def _progress(self, job: Job, state: str) -> None:
+        try:
+            await self.outcomes.job_progress(job, state)
+        except Exception:
+            # A card edit is cosmetic; the next state change tries again.
+            log.warning("job %s: could not update its card", job.id, exc_info=True)
+            return
+        async with self.db.transaction() as conn:
+            await job_sql.set_card_state(conn, job.id, state)
+
+    async def _fail(self, job: Job, reason: str) -> None:
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            if await job_sql.finish(conn, job.id, "failed", now, failure=reason):
+                await ledger.release(conn, job, now, reason)
+            failed = await job_sql.get(conn, job.id)
+        assert failed is not None
+        log.info("job %s failed: %s", job.id, reason)
+        await self._notify(failed, self.outcomes.job_failed)
+
+    async def _notify(self, job: Job, post: Callable[[Job], Awaitable[None]]) -> None:
+        try:
+            await post(job)
+        except Exception:
+            log.warning("job %s: delivery failed; will retry", job.id, exc_info=True)
+            await self._postpone(job)
+            return
+        async with self.db.transaction() as conn:
+            await job_sql.mark_notified(conn, job.id)
+
+    async def _backoff(self, job: Job, retry_after: float | None) -> None:
+        delay = timing.backoff_delay(self.poll_interval, job.errors + 1, retry_after)
+        async with self.db.transaction() as conn:
+            await job_sql.record_transient_error(conn, job.id, self.clock() + delay, polled=True)
+
+    async def _postpone(self, job: Job) -> None:
+        delay = timing.backoff_delay(self.poll_interval, job.errors + 1)
+        async with self.db.transaction() as conn:
+            await job_sql.postpone(conn, job.id, self.clock() + delay)
+
+
+def _stored(job: Job, clip: Clip, now: float) -> StoredClip:
+    return StoredClip(
+        clip_id=clip.clip_id,
+        guild_id=job.guild_id,
+        job_id=job.id,
+        user_id=job.user_id,
+        title=clip.title,
+        tags=clip.tags,
+        lyrics=clip.lyrics,
+        duration=clip.duration,
+        model=clip.mv,
+        image_url=clip.image_url,
+        audio_url=clip.audio_url,
+        source="generated",
+        created_at=now,
+        raw=clip.raw,
+    )

@@ -1,0 +1,155 @@
+"""Starting a job: quota reservation, then the MusicAPI submit, then hand-off to the scheduler.
+
+This is the one place where a command's request becomes upstream work, so every command that
+spends credits goes through `JobService.start`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.errors import UserFacingError
+from bot.jobs.scheduler import Scheduler
+from bot.jobs.timing import first_poll_delay
+from bot.musicapi.client import MusicAPIClient
+from bot.musicapi.errors import (
+    InsufficientCreditsError,
+    ModerationError,
+    MusicAPIError,
+    UpstreamValidationError,
+)
+from bot.musicapi.requests import SonicCreate
+from bot.quota import ledger
+from bot.quota.ledger import Quota
+from bot.store import jobs as job_sql
+from bot.store.database import Database
+from bot.store.jobs import Job, NewJob
+
+log = logging.getLogger(__name__)
+
+# Discord interaction tokens live 15 minutes; stop using one a little before that.
+TOKEN_LIFETIME_S = 14 * 60
+
+
+class SubmitRefused(UserFacingError):
+    """MusicAPI refused or could not take the job; the reservation was released."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobOrigin:
+    """Who asked, where, and how to reach their interaction."""
+
+    guild_id: int
+    channel_id: int
+    user_id: int
+    application_id: int | None = None
+    interaction_token: str | None = None
+    upload_limit: int | None = None
+
+
+def refusal_text(error: MusicAPIError) -> str:
+    """Plain words for a submit MusicAPI refused."""
+    if isinstance(error, ModerationError):
+        return f"MusicAPI's moderation refused it: {error}"
+    if isinstance(error, InsufficientCreditsError):
+        return "The bot owner's MusicAPI account is out of credits, so nothing can be made now."
+    if isinstance(error, UpstreamValidationError):
+        return f"MusicAPI did not accept the request: {error}"
+    if error.retryable:
+        return "MusicAPI is not answering right now. Try again in a few minutes."
+    return f"MusicAPI could not take the job: {error}"
+
+
+class JobService:
+    def __init__(
+        self,
+        db: Database,
+        quota: Quota,
+        client: MusicAPIClient,
+        scheduler: Scheduler,
+        *,
+        poll_interval: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.quota = quota
+        self.client = client
+        self.scheduler = scheduler
+        self.poll_interval = poll_interval
+        self.clock = clock
+
+    def cost_of(self, operation: str) -> int:
+        return self.quota.costs.cost(operation)
+
+    async def reserve(
+        self, origin: JobOrigin, operation: str, request: SonicCreate, summary: str
+    ) -> int:
+        """Write the job row and reserve its cost (raises QuotaRefused). Fast, local."""
+        now = self.clock()
+        new_job = NewJob(
+            guild_id=origin.guild_id,
+            channel_id=origin.channel_id,
+            user_id=origin.user_id,
+            operation=operation,
+            request=request.to_body(),
+            summary=summary[:300],
+            cost=self.cost_of(operation),
+            application_id=origin.application_id,
+            interaction_token=origin.interaction_token,
+            token_expires_at=now + TOKEN_LIFETIME_S if origin.interaction_token else None,
+            upload_limit=origin.upload_limit,
+        )
+        return await self.quota.reserve(new_job)
+
+    async def submit(self, job_id: int, request: SonicCreate) -> Job:
+        """Send a reserved job upstream. On refusal: release, and raise SubmitRefused."""
+        try:
+            task_id = await self.client.create_music(request)
+        except MusicAPIError as error:
+            reason = refusal_text(error)
+            log.warning("job %s refused upstream: %s", job_id, type(error).__name__)
+            await self.abandon(job_id, reason)
+            cost = (await self.get(job_id)).cost
+            raise SubmitRefused(f"{reason}\nYour {cost} credits were returned.") from error
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            await job_sql.mark_submitted(
+                conn, job_id, task_id, now, now + first_poll_delay(self.poll_interval)
+            )
+            job = await job_sql.get(conn, job_id)
+        assert job is not None
+        self.scheduler.wake()
+        log.info("job %s submitted as task %s", job_id, task_id)
+        return job
+
+    async def set_card_message(self, job_id: int, message_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await job_sql.set_card_message(conn, job_id, message_id)
+
+    async def get(self, job_id: int) -> Job:
+        async with self.db.read() as conn:
+            job = await job_sql.get(conn, job_id)
+        if job is None:
+            raise LookupError(job_id)
+        return job
+
+    async def abandon(self, job_id: int, reason: str) -> None:
+        """Fail a job the member is told about right away (so no channel notice follows)."""
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            job = await job_sql.get(conn, job_id)
+            assert job is not None
+            await job_sql.finish(conn, job_id, "failed", now, failure=reason)
+            await ledger.release(conn, job, now, reason)
+            await job_sql.mark_notified(conn, job_id)
+
+    async def in_flight(self, guild_id: int) -> list[Job]:
+        async with self.db.read() as conn:
+            return await job_sql.in_flight(conn, guild_id)
+
+    async def count_in_flight(self) -> int:
+        async with self.db.read() as conn:
+            return await job_sql.count_in_flight(conn)

@@ -1,0 +1,95 @@
+"""SQL for clips and per-clip delivery records."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+
+@dataclass(frozen=True, slots=True)
+class StoredClip:
+    clip_id: str
+    guild_id: int
+    job_id: int
+    user_id: int
+    title: str
+    tags: str
+    lyrics: str
+    duration: float | None
+    model: str | None
+    image_url: str | None
+    audio_url: str | None
+    source: str
+    created_at: float
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> StoredClip:
+        data = dict(row)
+        data["raw"] = json.loads(data["raw"])
+        return cls(**data)
+
+
+async def upsert(conn: aiosqlite.Connection, clip: StoredClip) -> None:
+    await conn.execute(
+        """INSERT INTO clips (clip_id, guild_id, job_id, user_id, title, tags, lyrics, duration,
+                              model, image_url, audio_url, source, created_at, raw)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (clip_id) DO UPDATE SET title = excluded.title, tags = excluded.tags,
+               lyrics = excluded.lyrics, duration = excluded.duration, model = excluded.model,
+               image_url = excluded.image_url, audio_url = excluded.audio_url,
+               raw = excluded.raw""",
+        (
+            clip.clip_id,
+            clip.guild_id,
+            clip.job_id,
+            clip.user_id,
+            clip.title,
+            clip.tags,
+            clip.lyrics,
+            clip.duration,
+            clip.model,
+            clip.image_url,
+            clip.audio_url,
+            clip.source,
+            clip.created_at,
+            json.dumps(clip.raw),
+        ),
+    )
+
+
+async def for_job(conn: aiosqlite.Connection, job_id: int) -> list[StoredClip]:
+    cursor = await conn.execute(
+        "SELECT * FROM clips WHERE job_id = ? ORDER BY created_at, rowid", (job_id,)
+    )
+    return [StoredClip.from_row(row) for row in await cursor.fetchall()]
+
+
+async def get(conn: aiosqlite.Connection, guild_id: int, clip_id: str) -> StoredClip | None:
+    """A clip of this server only: another server's clip is as good as unknown."""
+    cursor = await conn.execute(
+        "SELECT * FROM clips WHERE guild_id = ? AND clip_id = ?", (guild_id, clip_id)
+    )
+    row = await cursor.fetchone()
+    return StoredClip.from_row(row) if row else None
+
+
+async def delivered(conn: aiosqlite.Connection, job_id: int) -> dict[str, int]:
+    """item -> message id of everything already posted for this job."""
+    cursor = await conn.execute(
+        "SELECT item, message_id FROM deliveries WHERE job_id = ?", (job_id,)
+    )
+    return {row[0]: row[1] for row in await cursor.fetchall()}
+
+
+async def record_delivery(
+    conn: aiosqlite.Connection, job_id: int, item: str, message_id: int, now: float
+) -> None:
+    await conn.execute(
+        """INSERT INTO deliveries (job_id, item, message_id, delivered_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT DO NOTHING""",
+        (job_id, item, message_id, now),
+    )

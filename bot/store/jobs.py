@@ -1,0 +1,212 @@
+"""SQL for the jobs table. Functions take a connection from `Database.transaction()`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+# Upstream work in flight: the scheduler polls these.
+ACTIVE_STATES = ("queued", "pending", "running", "streaming")
+# Accepted locally but not yet confirmed by MusicAPI.
+SUBMITTING = "submitting"
+FINAL_STATES = ("succeeded", "failed")
+_ACTIVE_SQL = ", ".join(f"'{state}'" for state in ACTIVE_STATES)
+_IN_FLIGHT_SQL = ", ".join(f"'{state}'" for state in (SUBMITTING, *ACTIVE_STATES))
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    guild_id: int
+    channel_id: int
+    user_id: int
+    operation: str
+    request: dict[str, Any]
+    summary: str
+    cost: int
+    state: str
+    task_id: str | None
+    application_id: int | None
+    interaction_token: str | None
+    token_expires_at: float | None
+    card_message_id: int | None
+    upload_limit: int | None
+    failure: str | None
+    created_at: float
+    submitted_at: float | None
+    finished_at: float | None
+    next_run_at: float | None
+    polls: int
+    errors: int
+    notified: bool
+    card_state: str | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Job:
+        data = dict(row)
+        data["request"] = json.loads(data["request"])
+        data["notified"] = bool(data["notified"])
+        return cls(**data)
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES or self.state == SUBMITTING
+
+    def token_valid(self, now: float) -> bool:
+        return bool(self.interaction_token) and (self.token_expires_at or 0) > now
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    guild_id: int
+    channel_id: int
+    user_id: int
+    operation: str
+    request: dict[str, Any]
+    summary: str
+    cost: int
+    application_id: int | None = None
+    interaction_token: str | None = None
+    token_expires_at: float | None = None
+    upload_limit: int | None = None
+
+
+async def insert(conn: aiosqlite.Connection, job: NewJob, now: float) -> int:
+    cursor = await conn.execute(
+        """INSERT INTO jobs (guild_id, channel_id, user_id, operation, request, summary, cost,
+                             state, application_id, interaction_token, token_expires_at,
+                             upload_limit, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?)""",
+        (
+            job.guild_id,
+            job.channel_id,
+            job.user_id,
+            job.operation,
+            json.dumps(job.request),
+            job.summary,
+            job.cost,
+            job.application_id,
+            job.interaction_token,
+            job.token_expires_at,
+            job.upload_limit,
+            now,
+        ),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+async def get(conn: aiosqlite.Connection, job_id: int) -> Job | None:
+    cursor = await conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,))
+    row = await cursor.fetchone()
+    return Job.from_row(row) if row else None
+
+
+async def mark_submitted(
+    conn: aiosqlite.Connection, job_id: int, task_id: str, now: float, next_run_at: float
+) -> None:
+    await conn.execute(
+        """UPDATE jobs SET state = 'queued', task_id = ?, submitted_at = ?, next_run_at = ?
+           WHERE id = ? AND state = 'submitting'""",
+        (task_id, now, next_run_at, job_id),
+    )
+
+
+async def record_poll(
+    conn: aiosqlite.Connection, job_id: int, state: str, next_run_at: float
+) -> None:
+    await conn.execute(
+        f"""UPDATE jobs SET state = ?, polls = polls + 1, errors = 0, next_run_at = ?
+           WHERE id = ? AND state IN ({_ACTIVE_SQL})""",
+        (state, next_run_at, job_id),
+    )
+
+
+async def record_transient_error(
+    conn: aiosqlite.Connection, job_id: int, next_run_at: float, *, polled: bool
+) -> None:
+    await conn.execute(
+        "UPDATE jobs SET errors = errors + 1, polls = polls + ?, next_run_at = ? WHERE id = ?",
+        (1 if polled else 0, next_run_at, job_id),
+    )
+
+
+async def finish(
+    conn: aiosqlite.Connection,
+    job_id: int,
+    state: str,
+    now: float,
+    *,
+    failure: str | None = None,
+) -> bool:
+    """Move an unfinished job to succeeded/failed; False if it had already finished."""
+    assert state in FINAL_STATES
+    cursor = await conn.execute(
+        """UPDATE jobs SET state = ?, failure = ?, finished_at = ?, next_run_at = ?
+           WHERE id = ? AND state NOT IN ('succeeded', 'failed')""",
+        (state, failure, now, now, job_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def mark_notified(conn: aiosqlite.Connection, job_id: int) -> None:
+    await conn.execute("UPDATE jobs SET notified = 1, next_run_at = NULL WHERE id = ?", (job_id,))
+
+
+async def postpone(conn: aiosqlite.Connection, job_id: int, next_run_at: float) -> None:
+    await conn.execute(
+        "UPDATE jobs SET errors = errors + 1, next_run_at = ? WHERE id = ?", (next_run_at, job_id)
+    )
+
+
+async def set_card_message(conn: aiosqlite.Connection, job_id: int, message_id: int) -> None:
+    await conn.execute("UPDATE jobs SET card_message_id = ? WHERE id = ?", (message_id, job_id))
+
+
+async def set_card_state(conn: aiosqlite.Connection, job_id: int, card_state: str) -> None:
+    await conn.execute("UPDATE jobs SET card_state = ? WHERE id = ?", (card_state, job_id))
+
+
+async def due(conn: aiosqlite.Connection, now: float, limit: int) -> list[Job]:
+    """Jobs the scheduler should look at now: polls that are due and unsent outcomes."""
+    cursor = await conn.execute(
+        """SELECT * FROM jobs
+           WHERE notified = 0 AND next_run_at IS NOT NULL AND next_run_at <= ?
+           ORDER BY next_run_at LIMIT ?""",
+        (now, limit),
+    )
+    return [Job.from_row(row) for row in await cursor.fetchall()]
+
+
+async def next_due_at(conn: aiosqlite.Connection) -> float | None:
+    cursor = await conn.execute(
+        "SELECT MIN(next_run_at) FROM jobs WHERE notified = 0 AND next_run_at IS NOT NULL"
+    )
+    row = await cursor.fetchone()
+    return row[0] if row else None
+
+
+async def stale_submitting(conn: aiosqlite.Connection, before: float) -> list[Job]:
+    cursor = await conn.execute(
+        "SELECT * FROM jobs WHERE state = 'submitting' AND created_at <= ?", (before,)
+    )
+    return [Job.from_row(row) for row in await cursor.fetchall()]
+
+
+async def in_flight(conn: aiosqlite.Connection, guild_id: int) -> list[Job]:
+    cursor = await conn.execute(
+        f"""SELECT * FROM jobs
+           WHERE guild_id = ? AND state IN ({_IN_FLIGHT_SQL})
+           ORDER BY created_at""",
+        (guild_id,),
+    )
+    return [Job.from_row(row) for row in await cursor.fetchall()]
+
+
+async def count_in_flight(conn: aiosqlite.Connection) -> int:
+    cursor = await conn.execute(f"SELECT COUNT(*) FROM jobs WHERE state IN ({_IN_FLIGHT_SQL})")
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,57 @@
+"""The command tree: one gate and one error handler for every slash command."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+GENERIC_FAILURE = "Something went wrong on our side; nothing was charged. Please try again."
+
+
+class MusicTree(app_commands.CommandTree):
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)
+
+
+async def report_error(interaction: discord.Interaction, error: Exception) -> None:
+    """Tell the member what went wrong, privately; log what they should not see."""
+    original = error
+    if isinstance(error, app_commands.CommandInvokeError):
+        original = error.original
+    if isinstance(original, UserFacingError):
+        text = str(original)
+    elif isinstance(original, app_commands.NoPrivateMessage):
+        text = "This command works in servers only."
+    elif isinstance(original, app_commands.MissingPermissions | app_commands.CheckFailure):
+        text = str(original) or "You are not allowed to use this command."
+    else:
+        command = interaction.command.qualified_name if interaction.command else "interaction"
+        log.error("unhandled error in %s", command, exc_info=original)
+        text = GENERIC_FAILURE
+    await reply_privately(interaction, text)
+
+
+async def reply_privately(interaction: discord.Interaction, text: str) -> None:
+    """An ephemeral answer, whether or not the interaction was already deferred publicly."""
+    mentions = discord.AllowedMentions.none()
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=mentions)
+            return
+        # A public "thinking…" placeholder would fill with the error for everyone to see:
+        # remove it and answer privately instead.
+        try:
+            await interaction.delete_original_response()
+        except discord.HTTPException:
+            pass
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=mentions)
+    except discord.HTTPException:
+        log.warning("could not deliver an error message to the member", exc_info=True)

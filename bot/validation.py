@@ -1,0 +1,153 @@
+"""Checks every option before anything is spent, and builds the MusicAPI request.
+
+Limits follow REFERENCE §3.1 and §3.20. Where the docs disagree (OPEN-QUESTIONS B.13), the
+legacy models keep the limits their error messages state and newer models get the newest
+instructions' limits; either way a refusal names the option and the limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.errors import InputError
+from bot.musicapi.requests import SonicCreate
+
+LEGACY_MODELS = frozenset({"sonic-v3-5", "sonic-v4"})
+TITLE_MAX = 79  # "The title character length should be less than 80."
+LYRICS_FILE_MAX_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ModelLimits:
+    lyrics: int
+    style: int
+    description: int
+    vocal_gender: bool
+
+
+def limits_for(model: str) -> ModelLimits:
+    if model in LEGACY_MODELS:
+        # "less than 3000" / "less than 200" / "less than 200" in the error catalog.
+        return ModelLimits(lyrics=2999, style=199, description=199, vocal_gender=False)
+    return ModelLimits(lyrics=5000, style=1000, description=400, vocal_gender=True)
+
+
+def _text(field: str, value: str | None, limit: int, *, required: bool = False) -> str | None:
+    if value is None or not value.strip():
+        if required:
+            raise InputError(field, "is required and cannot be empty.")
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        raise InputError(field, f"is {len(value)} characters; the limit is {limit}.")
+    return value
+
+
+def check_model(model: str | None, allowed: Sequence[str], default: str) -> str:
+    chosen = (model or default).strip()
+    if chosen not in allowed:
+        raise InputError(
+            "model", f"`{chosen}` is not offered here; choose one of {', '.join(allowed)}."
+        )
+    return chosen
+
+
+def _vocal(vocal: str | None, model: str, limits: ModelLimits, instrumental: bool) -> str | None:
+    if vocal is None:
+        return None
+    vocal = vocal.strip().lower()
+    if vocal not in ("f", "m"):
+        raise InputError("vocal", "must be `f` (female) or `m` (male).")
+    if instrumental:
+        raise InputError("vocal", "cannot be used with `instrumental`, which has no vocals.")
+    if not limits.vocal_gender:
+        raise InputError("vocal", f"needs sonic-v4-5 or newer; `{model}` does not support it.")
+    return vocal
+
+
+def build_create(
+    *,
+    description: str | None,
+    style: str | None,
+    title: str | None,
+    instrumental: bool | None,
+    model: str,
+    vocal: str | None,
+    negative: str | None,
+) -> SonicCreate:
+    """`/song create`: the AI writes the lyrics from a description."""
+    limits = limits_for(model)
+    return SonicCreate(
+        task_type="create_music",
+        custom_mode=False,
+        mv=model,
+        gpt_description_prompt=_text("description", description, limits.description, required=True),
+        tags=_text("style", style, limits.style),
+        title=_text("title", title, TITLE_MAX),
+        negative_tags=_text("negative", negative, limits.style),
+        make_instrumental=bool(instrumental),
+        vocal_gender=_vocal(vocal, model, limits, bool(instrumental)),
+    )
+
+
+def check_custom_options(
+    *,
+    style: str | None,
+    title: str | None,
+    instrumental: bool | None,
+    model: str,
+    vocal: str | None,
+) -> None:
+    """`/song custom`'s options other than the lyrics, checked before the lyrics form opens."""
+    limits = limits_for(model)
+    _text("style", style, limits.style)
+    _text("title", title, TITLE_MAX)
+    _vocal(vocal, model, limits, bool(instrumental))
+
+
+def build_custom(
+    *,
+    lyrics: str | None,
+    style: str | None,
+    title: str | None,
+    instrumental: bool | None,
+    model: str,
+    vocal: str | None,
+) -> SonicCreate:
+    """`/song custom`: the member's own lyrics."""
+    limits = limits_for(model)
+    return SonicCreate(
+        task_type="create_music",
+        custom_mode=True,
+        mv=model,
+        prompt=_text("lyrics", lyrics, limits.lyrics, required=not instrumental) or "",
+        tags=_text("style", style, limits.style),
+        title=_text("title", title, TITLE_MAX),
+        make_instrumental=bool(instrumental),
+        vocal_gender=_vocal(vocal, model, limits, bool(instrumental)),
+    )
+
+
+def check_lyrics_file(filename: str, content_type: str | None, size: int) -> None:
+    """Before downloading a `lyrics_file` attachment."""
+    is_text = (content_type or "").split(";")[0].strip() == "text/plain"
+    if not (filename.lower().endswith(".txt") or is_text):
+        raise InputError("lyrics_file", f"must be a .txt file; `{filename}` is not.")
+    if size > LYRICS_FILE_MAX_BYTES:
+        raise InputError(
+            "lyrics_file",
+            f"is {size // 1024} KiB; the limit is {LYRICS_FILE_MAX_BYTES // 1024} KiB.",
+        )
+
+
+def decode_lyrics_file(data: bytes) -> str:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(
+            "lyrics_file", "is not UTF-8 text; save it as UTF-8 and try again."
+        ) from None
+    if "\x00" in text:
+        raise InputError("lyrics_file", "contains binary data; attach a plain text file.")
+    return text.replace("\r\n", "\n")

@@ -1,0 +1,217 @@
+"""/song: making songs. Thin: validate, reserve, submit, show the job card."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import validation
+from bot.delivery.embeds import job_card
+from bot.jobs.service import JobOrigin
+from bot.musicapi.requests import SonicCreate
+from bot.tree import report_error
+
+if TYPE_CHECKING:
+    from bot.app import MusicBot
+
+VOCALS = [
+    app_commands.Choice(name="female", value="f"),
+    app_commands.Choice(name="male", value="m"),
+]
+# Discord text inputs hold at most 4000 characters; longer lyrics come as a lyrics_file.
+MODAL_LYRICS_MAX = 4000
+
+
+def origin_of(interaction: discord.Interaction) -> JobOrigin:
+    assert interaction.guild_id is not None and interaction.channel_id is not None
+    return JobOrigin(
+        guild_id=interaction.guild_id,
+        channel_id=interaction.channel_id,
+        user_id=interaction.user.id,
+        application_id=interaction.application_id,
+        interaction_token=interaction.token,
+        upload_limit=interaction.filesize_limit,
+    )
+
+
+async def start_job(
+    bot: MusicBot,
+    interaction: discord.Interaction,
+    operation: str,
+    request: SonicCreate,
+    summary: str,
+) -> None:
+    """The one path every song takes: reserve → acknowledge → submit → job card.
+
+    The reservation (a local SQLite transaction, milliseconds) comes before the
+    acknowledgement so that a refusal can still be a private reply; the MusicAPI submit,
+    which can take seconds, comes after it.
+    """
+    job_id = await bot.jobs.reserve(origin_of(interaction), operation, request, summary)
+    if not interaction.response.is_done():
+        try:
+            await interaction.response.defer(thinking=True)
+        except discord.HTTPException:
+            await bot.jobs.abandon(job_id, "Discord did not accept the reply in time.")
+            raise
+    job = await bot.jobs.submit(job_id, request)
+    card = await interaction.followup.send(embed=job_card(job, "queued"), wait=True)
+    await bot.jobs.set_card_message(job_id, card.id)
+
+
+class LyricsModal(discord.ui.Modal, title="Your lyrics"):
+    lyrics: discord.ui.TextInput[LyricsModal] = discord.ui.TextInput(
+        label="Lyrics",
+        style=discord.TextStyle.paragraph,
+        placeholder="[Verse]\n…\n\n[Chorus]\n…",
+        max_length=MODAL_LYRICS_MAX,
+    )
+
+    def __init__(
+        self,
+        bot: MusicBot,
+        *,
+        title: str | None,
+        style: str | None,
+        model: str,
+        instrumental: bool,
+        vocal: str | None,
+        default_lyrics: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.bot = bot
+        self.options = {"title": title, "style": style, "model": model, "vocal": vocal}
+        self.instrumental = instrumental
+        if default_lyrics:
+            self.lyrics.default = default_lyrics[:MODAL_LYRICS_MAX]
+        self.lyrics.required = not instrumental
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        request = validation.build_custom(
+            lyrics=self.lyrics.value, instrumental=self.instrumental, **self.options
+        )
+        await start_job(self.bot, interaction, "create_music", request, summary_of(request))
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
+        await report_error(interaction, error)
+
+
+def summary_of(request: SonicCreate) -> str:
+    parts = []
+    if request.title:
+        parts.append(f"**{discord.utils.escape_markdown(request.title)}**")
+    if request.gpt_description_prompt:
+        parts.append(request.gpt_description_prompt)
+    elif request.prompt:
+        parts.append("Custom lyrics")
+    if request.tags:
+        parts.append(f"Style: {request.tags}")
+    if request.make_instrumental:
+        parts.append("Instrumental")
+    parts.append(f"Model: {request.mv}")
+    return "\n".join(parts)
+
+
+@app_commands.guild_only()
+class Song(commands.GroupCog, group_name="song", group_description="Make songs with MusicAPI"):
+    def __init__(self, bot: MusicBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    async def model_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        current = current.lower()
+        return [
+            app_commands.Choice(name=model, value=model)
+            for model in self.bot.settings.models
+            if current in model.lower()
+        ][:25]
+
+    @app_commands.command(name="create", description="Make a song from a description")
+    @app_commands.describe(
+        description="What the song is about; the lyrics are written for you",
+        style="Genres, moods, instruments (e.g. 'dreamy synth-pop, female vocals')",
+        title="Song title",
+        instrumental="No vocals",
+        model="MusicAPI model",
+        vocal="Singer's voice (sonic-v4-5 and newer)",
+        negative="Styles to avoid",
+    )
+    @app_commands.choices(vocal=VOCALS)
+    @app_commands.autocomplete(model=model_autocomplete)
+    async def create(
+        self,
+        interaction: discord.Interaction,
+        description: str,
+        style: str | None = None,
+        title: str | None = None,
+        instrumental: bool = False,
+        model: str | None = None,
+        vocal: app_commands.Choice[str] | None = None,
+        negative: str | None = None,
+    ) -> None:
+        settings = self.bot.settings
+        request = validation.build_create(
+            description=description,
+            style=style,
+            title=title,
+            instrumental=instrumental,
+            model=validation.check_model(model, settings.models, settings.default_model),
+            vocal=vocal.value if vocal else None,
+            negative=negative,
+        )
+        await start_job(self.bot, interaction, "create_music", request, summary_of(request))
+
+    @app_commands.command(name="custom", description="Make a song from your own lyrics")
+    @app_commands.describe(
+        title="Song title",
+        style="Genres, moods, instruments",
+        model="MusicAPI model",
+        instrumental="No vocals",
+        vocal="Singer's voice (sonic-v4-5 and newer)",
+        lyrics_file="A .txt file with your lyrics (otherwise a form opens to type them)",
+    )
+    @app_commands.choices(vocal=VOCALS)
+    @app_commands.autocomplete(model=model_autocomplete)
+    async def custom(
+        self,
+        interaction: discord.Interaction,
+        title: str | None = None,
+        style: str | None = None,
+        model: str | None = None,
+        instrumental: bool = False,
+        vocal: app_commands.Choice[str] | None = None,
+        lyrics_file: discord.Attachment | None = None,
+    ) -> None:
+        settings = self.bot.settings
+        chosen = validation.check_model(model, settings.models, settings.default_model)
+        options = {
+            "title": title,
+            "style": style,
+            "model": chosen,
+            "vocal": vocal.value if vocal else None,
+        }
+        # Check every other option now, before the member types their lyrics.
+        validation.check_custom_options(instrumental=instrumental, **options)
+
+        if lyrics_file is None:
+            modal = LyricsModal(self.bot, instrumental=instrumental, **options)
+            await interaction.response.send_modal(modal)
+            return
+
+        validation.check_lyrics_file(
+            lyrics_file.filename, lyrics_file.content_type, lyrics_file.size
+        )
+        # Reading the attachment is network I/O: acknowledge first.
+        await interaction.response.defer(thinking=True)
+        lyrics = validation.decode_lyrics_file(await lyrics_file.read())
+        request = validation.build_custom(lyrics=lyrics, instrumental=instrumental, **options)
+        await start_job(self.bot, interaction, "create_music", request, summary_of(request))
+
+
+async def setup(bot: MusicBot) -> None:
+    await bot.add_cog(Song(bot))

@@ -1,0 +1,73 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+BASE = {"DISCORD_TOKEN": "abc.def.ghi", "MUSICAPI_KEY": "k-123"}
+
+
+def test_defaults_follow_the_product_spec() -> None:
+    s = load_settings(BASE)
+    assert s.musicapi_base_url == "https://api.musicapi.ai"
+    assert s.musicapi_simulate is False
+    assert s.database_path == Path("data/musicbot.db")
+    assert s.default_model == "sonic-v5"
+    assert s.sync_commands == "none"
+    assert s.default_guild_budget == 300 and s.default_budget_period == "month"
+    assert s.poll_interval_s == 15 and s.job_timeout_s == 900
+    assert s.log_level == "INFO"
+    assert s.owner_ids == frozenset()
+
+
+def test_dev_guild_defaults_sync_to_guild() -> None:
+    s = load_settings({**BASE, "DEV_GUILD_ID": "123456789012345678"})
+    assert s.dev_guild_id == 123456789012345678 and s.sync_commands == "guild"
+
+
+def test_simulate_needs_no_key() -> None:
+    s = load_settings({"DISCORD_TOKEN": "abc.def.ghi", "MUSICAPI_SIMULATE": "1"})
+    assert s.musicapi_simulate and s.musicapi_key is None
+
+
+def test_secrets_stay_out_of_repr() -> None:
+    s = load_settings({**BASE, "DISCORD_TOKEN": "very.secret.token", "MUSICAPI_KEY": "sk-hidden"})
+    assert "very.secret.token" not in repr(s) and "sk-hidden" not in repr(s)
+
+
+def test_cost_overrides() -> None:
+    s = load_settings({**BASE, "MUSICAPI_COSTS": "create_music=15, stems_basic=30"})
+    assert s.cost_overrides == {"create_music": 15, "stems_basic": 30}
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"MUSICAPI_KEY": "k"}, "DISCORD_TOKEN"),
+        ({"DISCORD_TOKEN": "not a token", "MUSICAPI_KEY": "k"}, "DISCORD_TOKEN"),
+        ({"DISCORD_TOKEN": "a.b.c"}, "MUSICAPI_KEY"),
+        ({**BASE, "MUSICAPI_SIMULATE": "maybe"}, "MUSICAPI_SIMULATE"),
+        ({**BASE, "MUSICAPI_BASE_URL": "ftp://x"}, "MUSICAPI_BASE_URL"),
+        ({**BASE, "MUSICAPI_BASE_URL": "https://api.musicapi.ai/api/v1"}, "MUSICAPI_BASE_URL"),
+        ({**BASE, "DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({**BASE, "DATABASE_URL": "postgresql://u@h/db"}, "DATABASE_URL"),
+        ({**BASE, "DEV_GUILD_ID": "abc"}, "DEV_GUILD_ID"),
+        ({**BASE, "SYNC_COMMANDS": "everywhere"}, "SYNC_COMMANDS"),
+        ({**BASE, "SYNC_COMMANDS": "guild"}, "SYNC_COMMANDS"),
+        ({**BASE, "OWNER_IDS": "1,2"}, "OWNER_IDS"),
+        ({**BASE, "DEFAULT_GUILD_BUDGET": "lots"}, "DEFAULT_GUILD_BUDGET"),
+        ({**BASE, "DEFAULT_GUILD_BUDGET": "-5"}, "DEFAULT_GUILD_BUDGET"),
+        ({**BASE, "DEFAULT_BUDGET_PERIOD": "year"}, "DEFAULT_BUDGET_PERIOD"),
+        ({**BASE, "LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({**BASE, "POLL_INTERVAL_S": "fast"}, "POLL_INTERVAL_S"),
+        ({**BASE, "POLL_INTERVAL_S": "nan"}, "POLL_INTERVAL_S"),
+        ({**BASE, "JOB_TIMEOUT_S": "0"}, "JOB_TIMEOUT_S"),
+        ({**BASE, "MUSICAPI_COSTS": "teleport=3"}, "MUSICAPI_COSTS"),
+        ({**BASE, "MUSICAPI_COSTS": "create_music=-1"}, "MUSICAPI_COSTS"),
+    ],
+)
+def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env)
+    assert caught.value.variable == variable
+    assert caught.value.problem

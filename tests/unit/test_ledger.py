@@ -1,0 +1,149 @@
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.errors import QuotaRefused
+from bot.quota import ledger
+from bot.quota.costs import CostTable
+from bot.quota.ledger import Quota
+from bot.store import jobs as job_sql
+from bot.store import ledger as ledger_sql
+from bot.store.database import Database
+from bot.store.jobs import NewJob
+
+GUILD = 111
+NOV = datetime(2026, 11, 20, 12, tzinfo=UTC).timestamp()
+DEC = datetime(2026, 12, 2, 12, tzinfo=UTC).timestamp()
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "test.db")
+    yield database
+    await database.close()
+
+
+def quota(db: Database, clock: Clock, budget: int = 100) -> Quota:
+    return Quota(db, CostTable(), default_budget=budget, default_period="month", clock=clock)
+
+
+def new_job(user: int = 1, cost: int = 20, guild: int = GUILD) -> NewJob:
+    return NewJob(
+        guild_id=guild,
+        channel_id=2,
+        user_id=user,
+        operation="create_music",
+        request={"mv": "sonic-v5"},
+        summary="s",
+        cost=cost,
+    )
+
+
+async def test_reserve_writes_job_and_reservation_together(db: Database) -> None:
+    q = quota(db, Clock(NOV))
+    job_id = await q.reserve(new_job())
+    async with db.read() as conn:
+        job = await job_sql.get(conn, job_id)
+        entries = await ledger_sql.job_entries(conn, job_id)
+    assert job is not None and job.state == "submitting"
+    assert [(e.kind, e.amount) for e in entries] == [("reserve", 20)]
+    status = await q.status(GUILD, 1)
+    assert (status.spent, status.remaining, status.member_spent) == (20, 80, 20)
+
+
+async def test_over_budget_is_refused_with_limit_and_reset(db: Database) -> None:
+    q = quota(db, Clock(NOV), budget=30)
+    await q.reserve(new_job())
+    with pytest.raises(QuotaRefused) as caught:
+        await q.reserve(new_job())
+    assert caught.value.limit == "server budget"
+    assert caught.value.frees_at == datetime(2026, 12, 1, tzinfo=UTC)
+    assert "10 of 30" in str(caught.value) and "<t:" in str(caught.value)
+    async with db.read() as conn:
+        assert len(await ledger_sql.guild_entries(conn, GUILD)) == 1  # nothing else written
+
+
+async def test_concurrent_reservations_never_overspend(db: Database) -> None:
+    q = quota(db, Clock(NOV), budget=100)
+    results = await asyncio.gather(
+        *(q.reserve(new_job(user=i)) for i in range(25)), return_exceptions=True
+    )
+    accepted = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if isinstance(r, QuotaRefused)]
+    assert len(accepted) == 5 and len(refused) == 20
+    assert (await q.status(GUILD)).spent == 100
+
+
+async def test_two_processes_sharing_the_file_never_overspend(tmp_path: Path) -> None:
+    # Two connections stand for two bot processes: SQLite's write lock must serialise them.
+    first = await Database.open(tmp_path / "shared.db")
+    second = await Database.open(tmp_path / "shared.db")
+    try:
+        qa, qb = quota(first, Clock(NOV)), quota(second, Clock(NOV))
+        attempts = [q.reserve(new_job(user=i)) for i in range(12) for q in (qa, qb)]
+        results = await asyncio.gather(*attempts, return_exceptions=True)
+        assert sum(isinstance(r, int) for r in results) == 5
+        assert (await qa.status(GUILD)).spent == 100
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_commit_and_release_are_idempotent_and_exclusive(db: Database) -> None:
+    clock = Clock(NOV)
+    q = quota(db, clock)
+    charged_id = await q.reserve(new_job())
+    refunded_id = await q.reserve(new_job())
+    async with db.transaction() as conn:
+        charged = await job_sql.get(conn, charged_id)
+        refunded = await job_sql.get(conn, refunded_id)
+        assert charged and refunded
+        assert await ledger.commit(conn, charged, NOV) is True
+        assert await ledger.commit(conn, charged, NOV) is False  # retry: no second charge
+        assert await ledger.release(conn, charged, NOV, "late failure") is False
+        assert await ledger.release(conn, refunded, NOV, "failed") is True
+        assert await ledger.release(conn, refunded, NOV, "failed again") is False
+        assert await ledger.commit(conn, refunded, NOV) is False
+    status = await q.status(GUILD)
+    assert status.spent == 20  # one charge, one refund
+
+
+async def test_refund_lands_in_the_period_it_was_charged(db: Database) -> None:
+    clock = Clock(NOV)
+    q = quota(db, clock)
+    job_id = await q.reserve(new_job(cost=50))
+    clock.now = DEC  # the job fails after the month rolled over
+    async with db.transaction() as conn:
+        job = await job_sql.get(conn, job_id)
+        assert job is not None
+        await ledger.release(conn, job, clock.now, "failed")
+    assert (await q.status(GUILD)).spent == 0  # December untouched
+    clock.now = NOV
+    assert (await q.status(GUILD)).spent == 0  # November got its credits back
+
+
+async def test_budget_change_is_recorded_with_the_moderator(db: Database) -> None:
+    q = quota(db, Clock(NOV))
+    status = await q.set_budget(GUILD, 40, "day", moderator_id=999)
+    assert (status.budget, status.period) == (40, "day")
+    async with db.read() as conn:
+        entries = await ledger_sql.guild_entries(conn, GUILD)
+    assert entries[-1].kind == "setting" and entries[-1].moderator_id == 999
+
+
+async def test_servers_do_not_share_budgets(db: Database) -> None:
+    q = quota(db, Clock(NOV), budget=20)
+    await q.reserve(new_job(guild=1))
+    await q.reserve(new_job(guild=2))  # the other server's spending does not count
+    assert (await q.status(1)).spent == 20 and (await q.status(2)).spent == 20
