@@ -1,0 +1,202 @@
+"""One error hierarchy for every MusicAPI failure.
+
+Callers match on the class (credits vs moderation vs outage) and may show ``str(error)`` to a
+member: it is the upstream text in plain words and never contains the API key (the client
+redacts it before an error is built).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = [
+    "AuthError",
+    "GoneError",
+    "InsufficientCreditsError",
+    "MalformedResponseError",
+    "ModerationError",
+    "MusicAPIError",
+    "NotFoundError",
+    "RateLimitedError",
+    "RequestTimeoutError",
+    "ServerError",
+    "UpstreamValidationError",
+    "error_for_status",
+    "extract_error_text",
+    "parse_offending",
+]
+
+
+class MusicAPIError(Exception):
+    """Base class. ``retryable`` says whether the same request may succeed if sent again."""
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+        if retryable is not None:
+            # Instance attribute shadows the class default only when a caller overrides it.
+            self.retryable = retryable
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(message={self.message!r}, status={self.status!r}, "
+            f"request_id={self.request_id!r})"
+        )
+
+
+class AuthError(MusicAPIError):
+    """401: the key is missing, malformed or wrong."""
+
+
+class InsufficientCreditsError(MusicAPIError):
+    """402, or 403 about credits / subscription: the account cannot pay for the task."""
+
+
+class ModerationError(MusicAPIError):
+    """403 content refusal; ``offending`` is the quoted text the server objected to."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        retryable: bool | None = None,
+        offending: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, request_id=request_id, retryable=retryable)
+        self.offending = offending
+
+
+class UpstreamValidationError(MusicAPIError):
+    """400/422: the server rejected a field."""
+
+
+class NotFoundError(MusicAPIError):
+    """404, or 400 "task not found." / "missing task id." (the docs and SDK disagree)."""
+
+
+class GoneError(MusicAPIError):
+    """410: a retired endpoint, model or task type."""
+
+
+class RateLimitedError(MusicAPIError):
+    """429; ``retry_after`` is the server's hint in seconds when it sent one."""
+
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, request_id=request_id, retryable=retryable)
+        self.retry_after = retry_after
+
+
+class ServerError(MusicAPIError):
+    """5xx from MusicAPI or a proxy in front of it."""
+
+    retryable = True
+
+
+class RequestTimeoutError(MusicAPIError):
+    """Our own request timed out or the connection failed; nothing was read back."""
+
+    retryable = True
+
+
+class MalformedResponseError(MusicAPIError):
+    """The body was not JSON, or not the shape this endpoint documents."""
+
+
+# Keys in the order REFERENCE §10.1 prescribes; "description" is the Nuro catalogue's field and
+# only consulted when none of the documented ones is present.
+_TEXT_KEYS = ("message", "error", "detail", "description")
+# A plain-text body longer than this is almost certainly an HTML error page, not a message.
+_MAX_PLAIN_TEXT = 300
+_QUOTED = re.compile(r"'([^']*)'")
+_NOT_FOUND_TEXTS = ("task not found", "missing task id")
+
+
+def extract_error_text(body: Any, status: int | None) -> str:
+    """Best human-readable text from any of the documented error envelopes."""
+    if isinstance(body, dict):
+        for key in _TEXT_KEYS:
+            value = body.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    elif isinstance(body, str):
+        text = body.strip()
+        if text and len(text) <= _MAX_PLAIN_TEXT and not text.startswith("<"):
+            return text
+    if status is None:
+        return "MusicAPI request failed."
+    return f"MusicAPI request failed (HTTP {status})."
+
+
+def parse_offending(text: str) -> str | None:
+    """The text the server quoted as the problem (its 'specificError' placeholder)."""
+    match = _QUOTED.search(text)
+    return match.group(1) if match else None
+
+
+def _mentions_credits(text: str) -> bool:
+    lowered = text.lower()
+    return "credit" in lowered or "subscription" in lowered
+
+
+def error_for_status(
+    status: int,
+    text: str,
+    *,
+    request_id: str | None = None,
+    retry_after: float | None = None,
+) -> MusicAPIError:
+    """Map an HTTP status and its (already redacted) text to the right error class."""
+    common: dict[str, Any] = {"status": status, "request_id": request_id}
+    lowered = text.lower()
+    if status == 401:
+        return AuthError(text, **common)
+    if status == 402:
+        return InsufficientCreditsError(text, **common)
+    if status == 403:
+        if _mentions_credits(text):
+            return InsufficientCreditsError(text, **common)
+        return ModerationError(text, offending=parse_offending(text), **common)
+    if status in (400, 422):
+        if any(marker in lowered for marker in _NOT_FOUND_TEXTS):
+            return NotFoundError(text, **common)
+        return UpstreamValidationError(text, **common)
+    if status == 404:
+        return NotFoundError(text, **common)
+    if status == 410:
+        return GoneError(text, **common)
+    if status == 429:
+        # Some rebranded sister docs use 429 for "out of credits" (OPEN-QUESTIONS B.12); waiting
+        # will not fix that, so it must not be retried like a real rate limit.
+        if _mentions_credits(text):
+            return InsufficientCreditsError(text, **common)
+        return RateLimitedError(text, retry_after=retry_after, **common)
+    if status >= 500:
+        return ServerError(text, **common)
+    return MusicAPIError(text, **common)

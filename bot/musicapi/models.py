@@ -1,0 +1,265 @@
+"""Typed results parsed from MusicAPI responses.
+
+Parsing is deliberately tolerant of what the docs leave open (OPEN-QUESTIONS A): unknown fields
+are kept in ``Clip.raw``, ``duration`` may be a number or a decimal string, empty URLs may be
+``""`` or ``null``, and "not ready" may be a 202 or a 200 with pending clips.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import MalformedResponseError
+
+__all__ = [
+    "FAILURE_TYPES",
+    "TASK_STATES",
+    "Clip",
+    "Credits",
+    "LyricsDraft",
+    "TaskFailure",
+    "TaskStatus",
+    "parse_duration",
+]
+
+TASK_STATES = ("pending", "running", "streaming", "succeeded", "failed")
+# Top-level ``type`` values on a 200 poll body that end the task (REFERENCE §2.3); the last two
+# are the Nuro catalogue's types, accepted so a shared gateway answering with them still ends
+# the task instead of leaving it to time out.
+FAILURE_TYPES = ("failed", "timeout", "forbidden", "api_error", "bad_request", "not_found")
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _optional_text(value: Any) -> str | None:
+    # Running clips show "" or null for URLs depending on the source; both mean "not yet".
+    if isinstance(value, str) and value.strip():
+        return value
+    return None
+
+
+def parse_duration(value: Any) -> float | None:
+    """Seconds from an int, float or decimal string ("104.88"); anything else is unknown."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if not math.isfinite(number) or number < 0:
+        return None
+    return number
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    clip_id: str
+    state: str
+    title: str = ""
+    tags: str = ""
+    lyrics: str = ""
+    image_url: str | None = None
+    audio_url: str | None = None
+    video_url: str | None = None
+    created_at: str | None = None
+    mv: str | None = None
+    duration: float | None = None
+    gpt_description_prompt: str | None = None
+    negative_tags: str | None = None
+    # The whole upstream dict, so fields we do not model yet are not lost. Excluded from
+    # comparison, hashing and repr: it is bulky and a dict is unhashable.
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @classmethod
+    def from_api(cls, d: Mapping[str, Any]) -> Clip:
+        if not isinstance(d, Mapping):
+            raise MalformedResponseError("A clip in the MusicAPI response is not an object.")
+        clip_id = d.get("clip_id")
+        if not isinstance(clip_id, str) or not clip_id.strip():
+            raise MalformedResponseError("A clip in the MusicAPI response has no clip_id.")
+        state = d.get("state")
+        return cls(
+            clip_id=clip_id,
+            # The docs say values are lower-case; normalising costs nothing and protects the
+            # aggregation below from a stray "Succeeded".
+            state=state.strip().lower() if isinstance(state, str) and state.strip() else "pending",
+            title=_text(d.get("title")),
+            tags=_text(d.get("tags")),
+            lyrics=_text(d.get("lyrics")),
+            image_url=_optional_text(d.get("image_url")),
+            audio_url=_optional_text(d.get("audio_url")),
+            video_url=_optional_text(d.get("video_url")),
+            created_at=_optional_text(d.get("created_at")),
+            mv=_optional_text(d.get("mv")),
+            duration=parse_duration(d.get("duration")),
+            gpt_description_prompt=_optional_text(d.get("gpt_description_prompt")),
+            negative_tags=_optional_text(d.get("negative_tags")),
+            raw=dict(d),
+        )
+
+    @property
+    def is_usable(self) -> bool:
+        return self.state == "succeeded" and bool(self.audio_url)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFailure:
+    kind: str  # failed | timeout | forbidden | api_error | clips_failed | not_found | ...
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskStatus:
+    task_id: str
+    state: str  # one of TASK_STATES
+    clips: tuple[Clip, ...] = ()
+    failure: TaskFailure | None = None
+    request_id: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("succeeded", "failed")
+
+    @property
+    def usable_clips(self) -> tuple[Clip, ...]:
+        return tuple(clip for clip in self.clips if clip.is_usable)
+
+    @classmethod
+    def pending(cls, task_id: str, request_id: str | None = None) -> TaskStatus:
+        return cls(task_id=task_id, state="pending", request_id=request_id)
+
+    @classmethod
+    def failed(
+        cls, task_id: str, kind: str, message: str, request_id: str | None = None
+    ) -> TaskStatus:
+        return cls(
+            task_id=task_id,
+            state="failed",
+            failure=TaskFailure(kind=kind, message=message),
+            request_id=request_id,
+        )
+
+    @classmethod
+    def from_clips(
+        cls, task_id: str, clips: tuple[Clip, ...], request_id: str | None = None
+    ) -> TaskStatus:
+        """Aggregate per-clip states into one task state (REFERENCE §2.3)."""
+        if not clips:
+            return cls.pending(task_id, request_id)
+        finished = all(clip.state in ("succeeded", "failed") for clip in clips)
+        states = {clip.state for clip in clips}
+        if finished:
+            if any(clip.is_usable for clip in clips):
+                # Clips that failed alongside a usable one are simply not delivered.
+                state = "succeeded"
+            else:
+                return cls(
+                    task_id=task_id,
+                    state="failed",
+                    clips=clips,
+                    failure=TaskFailure(
+                        kind="clips_failed", message="MusicAPI could not finish any of the songs."
+                    ),
+                    request_id=request_id,
+                )
+        elif "streaming" in states:
+            state = "streaming"
+        elif "running" in states:
+            state = "running"
+        else:
+            state = "pending"
+        return cls(task_id=task_id, state=state, clips=clips, request_id=request_id)
+
+    @classmethod
+    def from_poll(
+        cls, task_id: str, http_status: int, body: Any, request_id: str | None = None
+    ) -> TaskStatus:
+        """Interpret one successful (2xx) poll of ``GET /sonic/task/{id}``."""
+        if http_status == 202:
+            # Newest docs/SDK: 202 {"type": "not_ready"} while queued; the body is not needed.
+            return cls.pending(task_id, request_id)
+        if not isinstance(body, Mapping):
+            raise MalformedResponseError(
+                "MusicAPI sent an unexpected task status.",
+                status=http_status,
+                request_id=request_id,
+            )
+        kind = body.get("type")
+        if kind == "not_ready":
+            return cls.pending(task_id, request_id)
+        if isinstance(kind, str) and kind in FAILURE_TYPES:
+            message = body.get("error") or body.get("message")
+            text = message.strip() if isinstance(message, str) and message.strip() else ""
+            return cls.failed(task_id, kind, text or f"The task ended with '{kind}'.", request_id)
+        data = body.get("data")
+        if isinstance(data, list):
+            clips = tuple(Clip.from_api(item) for item in data)
+            return cls.from_clips(task_id, clips, request_id)
+        if data is None and "data" in body:
+            # A null list while the upstream job has not produced clips yet.
+            return cls.pending(task_id, request_id)
+        # Notably create-voice's object-shaped ``data``: not a song task, not handled here.
+        raise MalformedResponseError(
+            "MusicAPI sent an unexpected task status.", status=http_status, request_id=request_id
+        )
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise MalformedResponseError(f"MusicAPI sent an invalid '{name}' balance.")
+    try:
+        number = float(value)
+    except ValueError:
+        raise MalformedResponseError(f"MusicAPI sent an invalid '{name}' balance.") from None
+    if not math.isfinite(number):
+        raise MalformedResponseError(f"MusicAPI sent an invalid '{name}' balance.")
+    return number
+
+
+@dataclass(frozen=True, slots=True)
+class Credits:
+    credits: float
+    extra_credits: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.credits + self.extra_credits
+
+    @classmethod
+    def from_api(cls, body: Any) -> Credits:
+        if not isinstance(body, Mapping) or "credits" not in body:
+            raise MalformedResponseError("MusicAPI sent an unexpected credit balance.")
+        extra = body.get("extra_credits")
+        return cls(
+            credits=_number(body["credits"], "credits"),
+            # Older pages show only "credits"; a missing pack balance means none.
+            extra_credits=0.0 if extra is None else _number(extra, "extra_credits"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LyricsDraft:
+    title: str
+    lyrics: str
+
+    @classmethod
+    def list_from_api(cls, body: Any) -> list[LyricsDraft]:
+        results = body.get("results") if isinstance(body, Mapping) else None
+        if not isinstance(results, list):
+            raise MalformedResponseError("MusicAPI sent unexpected lyrics.")
+        drafts: list[LyricsDraft] = []
+        for item in results:
+            if not isinstance(item, Mapping) or not isinstance(item.get("lyrics"), str):
+                raise MalformedResponseError("MusicAPI sent unexpected lyrics.")
+            drafts.append(cls(title=_text(item.get("title")), lyrics=item["lyrics"]))
+        return drafts
