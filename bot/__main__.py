@@ -12,7 +12,8 @@ import signal
 import sys
 
 import discord
-from dotenv import load_dotenv
+import yarl
+from dotenv import find_dotenv, load_dotenv
 
 from bot.config import ConfigError, Settings, load_settings
 
@@ -20,8 +21,13 @@ log = logging.getLogger("bot")
 
 
 def _point_discord_at(base_url: str) -> None:
-    """Send REST (and so the gateway lookup) to another Discord, e.g. a local test double."""
+    """Send REST and the gateway to another Discord, e.g. the local one the tests run.
+
+    A non-sharded client connects straight to DEFAULT_GATEWAY, so both must move.
+    """
     discord.http.Route.BASE = f"{base_url}/api/v10"
+    gateway = "ws" + base_url.removeprefix("http") + "/gateway"
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
 
 
 async def _run(settings: Settings) -> None:
@@ -45,7 +51,7 @@ async def _run(settings: Settings) -> None:
 
 
 def main() -> int:
-    load_dotenv()
+    load_dotenv(find_dotenv(usecwd=True))  # the .env of the directory the bot runs in
     try:
         settings = load_settings()
     except ConfigError as error:

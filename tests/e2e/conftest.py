@@ -1,0 +1,133 @@
+"""The real bot, in-process, against the fake Discord and the MusicAPI simulator on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import MusicBot
+from bot.config import load_settings
+from bot.musicapi.simulator import MusicAPISimulator, SimulatorConfig
+from bot.store import ledger as ledger_sql
+from tests.fakediscord import FakeDiscord
+
+GUILD = 900000000000000001
+CHANNEL = 900000000000000002
+MEMBER = 900000000000000003
+OTHER_MEMBER = 900000000000000004
+MODERATOR = 900000000000000005
+MANAGE_GUILD = 1 << 5
+TOKEN = "test.bot.token"
+
+
+class Clock:
+    """Wall time plus an offset a test can move forward (e.g. past the 15-minute token)."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._time = time.time
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return self._time() + self.offset
+
+
+@dataclass
+class World:
+    bot: MusicBot
+    discord: FakeDiscord
+    sim: MusicAPISimulator
+    clock: Clock
+    db_path: Path
+
+    def creates(self) -> list[dict[str, Any]]:
+        """Bodies of every create request MusicAPI received."""
+        return [body for method, path, body in self.sim.requests if path.endswith("/sonic/create")]
+
+    async def ledger_kinds(self) -> list[tuple[str, int]]:
+        async with self.bot.db.read() as conn:
+            entries = await ledger_sql.guild_entries(conn, GUILD)
+        return [(e.kind, e.amount) for e in entries if e.kind != "setting"]
+
+    async def song(self, user: int = MEMBER, **options: Any) -> Any:
+        return await self.discord.invoke_slash(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=user,
+            command="song", subcommand="create", options=options,
+        )  # fmt: skip
+
+    async def clip_messages(self, count: int, within: float = 20) -> list[dict[str, Any]]:
+        """Wait until `count` song messages are in the channel; return them."""
+
+        def is_clip(message: dict[str, Any]) -> bool:
+            return "your song is ready" in (message.get("content") or "")
+
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            found = [m for m in self.discord.channel_messages(CHANNEL) if is_clip(m)]
+            if len(found) >= count or asyncio.get_running_loop().time() > deadline:
+                return found
+            await asyncio.sleep(0.05)
+
+
+def settings_env(base_url: str, db_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        "DISCORD_TOKEN": TOKEN,
+        "MUSICAPI_KEY": "test-musicapi-key",
+        "MUSICAPI_BASE_URL": base_url,
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "POLL_INTERVAL_S": "0.2",
+        "JOB_TIMEOUT_S": "60",
+        "DEFAULT_GUILD_BUDGET": "100",
+        "MUSICAPI_COSTS": "create_music=20",
+        "SYNC_COMMANDS": "none",
+        **extra,
+    }
+
+
+@pytest.fixture
+def make_world(tmp_path: Path) -> Callable[..., Any]:
+    """Factory: `async with make_world(budget=..., sim=SimulatorConfig(...)) as world`."""
+
+    @contextlib.asynccontextmanager
+    async def factory(
+        *,
+        sim_config: SimulatorConfig | None = None,
+        attachment_limit: int | None = None,
+        **env: str,
+    ) -> AsyncIterator[World]:
+        sim = MusicAPISimulator(sim_config or SimulatorConfig(generation_time=0.6))
+        base_url = await sim.start()
+        fake = FakeDiscord()
+        await fake.start()
+        restore = fake.patch_discord()
+        if attachment_limit is None:
+            fake.add_guild(GUILD, channels=[CHANNEL])
+        else:
+            fake.add_guild(GUILD, channels=[CHANNEL], attachment_size_limit=attachment_limit)
+        fake.add_member(GUILD, MEMBER, name="member")
+        fake.add_member(GUILD, OTHER_MEMBER, name="other")
+        fake.add_member(GUILD, MODERATOR, name="mod", permissions=MANAGE_GUILD)
+        db_path = tmp_path / "bot.db"
+        settings = load_settings(settings_env(base_url, db_path, **env))
+        clock = Clock()
+        bot = MusicBot(settings, clock=clock, guild_ready_timeout=0.1)
+        runner = asyncio.create_task(bot.start(TOKEN))
+        try:
+            await fake.wait_ready(timeout=10)
+            yield World(bot, fake, sim, clock, db_path)
+        finally:
+            await bot.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(runner, 5)
+            await fake.stop()
+            restore()
+            await sim.stop()
+
+    return factory

@@ -1,0 +1,63 @@
+"""/credits, /queue and /quota budget through the real client."""
+
+from __future__ import annotations
+
+from bot.musicapi.simulator import SimulatorConfig
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR
+from tests.e2e.test_song import ephemeral_text
+
+
+async def test_credits_show_what_is_left_and_when_it_resets(make_world) -> None:  # type: ignore[no-untyped-def]
+    async with make_world() as world:
+        await world.song(description="first")
+        await world.clip_messages(2)
+        interaction = await world.discord.invoke_slash(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="credits"
+        )
+        response = await interaction.wait_response()
+        assert response["data"]["flags"] & 64
+        fields = {f["name"]: f["value"] for f in response["data"]["embeds"][0]["fields"]}
+        assert "**80** of 100" in fields["Server budget"]
+        assert "20 credits spent" in fields["You"]
+        assert "<t:" in fields["Resets"]
+
+
+async def test_queue_lists_jobs_in_flight(make_world) -> None:  # type: ignore[no-untyped-def]
+    async with make_world(sim_config=SimulatorConfig(generation_time=5)) as world:
+        await (await world.song(description="still cooking")).wait_response()
+        interaction = await world.discord.invoke_slash(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="queue"
+        )
+        response = await interaction.wait_response()
+        text = response["data"]["embeds"][0]["description"]
+        assert "still cooking" in text and f"<@{MEMBER}>" in text and "<t:" in text
+
+
+async def test_budget_needs_manage_server_at_run_time(make_world) -> None:  # type: ignore[no-untyped-def]
+    async with make_world() as world:
+        denied = await world.discord.invoke_slash(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="quota",
+            subcommand="budget", options={"amount": 5000, "period": "day"},
+        )  # fmt: skip
+        assert "moderators" in ephemeral_text(await denied.wait_response()).lower()
+        assert (await world.bot.quota.status(GUILD)).budget == 100
+
+        allowed = await world.discord.invoke_slash(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="quota",
+            subcommand="budget", options={"amount": 40, "period": "day"},
+            permissions=1 << 5,
+        )  # fmt: skip
+        assert "40" in ephemeral_text(await allowed.wait_response())
+        status = await world.bot.quota.status(GUILD)
+        assert (status.budget, status.period) == (40, "day")
+        async with world.bot.db.read() as conn:
+            from bot.store import ledger as ledger_sql
+
+            entries = await ledger_sql.guild_entries(conn, GUILD)
+        assert entries[-1].moderator_id == MODERATOR
+
+        # Lowering the budget stops new songs (40 left, a song costs 20: two more, then no).
+        for n in range(2):
+            assert (await (await world.song(description=f"s{n}")).wait_response())["type"] == 5
+        refused = await (await world.song(description="one too many")).wait_response()
+        assert "daily budget" in ephemeral_text(refused)
