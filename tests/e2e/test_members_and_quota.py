@@ -61,3 +61,23 @@ async def test_budget_needs_manage_server_at_run_time(make_world) -> None:  # ty
             assert (await (await world.song(description=f"s{n}")).wait_response())["type"] == 5
         refused = await (await world.song(description="one too many")).wait_response()
         assert "daily budget" in ephemeral_text(refused)
+
+
+async def test_one_server_never_sees_another_servers_jobs(make_world) -> None:  # type: ignore[no-untyped-def]
+    other_guild, other_channel = 900000000000000101, 900000000000000102
+    async with make_world(sim_config=SimulatorConfig(generation_time=5)) as world:
+        world.discord.add_guild(other_guild, channels=[other_channel])
+        await (await world.song(description="private to the first server")).wait_response()
+        interaction = await world.discord.invoke_slash(
+            guild_id=other_guild, channel_id=other_channel, user_id=MEMBER, command="queue"
+        )
+        response = await interaction.wait_response()
+        assert response["data"]["content"] == "Nothing is being made right now."
+        credits = await world.discord.invoke_slash(
+            guild_id=other_guild, channel_id=other_channel, user_id=MEMBER, command="credits"
+        )
+        fields = {
+            f["name"]: f["value"]
+            for f in (await credits.wait_response())["data"]["embeds"][0]["fields"]
+        }
+        assert "**100** of 100" in fields["Server budget"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.musicapi.simulator import MusicAPISimulator, SimulatorConfig
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, settings_env
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, TOKEN, settings_env
 from tests.fakediscord import FakeDiscord
 
 
@@ -100,7 +100,34 @@ async def test_entry_point_makes_a_song_end_to_end(services, tmp_path: Path) -> 
     finally:
         code = await bot.stop()
     assert code == 0  # SIGTERM is a clean stop
-    assert "test-musicapi-key" not in (tmp_path / "bot.log").read_text()
+    log = (tmp_path / "bot.log").read_text()
+    assert "test-musicapi-key" not in log and TOKEN not in log  # secrets never logged
+
+
+async def test_simulate_mode_runs_the_whole_bot_without_a_key(services, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    fake, _unused_sim = services
+    env = clean_env(
+        DISCORD_TOKEN=TOKEN,
+        MUSICAPI_SIMULATE="1",
+        SIMULATOR_GENERATION_S="0.5",
+        POLL_INTERVAL_S="0.2",
+        DISCORD_API_BASE_URL=fake.url,
+    )
+    # No DATABASE_URL: the embedded default, data/musicbot.db under the working directory.
+    bot = BotProcess(env, tmp_path, tmp_path / "bot.log")
+    await bot.start()
+    try:
+        await fake.wait_ready(timeout=30)
+        await fake.invoke_slash(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="song",
+            subcommand="create", options={"description": "try it for free"},
+        )  # fmt: skip
+        assert await wait_until(lambda: len(clip_messages(fake)) >= 2, 30), (
+            tmp_path / "bot.log"
+        ).read_text()
+        assert (tmp_path / "data" / "musicbot.db").is_file()
+    finally:
+        assert await bot.stop() == 0
 
 
 async def test_killed_mid_job_delivers_once_and_charges_once(services, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

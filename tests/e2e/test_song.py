@@ -260,3 +260,11 @@ def _first_text_input(modal: dict[str, Any]) -> str:
             if component.get("type") == 4:
                 return str(component["custom_id"])
     raise AssertionError(f"no text input in {modal}")
+
+
+async def test_gateway_reconnect_mid_job_loses_nothing(make_world) -> None:  # type: ignore[no-untyped-def]
+    async with make_world(sim_config=SimulatorConfig(generation_time=1.5)) as world:
+        await (await world.song(description="through a reconnect")).wait_response()
+        await world.discord.disconnect_clients()
+        assert len(await world.clip_messages(2)) == 2
+        assert await world.ledger_kinds() == [("reserve", 20), ("commit", 20)]
