@@ -133,44 +133,36 @@ class Quota:
 
 async def commit(conn: aiosqlite.Connection, job: Job, now: float) -> bool:
     """Turn the job's reservation into a charge. Idempotent; refused after a release."""
-    kinds = {entry.kind for entry in await ledger_sql.job_entries(conn, job.id)}
-    if "release" in kinds or "reserve" not in kinds:
-        return False
-    return await ledger_sql.add(
-        conn,
-        guild_id=job.guild_id,
-        user_id=job.user_id,
-        job_id=job.id,
-        kind="commit",
-        amount=job.cost,
-        operation=job.operation,
-        charged_at=_reserved_at(job),
-        now=now,
-    )
+    return await _settle(conn, job, "commit", now)
 
 
 async def release(conn: aiosqlite.Connection, job: Job, now: float, reason: str) -> bool:
     """Return the job's reservation. Idempotent; refused after a commit."""
+    return await _settle(conn, job, "release", now, note=reason[:500])
+
+
+async def _settle(
+    conn: aiosqlite.Connection, job: Job, kind: str, now: float, note: str | None = None
+) -> bool:
+    """Close a reservation one way. A job is settled once: commit and release exclude each
+    other, and the unique (job_id, kind) index makes a repeat a no-op."""
     kinds = {entry.kind for entry in await ledger_sql.job_entries(conn, job.id)}
-    if "commit" in kinds or "reserve" not in kinds:
+    if "reserve" not in kinds or kinds & {"commit", "release"}:
         return False
     return await ledger_sql.add(
         conn,
         guild_id=job.guild_id,
         user_id=job.user_id,
         job_id=job.id,
-        kind="release",
+        kind=kind,
         amount=job.cost,
         operation=job.operation,
-        # The refund lands in the period the reservation was charged in.
-        charged_at=_reserved_at(job),
+        # Charges and refunds land in the period of the reservation, which was written in
+        # the same transaction as the job row (so at job.created_at).
+        charged_at=job.created_at,
         now=now,
-        note=reason[:500],
+        note=note,
     )
-
-
-def _reserved_at(job: Job) -> float:
-    return job.created_at
 
 
 def _period_name(period: BudgetPeriod) -> str:

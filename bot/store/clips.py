@@ -68,15 +68,6 @@ async def for_job(conn: aiosqlite.Connection, job_id: int) -> list[StoredClip]:
     return [StoredClip.from_row(row) for row in await cursor.fetchall()]
 
 
-async def get(conn: aiosqlite.Connection, guild_id: int, clip_id: str) -> StoredClip | None:
-    """A clip of this server only: another server's clip is as good as unknown."""
-    cursor = await conn.execute(
-        "SELECT * FROM clips WHERE guild_id = ? AND clip_id = ?", (guild_id, clip_id)
-    )
-    row = await cursor.fetchone()
-    return StoredClip.from_row(row) if row else None
-
-
 async def delivered(conn: aiosqlite.Connection, job_id: int) -> dict[str, int]:
     """item -> message id of everything already posted for this job."""
     cursor = await conn.execute(

@@ -51,10 +51,6 @@ class Job:
         data["notified"] = bool(data["notified"])
         return cls(**data)
 
-    @property
-    def active(self) -> bool:
-        return self.state in ACTIVE_STATES or self.state == SUBMITTING
-
     def token_valid(self, now: float) -> bool:
         return bool(self.interaction_token) and (self.token_expires_at or 0) > now
 
