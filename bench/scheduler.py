@@ -8,9 +8,12 @@ Starts the MusicAPI simulator in its own process, then runs each strategy in a f
 - baseline: what the official SDK does, one task per job sleeping 5 s between polls;
 - scheduler: the bot's real Scheduler and JobService (SQLite ledger, job rows, adaptive poll).
 
-Delivery lag is the time from the simulator finishing a song (submit time + generation time,
-which the simulator keeps exactly) to the job's outcome being handed to delivery. Numbers are
-printed as a table; nothing is asserted, since machines are shared and noisy.
+Songs arrive spread over --arrival-window seconds (the same seeded arrival times for both
+strategies), as members' commands do. Delivery lag is the time from the simulator finishing a
+song to the job's outcome being handed to delivery. The simulator finishes a task exactly
+--generation-time after it receives the submit; the clock starts just before the submit is
+sent, so the lag printed is an upper bound (by the submit's latency) for both strategies.
+Numbers are printed as a table; nothing is asserted, since machines are shared and noisy.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import resource
 import socket
 import statistics
@@ -48,11 +52,16 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
+def _arrivals(jobs: int, window: float) -> list[float]:
+    rng = random.Random(20261123)
+    return [rng.uniform(0, window) for _ in range(jobs)]
+
+
 def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-async def _baseline(base_url: str, jobs: int, generation: float) -> dict[str, Any]:
+async def _baseline(base_url: str, jobs: int, generation: float, window: float) -> dict[str, Any]:
     from bot.musicapi.client import MusicAPIClient
     from bot.musicapi.requests import SonicCreate
 
@@ -61,10 +70,11 @@ async def _baseline(base_url: str, jobs: int, generation: float) -> dict[str, An
     async with aiohttp.ClientSession() as session:
         client = MusicAPIClient(session, base_url, "bench-key")
 
-        async def one(n: int) -> None:
+        async def one(n: int, arrival: float) -> None:
+            await asyncio.sleep(arrival)
             request = SonicCreate(custom_mode=False, mv="sonic-v5", gpt_description_prompt=f"s{n}")
-            task_id = await client.create_music(request)
             done_at = time.monotonic() + generation
+            task_id = await client.create_music(request)
             count = 0
             while True:
                 await asyncio.sleep(BASELINE_POLL_S)
@@ -75,12 +85,12 @@ async def _baseline(base_url: str, jobs: int, generation: float) -> dict[str, An
             lags.append(time.monotonic() - done_at)
             polls.append(count)
 
-        await asyncio.gather(*(one(n) for n in range(jobs)))
+        await asyncio.gather(*(one(n, t) for n, t in enumerate(_arrivals(jobs, window))))
     return {"lags": lags, "polls": polls}
 
 
 async def _scheduler(
-    base_url: str, jobs: int, generation: float, poll_interval: float
+    base_url: str, jobs: int, generation: float, poll_interval: float, window: float
 ) -> dict[str, Any]:
     from bot.jobs.scheduler import Scheduler
     from bot.jobs.service import JobOrigin, JobService
@@ -139,10 +149,18 @@ async def _scheduler(
 
 def _worker(args: argparse.Namespace) -> None:
     if args.worker == "baseline":
-        result = asyncio.run(_baseline(args.base_url, args.jobs, args.generation_time))
+        result = asyncio.run(
+            _baseline(args.base_url, args.jobs, args.generation_time, args.arrival_window)
+        )
     else:
         result = asyncio.run(
-            _scheduler(args.base_url, args.jobs, args.generation_time, args.poll_interval)
+            _scheduler(
+                args.base_url,
+                args.jobs,
+                args.generation_time,
+                args.poll_interval,
+                args.arrival_window,
+            )
         )
     result["rss_mib"] = _peak_rss_mib()
     print(json.dumps(result))
@@ -153,6 +171,7 @@ def _run_worker(name: str, base_url: str, args: argparse.Namespace) -> dict[str,
         sys.executable, "-m", "bench.scheduler", "--worker", name, "--base-url", base_url,
         "--jobs", str(args.jobs), "--generation-time", str(args.generation_time),
         "--poll-interval", str(args.poll_interval),
+        "--arrival-window", str(args.arrival_window),
     ]  # fmt: skip
     started = time.monotonic()
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -175,6 +194,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--generation-time", type=float, default=40.0)
     parser.add_argument("--poll-interval", type=float, default=15.0)
+    parser.add_argument("--arrival-window", type=float, default=60.0)
     parser.add_argument("--worker", choices=("baseline", "scheduler"))
     parser.add_argument("--base-url")
     args = parser.parse_args()
@@ -198,8 +218,8 @@ def main() -> None:
             except OSError:
                 time.sleep(0.1)
         print(
-            f"{args.jobs} concurrent songs, simulated generation {args.generation_time:g} s, "
-            f"POLL_INTERVAL_S={args.poll_interval:g}\n"
+            f"{args.jobs} songs arriving over {args.arrival_window:g} s, simulated generation "
+            f"{args.generation_time:g} s, POLL_INTERVAL_S={args.poll_interval:g}\n"
         )
         header = (
             "| strategy                     | jobs | lag p50s | lag p99s | polls/job  "
