@@ -11,12 +11,14 @@ import discord
 from discord.ext import commands
 
 from bot import __version__
+from bot.community import CommunityRequests
 from bot.config import Settings
 from bot.delivery.poster import DiscordPoster
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.service import JobService
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.simulator import MusicAPISimulator, SimulatorConfig
+from bot.quota.admin import QuotaAdmin
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
 from bot.store.database import Database
@@ -24,7 +26,7 @@ from bot.tree import MusicTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.song", "cogs.members", "cogs.quota", "cogs.owner")
+EXTENSIONS = ("cogs.song", "cogs.members", "cogs.quota", "cogs.request", "cogs.owner")
 
 
 class MusicBot(commands.Bot):
@@ -33,8 +35,10 @@ class MusicBot(commands.Bot):
     db: Database
     musicapi: MusicAPIClient
     quota: Quota
+    quota_admin: QuotaAdmin
     scheduler: Scheduler
     jobs: JobService
+    requests: CommunityRequests
 
     def __init__(
         self,
@@ -79,6 +83,7 @@ class MusicBot(commands.Bot):
             default_period=settings.default_budget_period,
             clock=self.clock,
         )
+        self.quota_admin = QuotaAdmin(self.quota)
         poster = DiscordPoster(self, self.db, self.http_session, clock=self.clock)
         self.scheduler = Scheduler(
             self.db,
@@ -96,6 +101,7 @@ class MusicBot(commands.Bot):
             poll_interval=settings.poll_interval_s,
             clock=self.clock,
         )
+        self.requests = CommunityRequests(self.db, self.jobs, clock=self.clock)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands(settings.sync_commands)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from discord import app_commands
+
 
 class UserFacingError(Exception):
     """A refusal or failure to explain to the member in plain words."""
@@ -31,5 +33,6 @@ class QuotaRefused(UserFacingError):
         self.frees_at = frees_at
 
 
-class NotAllowed(UserFacingError):
-    """The member lacks the permission a command needs."""
+class NotAllowed(UserFacingError, app_commands.CheckFailure):
+    """The member lacks the permission a command needs. A CheckFailure too, so that raised
+    from a cog's interaction_check it reaches the tree's error handler."""

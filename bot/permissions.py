@@ -13,12 +13,24 @@ if TYPE_CHECKING:
     from bot.app import MusicBot
 
 
-def require_moderator(interaction: discord.Interaction) -> None:
-    """Manage Server is what makes a moderator here."""
+async def is_moderator(bot: MusicBot, interaction: discord.Interaction) -> bool:
+    """Manage Server, or the moderator role the server configured with `/quota modrole`."""
     if interaction.guild_id is None:
-        raise NotAllowed("This command works in servers only.")
-    if not interaction.permissions.manage_guild:
-        raise NotAllowed("Only moderators (Manage Server) can change this server's quotas.")
+        return False
+    if interaction.permissions.manage_guild:
+        return True
+    async with bot.db.read() as conn:
+        settings = await bot.quota.settings(conn, interaction.guild_id)
+    if settings.mod_role_id is None:
+        return False
+    return any(role.id == settings.mod_role_id for role in getattr(interaction.user, "roles", ()))
+
+
+async def require_moderator(bot: MusicBot, interaction: discord.Interaction) -> None:
+    if not await is_moderator(bot, interaction):
+        raise NotAllowed(
+            "Only moderators (Manage Server, or the server's moderator role) can do this."
+        )
 
 
 async def require_owner(bot: MusicBot, interaction: discord.Interaction) -> None:

@@ -9,7 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery.embeds import STATE_LABELS, clean
-from bot.quota.ledger import describe_reset
+from bot.quota.limits import describe_reset
+from cogs.song import role_ids_of
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
@@ -26,19 +27,36 @@ class Members(commands.Cog):
     @app_commands.guild_only()
     async def credits(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        status = await self.bot.quota.status(interaction.guild_id, interaction.user.id)
-        when = PERIOD_WORDS[status.period]
-        cost = self.bot.jobs.cost_of("create_music")
+        standing = await self.bot.quota.standing(
+            interaction.guild_id, interaction.user.id, role_ids_of(interaction.user)
+        )
+        settings = standing.settings
+        when = PERIOD_WORDS.get(settings.budget_period, "this period")
         embed = discord.Embed(title="Credits", colour=discord.Colour.blurple())
         embed.add_field(
             name="Server budget",
-            value=f"**{status.remaining}** of {status.budget} credits left {when}",
+            value=f"**{standing.server_remaining}** of {settings.budget} credits left {when}",
             inline=False,
         )
-        embed.add_field(
-            name="You", value=f"{status.member_spent or 0} credits spent {when}", inline=False
-        )
-        embed.add_field(name="Resets", value=describe_reset(status.resets_at), inline=False)
+        you = f"{standing.member_spent} credits spent {when}"
+        if standing.member_allowance is not None:
+            you = (
+                f"**{standing.member_remaining}** of {standing.member_allowance} credits left "
+                f"{when} ({standing.member_spent} spent"
+                + (f", {standing.member_grants} granted" if standing.member_grants else "")
+                + ")"
+            )
+        if standing.blocked:
+            you += "\nA moderator has blocked you from making songs here."
+        embed.add_field(name="You", value=you, inline=False)
+        if settings.member_jobs_cap is not None:
+            embed.add_field(
+                name="In progress",
+                value=f"{standing.member_active} of {settings.member_jobs_cap} songs at once",
+                inline=False,
+            )
+        embed.add_field(name="Resets", value=describe_reset(standing.resets_at), inline=False)
+        cost = self.bot.jobs.cost_of("create_music")
         embed.set_footer(text=f"A new song (/song create) costs {cost} credits.")
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -52,13 +70,15 @@ class Members(commands.Cog):
                 "Nothing is being made right now.", ephemeral=True
             )
             return
+        now = self.bot.clock()
         lines = []
         for job in jobs[:QUEUE_SHOWN]:
             icon, label = STATE_LABELS.get(job.state, ("⏳", job.state))
             summary = clean(job.summary.splitlines()[0] if job.summary else job.operation, 80)
+            minutes = max(0, int(now - job.created_at)) // 60
             lines.append(
                 f"{icon} **#{job.id}** {summary} — <@{job.user_id}>, {label.lower()}, "
-                f"started <t:{int(job.created_at)}:R>"
+                f"running {minutes} min (since <t:{int(job.created_at)}:t>)"
             )
         if len(jobs) > QUEUE_SHOWN:
             lines.append(f"…and {len(jobs) - QUEUE_SHOWN} more.")

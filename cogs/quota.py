@@ -11,12 +11,45 @@ from discord.ext import commands
 from bot.config import BUDGET_PERIODS, BudgetPeriod
 from bot.errors import InputError
 from bot.permissions import require_moderator
-from bot.quota.ledger import describe_reset
+from bot.quota.limits import describe_reset
+from bot.store.ledger import LedgerEntry
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
 
-MAX_BUDGET = 10_000_000
+MAX_CREDITS = 10_000_000
+MAX_CONCURRENCY = 100
+PERIOD_CHOICES = [app_commands.Choice(name=p, value=p) for p in BUDGET_PERIODS]
+ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
+CHANNEL_ACTIONS = [
+    app_commands.Choice(name=name, value=name) for name in ("show", "add", "remove", "clear")
+]
+
+
+def _credits(field: str, amount: int, *, minimum: int = 0) -> int:
+    if not minimum <= amount <= MAX_CREDITS:
+        raise InputError(field, f"must be between {minimum} and {MAX_CREDITS}.")
+    return amount
+
+
+def describe_entry(entry: LedgerEntry) -> str:
+    """One line of `/quota history`: when, who, what, how much, which job."""
+    when = f"<t:{int(entry.created_at)}:d> <t:{int(entry.created_at)}:t>"
+    who = f"<@{entry.user_id}>" if entry.user_id else "the server"
+    mod = f"<@{entry.moderator_id}>" if entry.moderator_id else "someone"
+    job = f" (job #{entry.job_id})" if entry.job_id else ""
+    op = entry.operation or "song"
+    pool = "" if entry.member_share else ", server pool"
+    text = {
+        "reserve": f"{who} reserved {entry.amount} for {op}{job}{pool}",
+        "commit": f"{who} was charged {entry.amount} for {op}{job}{pool}",
+        "release": f"{who} got {entry.amount} back{job}: {entry.note or 'failed'}",
+        "grant": f"{mod} granted {who} {entry.amount} credits",
+        "reset": f"{mod} reset {who}'s spending this period ({entry.amount} forgiven)",
+    }.get(entry.kind, f"{mod}: {entry.note or entry.kind}")
+    if entry.kind == "setting" and entry.user_id:
+        text = f"{mod}: {entry.note} for {who}"
+    return f"{when} — {text}"
 
 
 @app_commands.guild_only()
@@ -28,30 +61,262 @@ class QuotaCog(
         self.bot = bot
         super().__init__()
 
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+        # Checked at run time for every /quota command: default permissions only hide them.
+        await require_moderator(self.bot, interaction)
+        return True
+
+    async def _reply(self, interaction: discord.Interaction, text: str) -> None:
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="show", description="This server's budget, limits and settings")
+    async def show(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        standing, roles, members, blocked = await self.bot.quota_admin.overview(
+            interaction.guild_id
+        )
+        settings = standing.settings
+        embed = discord.Embed(title="Quota", colour=discord.Colour.blurple())
+        per = "in total" if settings.budget_period == "none" else f"per {settings.budget_period}"
+        embed.add_field(
+            name="Budget",
+            value=f"{settings.budget} credits {per}: {standing.server_spent} spent, "
+            f"{standing.server_remaining} left. {describe_reset(standing.resets_at)}",
+            inline=False,
+        )
+        role_text = ", ".join(f"<@&{r}>: {a}" for r, a in roles.items()) or "none"
+        member_text = ", ".join(f"<@{u}>: {a}" for u, a in members.items()) or "none"
+        embed.add_field(name="Role limits", value=role_text[:1024], inline=False)
+        embed.add_field(name="Member limits", value=member_text[:1024], inline=False)
+        caps = (
+            f"{settings.member_jobs_cap or 'no cap'} per member, "
+            f"{settings.server_jobs_cap or 'no cap'} per server "
+            f"({standing.server_active} now)"
+        )
+        embed.add_field(name="Songs in progress", value=caps, inline=False)
+        channels = ", ".join(f"<#{c}>" for c in standing.allowed_channels) or "any channel"
+        embed.add_field(name="Channels", value=channels[:1024], inline=False)
+        embed.add_field(
+            name="Blocked", value=(", ".join(f"<@{u}>" for u in blocked) or "nobody")[:1024]
+        )
+        embed.add_field(name="Request approval", value="on" if settings.approval else "off")
+        embed.add_field(
+            name="Moderator role",
+            value=f"<@&{settings.mod_role_id}>" if settings.mod_role_id else "Manage Server only",
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
     @app_commands.command(name="budget", description="Set how many credits this server may spend")
     @app_commands.describe(amount="Credits per period", period="How often the budget resets")
-    @app_commands.choices(period=[app_commands.Choice(name=p, value=p) for p in BUDGET_PERIODS])
+    @app_commands.choices(period=PERIOD_CHOICES)
     async def budget(
-        self,
-        interaction: discord.Interaction,
-        amount: int,
-        period: app_commands.Choice[str],
+        self, interaction: discord.Interaction, amount: int, period: app_commands.Choice[str]
     ) -> None:
-        require_moderator(interaction)
-        if not 0 <= amount <= MAX_BUDGET:
-            raise InputError("amount", f"must be between 0 and {MAX_BUDGET}.")
         assert interaction.guild_id is not None
         chosen: BudgetPeriod = period.value  # type: ignore[assignment]
-        status = await self.bot.quota.set_budget(
-            interaction.guild_id, amount, chosen, interaction.user.id
+        standing = await self.bot.quota_admin.set_budget(
+            interaction.guild_id, _credits("amount", amount), chosen, interaction.user.id
         )
         per = "in total" if chosen == "none" else f"per {chosen}"
-        await interaction.response.send_message(
-            f"Budget set to **{amount}** credits {per}. {status.spent} already spent this "
-            f"period, {status.remaining} left. {describe_reset(status.resets_at)} "
-            "Jobs already running are not affected.",
-            ephemeral=True,
+        await self._reply(
+            interaction,
+            f"Budget set to **{amount}** credits {per}. {standing.server_spent} already spent "
+            f"this period, {standing.server_remaining} left. "
+            f"{describe_reset(standing.resets_at)} Songs already in progress are not affected.",
         )
+
+    @app_commands.command(name="member", description="Set one member's own limit per period")
+    @app_commands.describe(member="The member", amount="Credits per period; leave out to remove")
+    async def member(
+        self, interaction: discord.Interaction, member: discord.Member, amount: int | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        if amount is not None:
+            _credits("amount", amount)
+        await self.bot.quota_admin.set_member_limit(
+            interaction.guild_id, member.id, amount, interaction.user.id
+        )
+        if amount is None:
+            await self._reply(interaction, f"{member.mention}'s own limit removed.")
+        else:
+            await self._reply(
+                interaction, f"{member.mention} may now spend **{amount}** credits per period."
+            )
+
+    @app_commands.command(name="role", description="Set a limit per period for a role")
+    @app_commands.describe(
+        role="The role (@everyone sets the default)", amount="Credits; leave out to remove"
+    )
+    async def role(
+        self, interaction: discord.Interaction, role: discord.Role, amount: int | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        if amount is not None:
+            _credits("amount", amount)
+        await self.bot.quota_admin.set_role_limit(
+            interaction.guild_id, role.id, amount, interaction.user.id
+        )
+        if amount is None:
+            await self._reply(interaction, f"Limit for {role.mention} removed.")
+        else:
+            await self._reply(
+                interaction,
+                f"Members with {role.mention} may spend **{amount}** credits per period "
+                "(a member gets the highest of their roles; a member's own limit wins).",
+            )
+
+    @app_commands.command(name="grant", description="Give a member extra credits this period")
+    async def grant(
+        self, interaction: discord.Interaction, member: discord.Member, amount: int
+    ) -> None:
+        assert interaction.guild_id is not None
+        await self.bot.quota_admin.grant(
+            interaction.guild_id, member.id, _credits("amount", amount, minimum=1),
+            interaction.user.id,
+        )  # fmt: skip
+        await self._reply(
+            interaction,
+            f"Granted {member.mention} **{amount}** extra credits this period "
+            "(on top of their limit; the server budget still applies).",
+        )
+
+    @app_commands.command(name="reset", description="Forgive spending so far this period")
+    @app_commands.describe(member="Only this member's spending; leave out for the server budget")
+    async def reset(
+        self, interaction: discord.Interaction, member: discord.Member | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        forgiven = await self.bot.quota_admin.reset(
+            interaction.guild_id, member.id if member else None, interaction.user.id
+        )
+        whose = f"{member.mention}'s" if member else "The server's"
+        await self._reply(interaction, f"{whose} spending reset ({forgiven} credits forgiven).")
+
+    @app_commands.command(name="history", description="Who spent or changed what, newest first")
+    @app_commands.describe(member="Only entries about this member", page="Page number")
+    async def history(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member | None = None,
+        page: int = 1,
+    ) -> None:
+        assert interaction.guild_id is not None
+        result = await self.bot.quota_admin.history(
+            interaction.guild_id, member.id if member else None, page
+        )
+        lines = [describe_entry(entry) for entry in result.entries] or ["Nothing yet."]
+        embed = discord.Embed(
+            title="Quota history" + (f" for {member.display_name}" if member else ""),
+            description="\n".join(lines)[:4000],
+            colour=discord.Colour.blurple(),
+        )
+        embed.set_footer(
+            text=f"Page {result.page} of {result.pages} ({result.total} entries)"
+            + (f" — next: page:{result.page + 1}" if result.page < result.pages else "")
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="costs", description="What each operation costs, in credits")
+    async def costs(self, interaction: discord.Interaction) -> None:
+        rows = [f"`{op}` {cost}" for op, cost in self.bot.quota.costs.items()]
+        embed = discord.Embed(
+            title="Costs (credits)",
+            description=" · ".join(rows),
+            colour=discord.Colour.blurple(),
+        )
+        embed.set_footer(text="The bot owner sets these with MUSICAPI_COSTS.")
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="block", description="Stop a member from making songs here")
+    async def block(self, interaction: discord.Interaction, member: discord.Member) -> None:
+        assert interaction.guild_id is not None
+        changed = await self.bot.quota_admin.set_blocked(
+            interaction.guild_id, member.id, True, interaction.user.id
+        )
+        text = "is now blocked" if changed else "was already blocked"
+        await self._reply(interaction, f"{member.mention} {text}.")
+
+    @app_commands.command(name="unblock", description="Let a blocked member make songs again")
+    async def unblock(self, interaction: discord.Interaction, member: discord.Member) -> None:
+        assert interaction.guild_id is not None
+        changed = await self.bot.quota_admin.set_blocked(
+            interaction.guild_id, member.id, False, interaction.user.id
+        )
+        text = "is no longer blocked" if changed else "was not blocked"
+        await self._reply(interaction, f"{member.mention} {text}.")
+
+    @app_commands.command(name="channels", description="Limit songs to some channels")
+    @app_commands.describe(action="show, add, remove or clear", channel="The channel")
+    @app_commands.choices(action=CHANNEL_ACTIONS)
+    async def channels(
+        self,
+        interaction: discord.Interaction,
+        action: app_commands.Choice[str],
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        if action.value in ("add", "remove") and channel is None:
+            raise InputError("channel", f"is needed to {action.value} a channel.")
+        allowed = await self.bot.quota_admin.set_channel(
+            interaction.guild_id,
+            action.value,
+            channel.id if channel else None,
+            interaction.user.id,
+        )
+        where = ", ".join(f"<#{c}>" for c in allowed)
+        text = f"Songs can be made in {where} only." if allowed else "Songs can be made anywhere."
+        await self._reply(interaction, text)
+
+    @app_commands.command(name="approval", description="Require approval for /request song")
+    @app_commands.choices(state=ON_OFF)
+    async def approval(
+        self, interaction: discord.Interaction, state: app_commands.Choice[str]
+    ) -> None:
+        assert interaction.guild_id is not None
+        on = state.value == "on"
+        await self.bot.quota_admin.set_approval(interaction.guild_id, on, interaction.user.id)
+        text = (
+            "Community requests now wait for a moderator's approval."
+            if on
+            else "Community requests now start at once, charged to the requester."
+        )
+        await self._reply(interaction, text)
+
+    @app_commands.command(name="concurrency", description="Cap songs in progress at once")
+    @app_commands.describe(
+        per_member="Per member (0: no cap)", per_server="For the whole server (0: no cap)"
+    )
+    async def concurrency(
+        self, interaction: discord.Interaction, per_member: int, per_server: int
+    ) -> None:
+        assert interaction.guild_id is not None
+        for field, value in (("per_member", per_member), ("per_server", per_server)):
+            if not 0 <= value <= MAX_CONCURRENCY:
+                raise InputError(field, f"must be between 0 and {MAX_CONCURRENCY}.")
+        await self.bot.quota_admin.set_concurrency(
+            interaction.guild_id, per_member or None, per_server or None, interaction.user.id
+        )
+        await self._reply(
+            interaction,
+            f"Songs in progress at once: {per_member or 'no cap'} per member, "
+            f"{per_server or 'no cap'} for the server.",
+        )
+
+    @app_commands.command(name="modrole", description="A role whose members may run /quota")
+    @app_commands.describe(role="The role; leave out to allow Manage Server only")
+    async def modrole(
+        self, interaction: discord.Interaction, role: discord.Role | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        await self.bot.quota_admin.set_mod_role(
+            interaction.guild_id, role.id if role else None, interaction.user.id
+        )
+        text = (
+            f"Members with {role.mention} can now run `/quota` and approve requests."
+            if role
+            else "Only members with Manage Server can run `/quota` now."
+        )
+        await self._reply(interaction, text)
 
 
 async def setup(bot: MusicBot) -> None:

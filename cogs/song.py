@@ -25,6 +25,10 @@ VOCALS = [
 MODAL_LYRICS_MAX = 4000
 
 
+def role_ids_of(user: discord.User | discord.Member) -> tuple[int, ...]:
+    return tuple(role.id for role in getattr(user, "roles", ()))
+
+
 def origin_of(interaction: discord.Interaction) -> JobOrigin:
     assert interaction.guild_id is not None and interaction.channel_id is not None
     return JobOrigin(
@@ -34,6 +38,7 @@ def origin_of(interaction: discord.Interaction) -> JobOrigin:
         application_id=interaction.application_id,
         interaction_token=interaction.token,
         upload_limit=interaction.filesize_limit,
+        role_ids=role_ids_of(interaction.user),
     )
 
 
@@ -43,7 +48,7 @@ async def start_job(
     operation: str,
     request: SonicCreate,
     summary: str,
-) -> None:
+) -> int:
     """The one path every song takes: reserve → acknowledge → submit → job card.
 
     The reservation (a local SQLite transaction, milliseconds) comes before the
@@ -60,6 +65,7 @@ async def start_job(
     job = await bot.jobs.submit(job_id, request)
     card = await interaction.followup.send(embed=job_card(job, "queued"), wait=True)
     await bot.jobs.set_card_message(job_id, card.id)
+    return job_id
 
 
 class LyricsModal(discord.ui.Modal, title="Your lyrics"):

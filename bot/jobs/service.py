@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+import aiosqlite
 
 from bot.errors import UserFacingError
 from bot.jobs.scheduler import Scheduler
@@ -48,6 +50,9 @@ class JobOrigin:
     application_id: int | None = None
     interaction_token: str | None = None
     upload_limit: int | None = None
+    role_ids: tuple[int, ...] = ()  # for per-role limits
+    # False when a moderator approved a community request: the server's pool pays.
+    charge_member: bool = True
 
 
 def refusal_text(error: MusicAPIError) -> str:
@@ -85,7 +90,13 @@ class JobService:
         return self.quota.costs.cost(operation)
 
     async def reserve(
-        self, origin: JobOrigin, operation: str, request: SonicCreate, summary: str
+        self,
+        origin: JobOrigin,
+        operation: str,
+        request: SonicCreate,
+        summary: str,
+        *,
+        claim: Callable[[aiosqlite.Connection, int], Awaitable[None]] | None = None,
     ) -> int:
         """Write the job row and reserve its cost (raises QuotaRefused). Fast, local."""
         now = self.clock()
@@ -101,8 +112,9 @@ class JobService:
             interaction_token=origin.interaction_token,
             token_expires_at=now + TOKEN_LIFETIME_S if origin.interaction_token else None,
             upload_limit=origin.upload_limit,
+            charge_member=origin.charge_member,
         )
-        return await self.quota.reserve(new_job)
+        return await self.quota.reserve(new_job, origin.role_ids, claim=claim)
 
     async def submit(self, job_id: int, request: SonicCreate) -> Job:
         """Send a reserved job upstream. On refusal: release, and raise SubmitRefused."""

@@ -9,44 +9,22 @@ once or refunded once, never both and never twice.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import aiosqlite
 
 from bot.config import BudgetPeriod
-from bot.errors import QuotaRefused
+from bot.quota import limits
 from bot.quota.costs import CostTable
-from bot.quota.periods import Window, current_window
+from bot.quota.limits import Standing
+from bot.quota.periods import current_window
 from bot.store import jobs as job_sql
 from bot.store import ledger as ledger_sql
+from bot.store import settings as settings_sql
 from bot.store.database import Database
 from bot.store.jobs import Job, NewJob
-
-
-@dataclass(frozen=True, slots=True)
-class BudgetStatus:
-    budget: int
-    period: BudgetPeriod
-    spent: int
-    member_spent: int | None
-    window: Window
-
-    @property
-    def remaining(self) -> int:
-        return max(0, self.budget - self.spent)
-
-    @property
-    def resets_at(self) -> datetime | None:
-        return self.window.resets_at
-
-
-def describe_reset(resets_at: datetime | None) -> str:
-    if resets_at is None:
-        return "This budget does not reset; a moderator can raise it with `/quota budget`."
-    stamp = int(resets_at.timestamp())
-    return f"It resets <t:{stamp}:R> (<t:{stamp}:f>)."
+from bot.store.settings import GuildSettings
 
 
 class Quota:
@@ -61,42 +39,71 @@ class Quota:
     ) -> None:
         self.db = db
         self.costs = costs
-        self.default_budget = default_budget
-        self.default_period = default_period
+        self.defaults = GuildSettings(0, default_budget, default_period)
         self.clock = clock
 
-    async def _status(
-        self, conn: aiosqlite.Connection, guild_id: int, user_id: int | None
-    ) -> BudgetStatus:
-        settings = await ledger_sql.guild_settings(conn, guild_id)
-        budget = settings.budget if settings else self.default_budget
-        period: BudgetPeriod = settings.budget_period if settings else self.default_period  # type: ignore[assignment]
-        window = current_window(period, self.clock())
-        spent = await ledger_sql.spent(conn, guild_id, window.start, window.end)
-        member_spent = (
-            await ledger_sql.spent(conn, guild_id, window.start, window.end, user_id)
-            if user_id is not None
-            else None
+    async def settings(self, conn: aiosqlite.Connection, guild_id: int) -> GuildSettings:
+        found = await settings_sql.get(conn, guild_id)
+        return found or replace(self.defaults, guild_id=guild_id)
+
+    async def read_standing(
+        self,
+        conn: aiosqlite.Connection,
+        guild_id: int,
+        user_id: int | None = None,
+        role_ids: tuple[int, ...] = (),
+    ) -> Standing:
+        settings = await self.settings(conn, guild_id)
+        window = current_window(settings.budget_period, self.clock())  # type: ignore[arg-type]
+        standing = Standing(
+            settings=settings,
+            window=window,
+            server_spent=await ledger_sql.server_spent(conn, guild_id, window.start, window.end),
+            server_active=await job_sql.count_active(conn, guild_id),
+            allowed_channels=tuple(await settings_sql.allowed_channels(conn, guild_id)),
         )
-        return BudgetStatus(budget, period, spent, member_spent, window)
+        if user_id is None:
+            return standing
+        return replace(
+            standing,
+            member_id=user_id,
+            member_spent=await ledger_sql.member_spent(
+                conn, guild_id, user_id, window.start, window.end
+            ),
+            member_limit=await settings_sql.member_limit(conn, guild_id, user_id, role_ids),
+            member_grants=await ledger_sql.member_grants(
+                conn, guild_id, user_id, window.start, window.end
+            ),
+            member_active=await job_sql.count_active(conn, guild_id, user_id),
+            blocked=await settings_sql.is_blocked(conn, guild_id, user_id),
+        )
 
-    async def status(self, guild_id: int, user_id: int | None = None) -> BudgetStatus:
+    async def standing(
+        self, guild_id: int, user_id: int | None = None, role_ids: tuple[int, ...] = ()
+    ) -> Standing:
         async with self.db.read() as conn:
-            return await self._status(conn, guild_id, user_id)
+            return await self.read_standing(conn, guild_id, user_id, role_ids)
 
-    async def reserve(self, new_job: NewJob) -> int:
-        """Write the job and its reservation, or raise QuotaRefused; returns the job id."""
+    async def reserve(
+        self,
+        new_job: NewJob,
+        role_ids: tuple[int, ...] = (),
+        *,
+        claim: Callable[[aiosqlite.Connection, int], Awaitable[None]] | None = None,
+    ) -> int:
+        """Check every limit, then write the job and its reservation, atomically.
+
+        Raises QuotaRefused naming the limit; returns the job id. An approved community
+        request (charge_member=False) is paid from the server's pool, so the requester's own
+        limits do not apply to it. `claim(conn, job_id)` runs inside the same transaction
+        (e.g. marking a request approved); if it raises, nothing is written.
+        """
         now = self.clock()
         async with self.db.transaction() as conn:
-            status = await self._status(conn, new_job.guild_id, None)
-            if status.spent + new_job.cost > status.budget:
-                raise QuotaRefused(
-                    "server budget",
-                    f"This server's {_period_name(status.period)} budget can't cover that: it "
-                    f"costs {new_job.cost} credits and {status.remaining} of {status.budget} "
-                    f"are left. {describe_reset(status.resets_at)}",
-                    status.resets_at,
-                )
+            standing = await self.read_standing(conn, new_job.guild_id, new_job.user_id, role_ids)
+            limits.check(
+                standing, new_job.cost, new_job.channel_id, member_checks=new_job.charge_member
+            )
             job_id = await job_sql.insert(conn, new_job, now)
             await ledger_sql.add(
                 conn,
@@ -108,27 +115,11 @@ class Quota:
                 operation=new_job.operation,
                 charged_at=now,
                 now=now,
+                member_share=new_job.charge_member,
             )
+            if claim is not None:
+                await claim(conn, job_id)
             return job_id
-
-    async def set_budget(
-        self, guild_id: int, amount: int, period: BudgetPeriod, moderator_id: int
-    ) -> BudgetStatus:
-        now = self.clock()
-        async with self.db.transaction() as conn:
-            await ledger_sql.set_budget(conn, guild_id, amount, period, moderator_id, now)
-            # Written to the ledger too, so the history shows who changed what and when.
-            await ledger_sql.add(
-                conn,
-                guild_id=guild_id,
-                kind="setting",
-                amount=amount,
-                charged_at=now,
-                now=now,
-                moderator_id=moderator_id,
-                note=f"budget {amount} per {period}",
-            )
-            return await self._status(conn, guild_id, None)
 
 
 async def commit(conn: aiosqlite.Connection, job: Job, now: float) -> bool:
@@ -162,8 +153,5 @@ async def _settle(
         charged_at=job.created_at,
         now=now,
         note=note,
+        member_share=job.charge_member,
     )
-
-
-def _period_name(period: BudgetPeriod) -> str:
-    return {"day": "daily", "week": "weekly", "month": "monthly", "none": "total"}[period]

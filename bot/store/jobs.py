@@ -43,12 +43,14 @@ class Job:
     errors: int
     notified: bool
     card_state: str | None
+    charge_member: bool
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Job:
         data = dict(row)
         data["request"] = json.loads(data["request"])
         data["notified"] = bool(data["notified"])
+        data["charge_member"] = bool(data["charge_member"])
         return cls(**data)
 
     def token_valid(self, now: float) -> bool:
@@ -68,14 +70,16 @@ class NewJob:
     interaction_token: str | None = None
     token_expires_at: float | None = None
     upload_limit: int | None = None
+    # False for an approved community request: the server's pool pays, not the member's limit.
+    charge_member: bool = True
 
 
 async def insert(conn: aiosqlite.Connection, job: NewJob, now: float) -> int:
     cursor = await conn.execute(
         """INSERT INTO jobs (guild_id, channel_id, user_id, operation, request, summary, cost,
                              state, application_id, interaction_token, token_expires_at,
-                             upload_limit, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?)""",
+                             upload_limit, created_at, charge_member)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?)""",
         (
             job.guild_id,
             job.channel_id,
@@ -89,6 +93,7 @@ async def insert(conn: aiosqlite.Connection, job: NewJob, now: float) -> int:
             job.token_expires_at,
             job.upload_limit,
             now,
+            int(job.charge_member),
         ),
     )
     assert cursor.lastrowid is not None
@@ -204,5 +209,19 @@ async def in_flight(conn: aiosqlite.Connection, guild_id: int) -> list[Job]:
 
 async def count_in_flight(conn: aiosqlite.Connection) -> int:
     cursor = await conn.execute(f"SELECT COUNT(*) FROM jobs WHERE state IN ({_IN_FLIGHT_SQL})")
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def count_active(
+    conn: aiosqlite.Connection, guild_id: int, user_id: int | None = None
+) -> int:
+    """Jobs in flight in a server (or of one member there), for the concurrency caps."""
+    sql = f"SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND state IN ({_IN_FLIGHT_SQL})"
+    params: list[object] = [guild_id]
+    if user_id is not None:
+        sql += " AND user_id = ?"
+        params.append(user_id)
+    cursor = await conn.execute(sql, params)
     row = await cursor.fetchone()
     return int(row[0]) if row else 0

@@ -40,7 +40,7 @@ async def test_budget_needs_manage_server_at_run_time(make_world) -> None:  # ty
             subcommand="budget", options={"amount": 5000, "period": "day"},
         )  # fmt: skip
         assert "moderators" in ephemeral_text(await denied.wait_response()).lower()
-        assert (await world.bot.quota.status(GUILD)).budget == 100
+        assert (await world.bot.quota.standing(GUILD)).settings.budget == 100
 
         allowed = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="quota",
@@ -48,8 +48,8 @@ async def test_budget_needs_manage_server_at_run_time(make_world) -> None:  # ty
             permissions=1 << 5,
         )  # fmt: skip
         assert "40" in ephemeral_text(await allowed.wait_response())
-        status = await world.bot.quota.status(GUILD)
-        assert (status.budget, status.period) == (40, "day")
+        settings = (await world.bot.quota.standing(GUILD)).settings
+        assert (settings.budget, settings.budget_period) == (40, "day")
         async with world.bot.db.read() as conn:
             from bot.store import ledger as ledger_sql
 

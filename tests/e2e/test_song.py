@@ -90,8 +90,7 @@ async def test_simultaneous_creates_never_overspend(make_world) -> None:  # type
         await asyncio.sleep(0.3)
         assert len(world.creates()) == 5
         assert len(await world.clip_messages(10)) == 10
-        status = await world.bot.quota.status(GUILD)
-        assert status.spent == 100
+        assert (await world.bot.quota.standing(GUILD)).server_spent == 100
 
 
 async def test_bad_input_is_refused_before_anything_is_spent(make_world) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ import pytest
 
 from bot.errors import QuotaRefused
 from bot.quota import ledger
+from bot.quota.admin import QuotaAdmin
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
 from bot.store import jobs as job_sql
@@ -58,8 +59,8 @@ async def test_reserve_writes_job_and_reservation_together(db: Database) -> None
         entries = await ledger_sql.job_entries(conn, job_id)
     assert job is not None and job.state == "submitting"
     assert [(e.kind, e.amount) for e in entries] == [("reserve", 20)]
-    status = await q.status(GUILD, 1)
-    assert (status.spent, status.remaining, status.member_spent) == (20, 80, 20)
+    standing = await q.standing(GUILD, 1)
+    assert (standing.server_spent, standing.server_remaining, standing.member_spent) == (20, 80, 20)
 
 
 async def test_over_budget_is_refused_with_limit_and_reset(db: Database) -> None:
@@ -82,7 +83,7 @@ async def test_concurrent_reservations_never_overspend(db: Database) -> None:
     accepted = [r for r in results if isinstance(r, int)]
     refused = [r for r in results if isinstance(r, QuotaRefused)]
     assert len(accepted) == 5 and len(refused) == 20
-    assert (await q.status(GUILD)).spent == 100
+    assert (await q.standing(GUILD)).server_spent == 100
 
 
 async def test_two_processes_sharing_the_file_never_overspend(tmp_path: Path) -> None:
@@ -94,7 +95,7 @@ async def test_two_processes_sharing_the_file_never_overspend(tmp_path: Path) ->
         attempts = [q.reserve(new_job(user=i)) for i in range(12) for q in (qa, qb)]
         results = await asyncio.gather(*attempts, return_exceptions=True)
         assert sum(isinstance(r, int) for r in results) == 5
-        assert (await qa.status(GUILD)).spent == 100
+        assert (await qa.standing(GUILD)).server_spent == 100
     finally:
         await first.close()
         await second.close()
@@ -115,8 +116,7 @@ async def test_commit_and_release_are_idempotent_and_exclusive(db: Database) -> 
         assert await ledger.release(conn, refunded, NOV, "failed") is True
         assert await ledger.release(conn, refunded, NOV, "failed again") is False
         assert await ledger.commit(conn, refunded, NOV) is False
-    status = await q.status(GUILD)
-    assert status.spent == 20  # one charge, one refund
+    assert (await q.standing(GUILD)).server_spent == 20  # one charge, one refund
 
 
 async def test_refund_lands_in_the_period_it_was_charged(db: Database) -> None:
@@ -128,15 +128,15 @@ async def test_refund_lands_in_the_period_it_was_charged(db: Database) -> None:
         job = await job_sql.get(conn, job_id)
         assert job is not None
         await ledger.release(conn, job, clock.now, "failed")
-    assert (await q.status(GUILD)).spent == 0  # December untouched
+    assert (await q.standing(GUILD)).server_spent == 0  # December untouched
     clock.now = NOV
-    assert (await q.status(GUILD)).spent == 0  # November got its credits back
+    assert (await q.standing(GUILD)).server_spent == 0  # November got its credits back
 
 
 async def test_budget_change_is_recorded_with_the_moderator(db: Database) -> None:
     q = quota(db, Clock(NOV))
-    status = await q.set_budget(GUILD, 40, "day", moderator_id=999)
-    assert (status.budget, status.period) == (40, "day")
+    standing = await QuotaAdmin(q).set_budget(GUILD, 40, "day", moderator_id=999)
+    assert (standing.settings.budget, standing.settings.budget_period) == (40, "day")
     async with db.read() as conn:
         entries = await ledger_sql.guild_entries(conn, GUILD)
     assert entries[-1].kind == "setting" and entries[-1].moderator_id == 999
@@ -146,4 +146,4 @@ async def test_servers_do_not_share_budgets(db: Database) -> None:
     q = quota(db, Clock(NOV), budget=20)
     await q.reserve(new_job(guild=1))
     await q.reserve(new_job(guild=2))  # the other server's spending does not count
-    assert (await q.status(1)).spent == 20 and (await q.status(2)).spent == 20
+    assert (await q.standing(1)).server_spent == 20 and (await q.standing(2)).server_spent == 20

@@ -1,0 +1,190 @@
+"""Moderators' changes to a server's quotas. Every change is written to the ledger with the
+acting moderator, so `/quota history` shows who did what and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.config import BudgetPeriod
+from bot.quota.ledger import Quota
+from bot.quota.limits import Standing
+from bot.store import ledger as ledger_sql
+from bot.store import settings as settings_sql
+from bot.store.ledger import LedgerEntry
+
+HISTORY_PAGE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    entries: list[LedgerEntry]
+    page: int
+    pages: int
+    total: int
+
+
+class QuotaAdmin:
+    def __init__(self, quota: Quota) -> None:
+        self.quota = quota
+        self.db = quota.db
+
+    async def _record(
+        self,
+        conn: aiosqlite.Connection,
+        guild_id: int,
+        moderator_id: int,
+        note: str,
+        *,
+        kind: str = "setting",
+        amount: int = 0,
+        user_id: int | None = None,
+    ) -> None:
+        now = self.quota.clock()
+        await ledger_sql.add(
+            conn,
+            guild_id=guild_id,
+            kind=kind,
+            amount=amount,
+            charged_at=now,
+            now=now,
+            user_id=user_id,
+            moderator_id=moderator_id,
+            note=note,
+        )
+
+    async def _update(
+        self, conn: aiosqlite.Connection, guild_id: int, moderator_id: int, **changes: object
+    ) -> None:
+        await settings_sql.update(
+            conn,
+            guild_id,
+            defaults=self.quota.defaults,
+            moderator_id=moderator_id,
+            now=self.quota.clock(),
+            **changes,
+        )
+
+    async def set_budget(
+        self, guild_id: int, amount: int, period: BudgetPeriod, moderator_id: int
+    ) -> Standing:
+        async with self.db.transaction() as conn:
+            await self._update(conn, guild_id, moderator_id, budget=amount, budget_period=period)
+            await self._record(
+                conn, guild_id, moderator_id, f"budget {amount} per {period}", amount=amount
+            )
+            return await self.quota.read_standing(conn, guild_id)
+
+    async def set_member_limit(
+        self, guild_id: int, user_id: int, amount: int | None, moderator_id: int
+    ) -> None:
+        async with self.db.transaction() as conn:
+            await settings_sql.set_member_limit(conn, guild_id, user_id, amount)
+            note = "member limit removed" if amount is None else f"member limit {amount}"
+            await self._record(
+                conn, guild_id, moderator_id, note, amount=amount or 0, user_id=user_id
+            )
+
+    async def set_role_limit(
+        self, guild_id: int, role_id: int, amount: int | None, moderator_id: int
+    ) -> None:
+        async with self.db.transaction() as conn:
+            await settings_sql.set_role_limit(conn, guild_id, role_id, amount)
+            note = (
+                f"role <@&{role_id}> limit removed"
+                if amount is None
+                else f"role <@&{role_id}> limit {amount}"
+            )
+            await self._record(conn, guild_id, moderator_id, note, amount=amount or 0)
+
+    async def grant(self, guild_id: int, user_id: int, amount: int, moderator_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await self._record(
+                conn, guild_id, moderator_id, "grant", kind="grant", amount=amount, user_id=user_id
+            )
+
+    async def reset(self, guild_id: int, user_id: int | None, moderator_id: int) -> int:
+        """Forgive spending so far this period (a member's, or the server budget's)."""
+        async with self.db.transaction() as conn:
+            standing = await self.quota.read_standing(conn, guild_id, user_id)
+            amount = standing.member_spent if user_id is not None else standing.server_spent
+            note = "member spending reset" if user_id is not None else "server spending reset"
+            await self._record(
+                conn, guild_id, moderator_id, note, kind="reset", amount=amount, user_id=user_id
+            )
+            return amount
+
+    async def set_blocked(
+        self, guild_id: int, user_id: int, blocked: bool, moderator_id: int
+    ) -> bool:
+        async with self.db.transaction() as conn:
+            changed = await settings_sql.set_blocked(
+                conn, guild_id, user_id, blocked, moderator_id, self.quota.clock()
+            )
+            if changed:
+                note = "blocked" if blocked else "unblocked"
+                await self._record(conn, guild_id, moderator_id, note, user_id=user_id)
+            return changed
+
+    async def set_channel(
+        self, guild_id: int, action: str, channel_id: int | None, moderator_id: int
+    ) -> list[int]:
+        async with self.db.transaction() as conn:
+            if action == "clear":
+                await settings_sql.clear_channels(conn, guild_id)
+                await self._record(conn, guild_id, moderator_id, "channel allow-list cleared")
+            elif channel_id is not None and action in ("add", "remove"):
+                await settings_sql.set_channel_allowed(conn, guild_id, channel_id, action == "add")
+                verb = "allowed" if action == "add" else "no longer allowed"
+                await self._record(conn, guild_id, moderator_id, f"channel <#{channel_id}> {verb}")
+            return await settings_sql.allowed_channels(conn, guild_id)
+
+    async def set_approval(self, guild_id: int, on: bool, moderator_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await self._update(conn, guild_id, moderator_id, approval=int(on))
+            await self._record(
+                conn, guild_id, moderator_id, f"request approval {'on' if on else 'off'}"
+            )
+
+    async def set_concurrency(
+        self, guild_id: int, per_member: int | None, per_server: int | None, moderator_id: int
+    ) -> None:
+        async with self.db.transaction() as conn:
+            await self._update(
+                conn, guild_id, moderator_id, member_jobs_cap=per_member, server_jobs_cap=per_server
+            )
+            await self._record(
+                conn,
+                guild_id,
+                moderator_id,
+                f"songs in progress: {per_member or 'no cap'} per member, "
+                f"{per_server or 'no cap'} per server",
+            )
+
+    async def set_mod_role(self, guild_id: int, role_id: int | None, moderator_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await self._update(conn, guild_id, moderator_id, mod_role_id=role_id)
+            note = "moderator role removed" if role_id is None else f"moderator role <@&{role_id}>"
+            await self._record(conn, guild_id, moderator_id, note)
+
+    async def history(self, guild_id: int, member_id: int | None, page: int) -> HistoryPage:
+        async with self.db.read() as conn:
+            total = await ledger_sql.history_count(conn, guild_id, member_id)
+            pages = max(1, -(-total // HISTORY_PAGE))
+            page = min(max(1, page), pages)
+            entries = await ledger_sql.history(
+                conn, guild_id, member_id, limit=HISTORY_PAGE, offset=(page - 1) * HISTORY_PAGE
+            )
+        return HistoryPage(entries, page, pages, total)
+
+    async def overview(
+        self, guild_id: int
+    ) -> tuple[Standing, dict[int, int], dict[int, int], list[int]]:
+        """Standing, role limits, member limits and the block list, for `/quota show`."""
+        async with self.db.read() as conn:
+            standing = await self.quota.read_standing(conn, guild_id)
+            roles = await settings_sql.role_limits(conn, guild_id)
+            members = await settings_sql.member_limits(conn, guild_id)
+            blocked = await settings_sql.blocked_members(conn, guild_id)
+        return standing, roles, members, blocked

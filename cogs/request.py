@@ -1,0 +1,240 @@
+"""/request song: community song requests, with Approve / Reject / Vote buttons.
+
+The buttons are `DynamicItem`s whose custom ids carry the request id, so they keep working
+after a restart: nothing about a request lives in memory.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import validation
+from bot.delivery.embeds import clean
+from bot.errors import UserFacingError
+from bot.permissions import require_moderator
+from bot.quota import limits
+from bot.store.requests import SongRequest
+from bot.tree import report_error
+from cogs.song import origin_of, role_ids_of, start_job
+
+if TYPE_CHECKING:
+    from bot.app import MusicBot
+
+REASON_MAX = 300
+
+
+def song_of(bot: MusicBot, description: str, style: str | None) -> Any:
+    return validation.build_create(
+        description=description,
+        style=style,
+        title=None,
+        instrumental=False,
+        model=bot.settings.default_model,
+        vocal=None,
+        negative=None,
+    )
+
+
+def request_summary(request: SongRequest) -> str:
+    text = f"Request #{request.id}: {request.description}"
+    return text + (f"\nStyle: {request.style}" if request.style else "")
+
+
+def request_embed(request: SongRequest, votes: int) -> discord.Embed:
+    colours = {"approved": discord.Colour.green(), "rejected": discord.Colour.red()}
+    embed = discord.Embed(
+        title=f"🎤 Song request #{request.id}",
+        description=clean(request.description, 1000),
+        colour=colours.get(request.state, discord.Colour.gold()),
+    )
+    if request.style:
+        embed.add_field(name="Style", value=clean(request.style, 1024), inline=False)
+    embed.add_field(name="Requested by", value=f"<@{request.user_id}>")
+    embed.add_field(name="Votes", value=str(votes))
+    if request.state == "pending":
+        embed.add_field(name="Status", value="Waiting for a moderator", inline=False)
+    elif request.state == "approved":
+        embed.add_field(
+            name="Status",
+            value=f"Approved by <@{request.moderator_id}> — job #{request.job_id}",
+            inline=False,
+        )
+    elif request.state == "rejected":
+        embed.add_field(
+            name="Status",
+            value=f"Rejected by <@{request.moderator_id}>: {clean(request.reason or '', 900)}",
+            inline=False,
+        )
+    return embed
+
+
+def request_view(request: SongRequest, votes: int) -> discord.ui.View | None:
+    if request.state != "pending":
+        return None
+    view = discord.ui.View(timeout=None)
+    for action in ("approve", "reject", "vote"):
+        view.add_item(RequestButton(action, request.id, votes))
+    return view
+
+
+class RequestButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"request:(?P<action>approve|reject|vote):(?P<id>[0-9]+)",
+):
+    STYLES: ClassVar[dict[str, tuple[discord.ButtonStyle, str]]] = {
+        "approve": (discord.ButtonStyle.success, "Approve"),
+        "reject": (discord.ButtonStyle.danger, "Reject"),
+        "vote": (discord.ButtonStyle.secondary, "👍"),
+    }
+
+    def __init__(self, action: str, request_id: int, votes: int = 0) -> None:
+        style, label = self.STYLES[action]
+        if action == "vote":
+            label = f"👍 {votes}"
+        super().__init__(
+            discord.ui.Button(style=style, label=label, custom_id=f"request:{action}:{request_id}")
+        )
+        self.action = action
+        self.request_id = request_id
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> RequestButton:
+        return cls(match["action"], int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        bot: MusicBot = interaction.client  # type: ignore[assignment]
+        try:
+            request = await bot.requests.get(self.request_id)
+            if request is None or request.guild_id != interaction.guild_id:
+                raise UserFacingError("This request no longer exists.")
+            if self.action == "vote":
+                await self._vote(bot, interaction, request)
+                return
+            await require_moderator(bot, interaction)
+            if request.state != "pending":
+                raise UserFacingError(f"This request was already {request.state}.")
+            if self.action == "approve":
+                await self._approve(bot, interaction, request)
+            else:
+                await interaction.response.send_modal(RejectModal(bot, request.id))
+        except Exception as error:  # every refusal reaches the member in plain words
+            await report_error(interaction, error)
+
+    async def _vote(
+        self, bot: MusicBot, interaction: discord.Interaction, request: SongRequest
+    ) -> None:
+        if request.state != "pending":
+            raise UserFacingError("Voting has closed on this request.")
+        added, votes = await bot.requests.vote(request.id, interaction.user.id)
+        if not added:
+            raise UserFacingError("You have already voted for this request.")
+        await interaction.response.edit_message(
+            embed=request_embed(request, votes), view=request_view(request, votes)
+        )
+
+    async def _approve(
+        self, bot: MusicBot, interaction: discord.Interaction, request: SongRequest
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        song = song_of(bot, request.description, request.style)
+        job_id = await bot.requests.approve(
+            request, interaction.user.id, song, request_summary(request)
+        )
+        decided = await bot.requests.get(request.id)
+        assert decided is not None
+        votes = await bot.requests.votes(request.id)
+        if interaction.message is not None:
+            await interaction.message.edit(embed=request_embed(decided, votes), view=None)
+        try:
+            await bot.jobs.submit(job_id, song)
+        except UserFacingError as refused:
+            await interaction.followup.send(
+                f"Approved, but MusicAPI refused it: {refused}", ephemeral=True
+            )
+            return
+        await interaction.followup.send(
+            f"Approved: job #{job_id} started, charged to the server's budget.", ephemeral=True
+        )
+
+
+class RejectModal(discord.ui.Modal, title="Reject this request"):
+    reason: discord.ui.TextInput[RejectModal] = discord.ui.TextInput(
+        label="Reason (shown to the requester)",
+        style=discord.TextStyle.paragraph,
+        max_length=REASON_MAX,
+    )
+
+    def __init__(self, bot: MusicBot, request_id: int) -> None:
+        super().__init__()
+        self.bot = bot
+        self.request_id = request_id
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        await require_moderator(self.bot, interaction)
+        request = await self.bot.requests.reject(
+            self.request_id, interaction.user.id, self.reason.value.strip()
+        )
+        votes = await self.bot.requests.votes(request.id)
+        # The modal was opened from the request's Reject button, so this edits that message.
+        await interaction.response.edit_message(embed=request_embed(request, votes), view=None)
+        channel = self.bot.get_partial_messageable(request.channel_id, guild_id=request.guild_id)
+        await channel.send(
+            f"<@{request.user_id}> your song request #{request.id} was rejected by "
+            f"<@{interaction.user.id}>: {clean(request.reason or '', REASON_MAX)}",
+            allowed_mentions=discord.AllowedMentions(users=[discord.Object(request.user_id)]),
+        )
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
+        await report_error(interaction, error)
+
+
+@app_commands.guild_only()
+class Requests(commands.GroupCog, group_name="request", group_description="Ask for a song"):
+    def __init__(self, bot: MusicBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="song", description="Ask for a song for the community")
+    @app_commands.describe(description="What the song should be about", style="Genres, moods")
+    async def song(
+        self, interaction: discord.Interaction, description: str, style: str | None = None
+    ) -> None:
+        assert interaction.guild_id is not None and interaction.channel_id is not None
+        song = song_of(self.bot, description, style)  # validated before anything is spent
+        origin = origin_of(interaction)
+        async with self.bot.db.read() as conn:
+            settings = await self.bot.quota.settings(conn, interaction.guild_id)
+        if not settings.approval:
+            summary = f"Request: {song.gpt_description_prompt}"
+            job_id = await start_job(self.bot, interaction, "create_music", song, summary)
+            await self.bot.requests.record_direct(origin, description.strip(), style, job_id)
+            return
+
+        # Waiting for approval costs nothing yet, but the server's block list and channel
+        # allow-list still apply to asking.
+        standing = await self.bot.quota.standing(
+            interaction.guild_id, interaction.user.id, role_ids_of(interaction.user)
+        )
+        limits.check(standing, 0, interaction.channel_id, member_checks=True)
+        request_id = await self.bot.requests.open(
+            origin, song.gpt_description_prompt or description, song.tags
+        )
+        request = await self.bot.requests.get(request_id)
+        assert request is not None
+        await interaction.response.send_message(
+            embed=request_embed(request, 0), view=request_view(request, 0)
+        )
+        message = await interaction.original_response()
+        await self.bot.requests.set_message(request_id, message.id)
+
+
+async def setup(bot: MusicBot) -> None:
+    bot.add_dynamic_items(RequestButton)
+    await bot.add_cog(Requests(bot))
