@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.app import MusicBot
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.musicapi.simulator import MusicAPISimulator, SimulatorConfig
 from bot.store import ledger as ledger_sql
 from tests.fakediscord import FakeDiscord
@@ -46,6 +46,25 @@ class World:
     sim: MusicAPISimulator
     clock: Clock
     db_path: Path
+    settings: Settings
+    runner: asyncio.Task[None] | None = None
+
+    async def start_bot(self) -> None:
+        self.bot = MusicBot(self.settings, clock=self.clock, guild_ready_timeout=0.1)
+        self.runner = asyncio.create_task(self.bot.start(TOKEN))
+        await self.discord.wait_ready(timeout=10)
+
+    async def stop_bot(self) -> None:
+        await self.bot.close()
+        if self.runner is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.runner, 5)
+        await self.discord.wait_disconnected(timeout=10)
+
+    async def restart(self) -> None:
+        """A new bot on the same database: what survives this survives a real restart."""
+        await self.stop_bot()
+        await self.start_bot()
 
     def creates(self) -> list[dict[str, Any]]:
         """Bodies of every create request MusicAPI received."""
@@ -116,16 +135,16 @@ def make_world(tmp_path: Path) -> Callable[..., Any]:
         fake.add_member(GUILD, MODERATOR, name="mod", permissions=MANAGE_GUILD)
         db_path = tmp_path / "bot.db"
         settings = load_settings(settings_env(base_url, db_path, **env))
-        clock = Clock()
-        bot = MusicBot(settings, clock=clock, guild_ready_timeout=0.1)
-        runner = asyncio.create_task(bot.start(TOKEN))
+        world = World(None, fake, sim, Clock(), db_path, settings)  # type: ignore[arg-type]
         try:
-            await fake.wait_ready(timeout=10)
-            yield World(bot, fake, sim, clock, db_path)
+            await world.start_bot()
+            yield world
         finally:
-            await bot.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(runner, 5)
+            if world.bot is not None:
+                await world.bot.close()
+            if world.runner is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(world.runner, 5)
             await fake.stop()
             restore()
             await sim.stop()

@@ -446,6 +446,10 @@ class FakeDiscord:
             position=len(guild.roles),
         )
         guild.roles[role_id] = role
+        if self.sessions:
+            # As Discord does, so a running bot's role cache knows the new role.
+            payload = {"guild_id": str(guild_id), "role": dict(role)}
+            self._spawn(self._dispatch("GUILD_ROLE_CREATE", payload, intent=INTENT_GUILDS))
         return role
 
     def add_user(

@@ -147,3 +147,43 @@ async def test_servers_do_not_share_budgets(db: Database) -> None:
     await q.reserve(new_job(guild=1))
     await q.reserve(new_job(guild=2))  # the other server's spending does not count
     assert (await q.standing(1)).server_spent == 20 and (await q.standing(2)).server_spent == 20
+
+
+async def test_daily_budget_and_member_limit_roll_over_at_utc_midnight(db: Database) -> None:
+    clock = Clock(datetime(2026, 11, 20, 23, 59, 30, tzinfo=UTC).timestamp())
+    q = quota(db, clock, budget=40)
+    admin = QuotaAdmin(q)
+    await admin.set_budget(GUILD, 40, "day", moderator_id=9)
+    await admin.set_member_limit(GUILD, 1, 20, moderator_id=9)
+    late = await q.reserve(new_job(user=1))
+    with pytest.raises(QuotaRefused) as caught:
+        await q.reserve(new_job(user=1))
+    assert caught.value.limit == "member limit"
+    assert caught.value.frees_at == datetime(2026, 11, 21, tzinfo=UTC)
+    await q.reserve(new_job(user=2))
+    with pytest.raises(QuotaRefused, match="daily budget"):
+        await q.reserve(new_job(user=3))
+
+    clock.now = datetime(2026, 11, 21, 0, 0, 1, tzinfo=UTC).timestamp()  # a new UTC day
+    assert (await q.standing(GUILD, 1)).member_spent == 0
+    await q.reserve(new_job(user=1))
+    # The late job from yesterday fails now: its refund goes to yesterday, not today.
+    async with db.transaction() as conn:
+        job = await job_sql.get(conn, late)
+        assert job is not None
+        await ledger.release(conn, job, clock.now, "failed")
+    assert (await q.standing(GUILD, 1)).member_spent == 20
+    assert (await q.standing(GUILD)).server_spent == 20
+
+
+async def test_lowering_the_budget_keeps_running_jobs_but_stops_new_ones(db: Database) -> None:
+    clock = Clock(NOV)
+    q = quota(db, clock, budget=100)
+    running = await q.reserve(new_job())
+    await QuotaAdmin(q).set_budget(GUILD, 10, "month", moderator_id=9)
+    with pytest.raises(QuotaRefused):
+        await q.reserve(new_job())
+    async with db.transaction() as conn:
+        job = await job_sql.get(conn, running)
+        assert job is not None and job.state == "submitting"  # untouched
+        assert await ledger.commit(conn, job, clock.now)  # and it can still finish
