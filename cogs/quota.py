@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.config import BUDGET_PERIODS, BudgetPeriod
 from bot.errors import InputError
 from bot.permissions import require_moderator
+from bot.quota.admin import HistoryPage
 from bot.quota.limits import describe_reset
 from bot.store.ledger import LedgerEntry
 
@@ -50,6 +51,54 @@ def describe_entry(entry: LedgerEntry) -> str:
     if entry.kind == "setting" and entry.user_id:
         text = f"{mod}: {entry.note} for {who}"
     return f"{when} — {text}"
+
+
+def history_embed(page: HistoryPage, member: discord.abc.User | None) -> discord.Embed:
+    lines = [describe_entry(entry) for entry in page.entries] or ["Nothing yet."]
+    embed = discord.Embed(
+        title="Quota history" + (f" for {member.display_name}" if member else ""),
+        description="\n".join(lines)[:4000],
+        colour=discord.Colour.blurple(),
+    )
+    embed.set_footer(text=f"Page {page.page} of {page.pages} ({page.total} entries)")
+    return embed
+
+
+class HistoryPager(discord.ui.View):
+    """◀ ▶ buttons on the (private) history message, for the moderator who asked."""
+
+    def __init__(
+        self, bot: MusicBot, page: HistoryPage, member: discord.abc.User | None, viewer: int
+    ) -> None:
+        super().__init__(timeout=300)
+        self.bot = bot
+        self.member = member
+        self.viewer = viewer
+        self._show(page)
+
+    def _show(self, page: HistoryPage) -> None:
+        self.page = page
+        self.older.disabled = page.page >= page.pages
+        self.newer.disabled = page.page <= 1
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+        return interaction.user.id == self.viewer
+
+    async def _turn(self, interaction: discord.Interaction, step: int) -> None:
+        assert interaction.guild_id is not None
+        page = await self.bot.quota_admin.history(
+            interaction.guild_id, self.member.id if self.member else None, self.page.page + step
+        )
+        self._show(page)
+        await interaction.response.edit_message(embed=history_embed(page, self.member), view=self)
+
+    @discord.ui.button(label="◀ Newer", style=discord.ButtonStyle.secondary)
+    async def newer(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        await self._turn(interaction, -1)
+
+    @discord.ui.button(label="Older ▶", style=discord.ButtonStyle.secondary)
+    async def older(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        await self._turn(interaction, +1)
 
 
 @app_commands.guild_only()
@@ -204,17 +253,11 @@ class QuotaCog(
         result = await self.bot.quota_admin.history(
             interaction.guild_id, member.id if member else None, page
         )
-        lines = [describe_entry(entry) for entry in result.entries] or ["Nothing yet."]
-        embed = discord.Embed(
-            title="Quota history" + (f" for {member.display_name}" if member else ""),
-            description="\n".join(lines)[:4000],
-            colour=discord.Colour.blurple(),
+        await interaction.response.send_message(
+            embed=history_embed(result, member),
+            view=HistoryPager(self.bot, result, member, interaction.user.id),
+            ephemeral=True,
         )
-        embed.set_footer(
-            text=f"Page {result.page} of {result.pages} ({result.total} entries)"
-            + (f" — next: page:{result.page + 1}" if result.page < result.pages else "")
-        )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="costs", description="What each operation costs, in credits")
     async def costs(self, interaction: discord.Interaction) -> None:

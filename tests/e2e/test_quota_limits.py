@@ -155,6 +155,22 @@ async def test_history_is_paginated_filtered_and_names_the_moderator(make_world)
         second = (await quota(world, "history", page=2))["data"]["embeds"][0]
         assert "Page 2 of 2" in second["footer"]["text"]
         assert len(second["description"].splitlines()) == 3
+        # The ◀ ▶ buttons turn the pages of the private message in place.
+        shown = await world.discord.invoke_slash(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="quota",
+            subcommand="history",
+        )  # fmt: skip
+        message = await shown.wait_original()
+        older = next(
+            c for row in message["components"] for c in row["components"] if "Older" in c["label"]
+        )
+        turned = await world.discord.click_button(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, message_id=message["id"],
+            custom_id=older["custom_id"],
+        )  # fmt: skip
+        update = await turned.wait_response()
+        assert update["type"] == 7
+        assert "Page 2 of 2" in update["data"]["embeds"][0]["footer"]["text"]
         mine = (await quota(world, "history", member=FakeUser(MEMBER)))["data"]["embeds"][0]
         assert len(mine["description"].splitlines()) == 1 and "blocked" in mine["description"]
 
