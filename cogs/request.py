@@ -158,6 +158,12 @@ class RequestButton(
             await interaction.followup.send(
                 f"Approved, but MusicAPI refused it: {refused}", ephemeral=True
             )
+            channel = bot.get_partial_messageable(request.channel_id, guild_id=request.guild_id)
+            await channel.send(
+                f"<@{request.user_id}> your song request #{request.id} was approved, but "
+                f"MusicAPI refused it: {refused}",
+                allowed_mentions=discord.AllowedMentions(users=[discord.Object(request.user_id)]),
+            )
             return
         await interaction.followup.send(
             f"Approved: job #{job_id} started, charged to the server's budget.", ephemeral=True

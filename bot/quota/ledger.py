@@ -1,6 +1,6 @@
 """Credit rules: reserve on submit, commit on success, release on failure.
 
-Reservation is one database transaction that checks the budget, writes the job row and the
+Reservation is one database transaction that checks every limit, writes the job row and the
 reservation together, so any number of simultaneous commands can never overspend. Commit and
 release are idempotent per job and exclude each other: a retried or resumed job is charged
 once or refunded once, never both and never twice.

@@ -188,3 +188,17 @@ async def test_blocked_members_cannot_ask(make_world) -> None:  # type: ignore[n
         )  # fmt: skip
         assert "blocked" in ephemeral_text(await interaction.wait_response())
         assert await world.bot.requests.get(1) is None
+
+
+async def test_an_approved_request_refused_upstream_tells_both(make_world) -> None:  # type: ignore[no-untyped-def]
+    async with make_world() as world:
+        await set_approval(world, "on")
+        message = await ask(world, "sounds like [sim:moderate]")
+        approve = await click(world, message, "approve", MODERATOR)
+        await approve.wait_response()
+        notice = await world.discord.wait_for(
+            lambda m: "was approved, but" in (m.get("content") or ""), timeout=10
+        )
+        assert f"<@{MEMBER}>" in notice["content"] and "sim artist" in notice["content"]
+        assert "credits were returned" in notice["content"]
+        assert await world.ledger_kinds() == [("reserve", 20), ("release", 20)]
