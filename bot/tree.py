@@ -26,6 +26,8 @@ async def report_error(interaction: discord.Interaction, error: Exception) -> No
     original = error
     if isinstance(error, app_commands.CommandInvokeError):
         original = error.original
+    elif isinstance(error, app_commands.TransformerError) and error.__cause__ is not None:
+        original = error.__cause__  # an option's own check, e.g. a clip from another server
     if isinstance(original, UserFacingError):
         text = str(original)
     elif isinstance(original, app_commands.NoPrivateMessage):

@@ -9,9 +9,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import validation
-from bot.delivery.embeds import job_card
+from bot.clip_option import ClipTransformer
+from bot.delivery.embeds import clip_embed, job_card
 from bot.jobs.service import JobOrigin
 from bot.musicapi.requests import SonicCreate
+from bot.store.clips import StoredClip
 from bot.tree import report_error
 
 if TYPE_CHECKING:
@@ -217,6 +219,22 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         lyrics = validation.decode_lyrics_file(await lyrics_file.read())
         request = validation.build_custom(lyrics=lyrics, instrumental=instrumental, **options)
         await start_job(self.bot, interaction, "create_music", request, summary_of(request))
+
+    @app_commands.command(name="info", description="Details of a song made in this server")
+    @app_commands.describe(clip="A song from this server (start typing, or paste its id)")
+    async def info(
+        self,
+        interaction: discord.Interaction,
+        clip: app_commands.Transform[StoredClip, ClipTransformer],
+    ) -> None:
+        embed = clip_embed(clip, lyrics_inline=True, image_url=clip.image_url)
+        embed.add_field(name="Made", value=f"<t:{int(clip.created_at)}:R> (job #{clip.job_id})")
+        embed.add_field(name="Source", value=clip.source)
+        if clip.audio_url:
+            embed.add_field(
+                name="Audio", value=f"[link]({clip.audio_url}) (MusicAPI links may expire)"
+            )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
 async def setup(bot: MusicBot) -> None:

@@ -68,6 +68,36 @@ async def for_job(conn: aiosqlite.Connection, job_id: int) -> list[StoredClip]:
     return [StoredClip.from_row(row) for row in await cursor.fetchall()]
 
 
+async def get(conn: aiosqlite.Connection, guild_id: int, clip_id: str) -> StoredClip | None:
+    """A clip of this server only: another server's clip is never returned."""
+    cursor = await conn.execute(
+        "SELECT * FROM clips WHERE guild_id = ? AND clip_id = ?", (guild_id, clip_id)
+    )
+    row = await cursor.fetchone()
+    return StoredClip.from_row(row) if row else None
+
+
+async def known_elsewhere(conn: aiosqlite.Connection, guild_id: int, clip_id: str) -> bool:
+    """Whether the id belongs to another server's clip (so the refusal can say so)."""
+    cursor = await conn.execute(
+        "SELECT 1 FROM clips WHERE clip_id = ? AND guild_id != ?", (clip_id, guild_id)
+    )
+    return await cursor.fetchone() is not None
+
+
+async def recent(
+    conn: aiosqlite.Connection, guild_id: int, query: str, limit: int
+) -> list[StoredClip]:
+    """This server's clips, most recent first, whose title or id contains `query`."""
+    pattern = f"%{query.replace('%', '').replace('_', '')}%"
+    cursor = await conn.execute(
+        """SELECT * FROM clips WHERE guild_id = ? AND (title LIKE ? OR clip_id LIKE ?)
+           ORDER BY created_at DESC, rowid DESC LIMIT ?""",
+        (guild_id, pattern, pattern, limit),
+    )
+    return [StoredClip.from_row(row) for row in await cursor.fetchall()]
+
+
 async def delivered(conn: aiosqlite.Connection, job_id: int) -> dict[str, int]:
     """item -> message id of everything already posted for this job."""
     cursor = await conn.execute(
