@@ -1,294 +1,84 @@
 """Async MusicAPI client: one method per endpoint, typed results, typed errors.
 
-Transport policy (REFERENCE §2.5, matching the official SDK): retry with exponential backoff and
-jitter on 429, 5xx and our own timeouts / connection failures, honouring ``Retry-After``; never
-retry any other 4xx. Request ids from the response headers are logged for support; the API key
-never is.
+The transport (retries, backoff, ``Retry-After``, request-id logging, key redaction) lives in
+``transport.py``; the endpoint methods are grouped by family in ``client_sonic.py`` and
+``client_families.py`` and all end up on ``MusicAPIClient``.
+
+Polling contract: every task-creating method returns a task id that belongs to one *family*
+(``TASK_FAMILIES``). Store the family with the id and call ``poll(family, task_id)``; it always
+returns a ``TaskStatus`` (``state`` pending / running / streaming / succeeded / failed, ``done``,
+``clips``, ``failure``, and ``progress`` / ``persona`` / ``files`` / ``parts`` where the family
+has them), and raises the same ``MusicAPIError`` subclasses for every family.
+
+============================== ======================================================
+family                         task-creating methods
+============================== ======================================================
+``"sonic"``                    create_music, upload_extend, upload_cover, sample, mashup,
+                               stems_basic, stems_full, replace_section, create_voice
+``"producer"``                 producer_create / _extend / _replace / _cover, producer_upload,
+                               producer_download
+``"nuro"``                     nuro_vocal, nuro_bgm
+``"riffusion"``                riffusion_create
+``"studio"``                   studio_create
+============================== ======================================================
 """
 
 from __future__ import annotations
 
-import asyncio
-import email.utils
-import json
-import logging
-import random
-import time
-from collections.abc import Mapping
-from typing import Any
-from urllib.parse import quote
-
-import aiohttp
-
-from .errors import (
-    MalformedResponseError,
-    RequestTimeoutError,
-    error_for_status,
-    extract_error_text,
-)
+from .client_families import FamiliesMixin
+from .client_sonic import SonicToolsMixin
 from .models import Credits, LyricsDraft, TaskStatus
+from .polls import TASK_FAMILIES
 from .requests import SonicCreate
+from .transport import REQUEST_ID_HEADERS
 
-__all__ = ["REQUEST_ID_HEADERS", "MusicAPIClient"]
-
-log = logging.getLogger("bot.musicapi")
-
-REQUEST_ID_HEADERS = ("x-request-id", "x-vercel-id", "cf-ray")
-_API_PREFIX = "/api/v1"
-# Keys shorter than this are not redacted: replacing a 1–3 character "key" everywhere would
-# mangle every message, and real keys are far longer.
-_MIN_REDACT_LEN = 4
-_REDACTED = "[redacted]"
+__all__ = ["REQUEST_ID_HEADERS", "TASK_FAMILIES", "MusicAPIClient"]
 
 
-def _request_id(headers: Mapping[str, str]) -> str | None:
-    for name in REQUEST_ID_HEADERS:
-        value = headers.get(name)
-        if value:
-            return value
-    return None
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - time.time()
-    return max(0.0, seconds)
-
-
-class MusicAPIClient:
+class MusicAPIClient(SonicToolsMixin, FamiliesMixin):
     """Talks to ``{base_url}/api/v1/...`` over a session the caller owns."""
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        base_url: str,
-        api_key: str,
-        *,
-        max_retries: int = 3,
-        backoff_base: float = 0.5,
-        backoff_max: float = 30.0,
-        request_timeout: float = 30.0,
-    ) -> None:
-        self._session = session
-        self._base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self._max_retries = max(0, max_retries)
-        self._backoff_base = backoff_base
-        self._backoff_max = backoff_max
-        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
-        # HTTP requests actually sent (retries included), by kind: benchmarks read this.
-        self.stats: dict[str, int] = {"create": 0, "poll": 0, "credits": 0, "lyrics": 0}
-
-    def __repr__(self) -> str:
-        # Deliberately omits the key.
-        return f"MusicAPIClient(base_url={self._base_url!r})"
-
-    @property
-    def base_url(self) -> str:
-        return self._base_url
-
-    # ------------------------------------------------------------------ endpoints
+    # ------------------------------------------------------------------ sonic core
 
     async def create_music(self, req: SonicCreate) -> str:
         """Submit a Sonic task; returns its ``task_id``."""
         body = req.to_body()  # raises ValueError before anything is sent
-        # A create that timed out or got a 5xx may still have been accepted upstream, so a
-        # retry can start (and bill) a second task. We retry anyway, as the official SDK does,
-        # because silently dropping the member's request is the worse failure. When this
-        # finally raises RequestTimeoutError/ServerError the outcome is unknown, not "nothing
-        # happened": callers holding a credit reservation should reconcile via get_credits.
-        status, data, request_id = await self._request("create", "POST", "/sonic/create", body)
-        task_id = data.get("task_id") if isinstance(data, Mapping) else None
-        if not isinstance(task_id, str) or not task_id.strip():
-            raise MalformedResponseError(
-                "MusicAPI accepted the request but sent no task id.",
-                status=status,
-                request_id=request_id,
-            )
-        return task_id
+        return await self._submit("/sonic/create", body)
 
     async def get_task(self, task_id: str) -> TaskStatus:
-        """One poll of a Sonic task. Raises ``NotFoundError`` for unknown ids (400 or 404)."""
-        if not task_id or not task_id.strip():
-            raise ValueError("task_id must not be empty")
-        path = f"/sonic/task/{quote(task_id, safe='')}"
-        status, data, request_id = await self._request("poll", "GET", path, None, poll=True)
-        if status == 504:
-            # "Task failed due to timeout. Credits were previously refunded." is a verdict on
-            # the task, not an outage: retrying would only hear it again.
-            text = self._redact(extract_error_text(data, status))
-            return TaskStatus.failed(task_id, "timeout", text, request_id)
-        try:
-            return TaskStatus.from_poll(task_id, status, data, request_id)
-        except MalformedResponseError as exc:
-            exc.status, exc.request_id = status, request_id
-            raise
+        """One poll of a Sonic task. Raises ``NotFoundError`` for unknown ids (400 or 404).
+
+        Every Sonic task polls here: songs, stems (one clip per stem), auto_concat pairs, and
+        create-voice (``TaskStatus.persona``, no clips)."""
+        return await self._poll_with("/sonic/task", task_id, TaskStatus.from_poll)
 
     async def get_credits(self) -> Credits:
-        status, data, request_id = await self._request("credits", "GET", "/get-credits", None)
-        try:
-            return Credits.from_api(data)
-        except MalformedResponseError as exc:
-            exc.status, exc.request_id = status, request_id
-            raise
+        return await self._call("credits", "GET", "/get-credits", None, Credits.from_api)
 
     async def make_lyrics(self, description: str) -> list[LyricsDraft]:
-        status, data, request_id = await self._request(
-            "lyrics", "POST", "/sonic/lyrics", {"description": description}
+        return await self._call(
+            "lyrics",
+            "POST",
+            "/sonic/lyrics",
+            {"description": description},
+            LyricsDraft.list_from_api,
         )
-        try:
-            return LyricsDraft.list_from_api(data)
-        except MalformedResponseError as exc:
-            exc.status, exc.request_id = status, request_id
-            raise
 
-    # ------------------------------------------------------------------ transport
+    # ------------------------------------------------------------------ any family
 
-    def _redact(self, text: str) -> str:
-        if len(self._api_key) >= _MIN_REDACT_LEN and self._api_key in text:
-            return text.replace(self._api_key, _REDACTED)
-        return text
+    async def poll(self, family: str, task_id: str) -> TaskStatus:
+        """One poll of ``task_id`` in ``family`` (one of ``TASK_FAMILIES``).
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self._backoff_max)
-        ceiling = min(self._backoff_max, self._backoff_base * (2**attempt))
-        # "Equal jitter": at least half the exponential step, so retries still spread out
-        # without ever collapsing to zero delay.
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-    async def _request(
-        self,
-        kind: str,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None,
-        *,
-        poll: bool = False,
-    ) -> tuple[int, Any, str | None]:
-        """Send with retries; returns ``(status, parsed_json, request_id)`` for 2xx responses
-        (and for a poll's JSON 504). Raises a ``MusicAPIError`` subclass otherwise."""
-        url = f"{self._base_url}{_API_PREFIX}{path}"
-        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
-        attempts = self._max_retries + 1
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
-            self.stats[kind] = self.stats.get(kind, 0) + 1
-            started = time.monotonic()
-            try:
-                async with self._session.request(
-                    method, url, json=body, headers=headers, timeout=self._timeout
-                ) as resp:
-                    raw = await resp.read()
-                    status = resp.status
-                    resp_headers = resp.headers
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                # Exception texts can include the URL but never our headers; still, log only
-                # the class name to keep the line short and predictable.
-                timed_out = isinstance(exc, TimeoutError)
-                error = RequestTimeoutError(
-                    "MusicAPI did not answer in time."
-                    if timed_out
-                    else "Could not connect to MusicAPI."
-                )
-                log.warning(
-                    "MusicAPI %s %s: %s after %.2fs (attempt %d/%d)",
-                    method,
-                    path,
-                    type(exc).__name__,
-                    time.monotonic() - started,
-                    attempt + 1,
-                    attempts,
-                )
-                if last:
-                    raise error from None
-                await asyncio.sleep(self._backoff(attempt, None))
-                continue
-
-            request_id = _request_id(resp_headers)
-            log.debug(
-                "MusicAPI %s %s -> %d in %.3fs (request id %s, attempt %d/%d)",
-                method,
-                path,
-                status,
-                time.monotonic() - started,
-                request_id,
-                attempt + 1,
-                attempts,
-            )
-            data = _decode(raw)
-
-            if poll and status == 202:
-                # "Not ready": the status alone says it; the body may even be empty.
-                return status, (None if data is _NOT_JSON else data), request_id
-            if poll and status == 504 and data is not _NOT_JSON:
-                # MusicAPI's own JSON 504 ("Task failed due to timeout...") is the task's final
-                # verdict. A gateway's HTML 504 is an outage instead and falls through to the
-                # retry path below, so a proxy hiccup never fails (and refunds) a live task.
-                return status, data, request_id
-            if 200 <= status < 300:
-                if data is _NOT_JSON:
-                    # Not retried here: the body arrived, and a poll will simply be repeated by
-                    # the scheduler later, while re-sending a create could double-bill.
-                    log.warning(
-                        "MusicAPI %s %s -> %d with a non-JSON body (request id %s)",
-                        method,
-                        path,
-                        status,
-                        request_id,
-                    )
-                    raise MalformedResponseError(
-                        "MusicAPI sent a response that could not be read.",
-                        status=status,
-                        request_id=request_id,
-                    )
-                return status, data, request_id
-
-            text_body: Any = raw.decode("utf-8", "replace") if data is _NOT_JSON else data
-            text = self._redact(extract_error_text(text_body, status))
-            retry_after = (
-                _parse_retry_after(resp_headers.get("Retry-After"))
-                if status in (429, 503)
-                else None
-            )
-            error = error_for_status(status, text, request_id=request_id, retry_after=retry_after)
-            log.warning(
-                "MusicAPI %s %s -> %d %s: %s (request id %s, attempt %d/%d)",
-                method,
-                path,
-                status,
-                type(error).__name__,
-                text,
-                request_id,
-                attempt + 1,
-                attempts,
-            )
-            if not error.retryable or last:
-                raise error
-            await asyncio.sleep(self._backoff(attempt, retry_after))
-        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns/raises
-
-
-class _NotJson:
-    """Sentinel for a body that did not parse, distinct from a JSON ``null``."""
-
-
-_NOT_JSON: Any = _NotJson()
-
-
-def _decode(raw: bytes) -> Any:
-    if not raw.strip():
-        return _NOT_JSON
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        return _NOT_JSON
+        Raises ``ValueError`` for an unknown family, before any request: a job stored with a
+        bad family is a bug to surface, not a task to give up on."""
+        if family == "sonic":
+            return await self.get_task(task_id)
+        if family == "producer":
+            return await self.get_producer_task(task_id)
+        if family == "nuro":
+            return await self.get_nuro_task(task_id)
+        if family == "riffusion":
+            return await self.get_riffusion_task(task_id)
+        if family == "studio":
+            return await self.get_studio_task(task_id)
+        raise ValueError(f"family must be one of {', '.join(TASK_FAMILIES)}; got {family!r}")

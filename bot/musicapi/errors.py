@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 __all__ = [
+    "REFUND_IMPLYING_TYPES",
     "AuthError",
     "GoneError",
     "InsufficientCreditsError",
@@ -18,9 +19,11 @@ __all__ = [
     "ModerationError",
     "MusicAPIError",
     "NotFoundError",
+    "NotReadyError",
     "RateLimitedError",
     "RequestTimeoutError",
     "ServerError",
+    "StepFailedError",
     "UpstreamValidationError",
     "error_for_status",
     "extract_error_text",
@@ -28,10 +31,20 @@ __all__ = [
 ]
 
 
+# Nuro error types after which the server refunds the task (REFERENCE §10.2, §2.7), provided a
+# deduction happened and the task was not already processed.
+REFUND_IMPLYING_TYPES = frozenset({"api_error", "timeout", "bad_request", "forbidden"})
+
+
 class MusicAPIError(Exception):
-    """Base class. ``retryable`` says whether the same request may succeed if sent again."""
+    """Base class. ``retryable`` says whether the same request may succeed if sent again.
+
+    ``error_type`` is the body's machine-readable ``type`` when it sent one (the Nuro catalogue's
+    ``api_error`` / ``unauthorized`` / ``forbidden`` / ``not_found`` / ``bad_request``).
+    """
 
     retryable: bool = False
+    error_type: str | None = None
 
     def __init__(
         self,
@@ -51,6 +64,11 @@ class MusicAPIError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def refund_implied(self) -> bool:
+        """True when the error's ``type`` is one the Nuro docs say triggers a refund."""
+        return self.error_type in REFUND_IMPLYING_TYPES
 
     def __repr__(self) -> str:
         return (
@@ -129,6 +147,36 @@ class MalformedResponseError(MusicAPIError):
     """The body was not JSON, or not the shape this endpoint documents."""
 
 
+class NotReadyError(MusicAPIError):
+    """A sync endpoint answered 202: the result is still being prepared (``/sonic/midi``).
+
+    Retryable, but by the caller, later: the client never busy-waits on it, because nothing
+    says how long preparation takes and a command handler should not hold a request open.
+    """
+
+    retryable = True
+
+
+class StepFailedError(MusicAPIError):
+    """A one-shot endpoint (upload-extend, upload-cover, sample) failed at ``step`` before any
+    task was started. The message is the step's own error text, passed through."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        step: str,
+        status: int | None = None,
+        request_id: str | None = None,
+        uploaded_clip_id: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, request_id=request_id)
+        self.step = step
+        # Set when the upload succeeded and a later step failed: the clip exists (and the
+        # upload was billed), so the caller can retry the edit with the *_upload_music types.
+        self.uploaded_clip_id = uploaded_clip_id
+
+
 # Keys in the order REFERENCE §10.1 prescribes; "description" is the Nuro catalogue's field and
 # only consulted when none of the documented ones is present.
 _TEXT_KEYS = ("message", "error", "detail", "description")
@@ -136,6 +184,8 @@ _TEXT_KEYS = ("message", "error", "detail", "description")
 _MAX_PLAIN_TEXT = 300
 _QUOTED = re.compile(r"'([^']*)'")
 _NOT_FOUND_TEXTS = ("task not found", "missing task id")
+# Nuro 403s (REFERENCE §10.2) that are throttling, not content refusals: waiting helps.
+_THROTTLE_TEXTS = ("qps limit", "queue is full")
 
 
 def extract_error_text(body: Any, status: int | None) -> str:
@@ -162,7 +212,8 @@ def parse_offending(text: str) -> str | None:
 
 def _mentions_credits(text: str) -> bool:
     lowered = text.lower()
-    return "credit" in lowered or "subscription" in lowered
+    # "API usage limit exceeded" is Nuro's account quota: as final as running out of credits.
+    return "credit" in lowered or "subscription" in lowered or "usage limit" in lowered
 
 
 def error_for_status(
@@ -171,8 +222,19 @@ def error_for_status(
     *,
     request_id: str | None = None,
     retry_after: float | None = None,
+    error_type: str | None = None,
 ) -> MusicAPIError:
-    """Map an HTTP status and its (already redacted) text to the right error class."""
+    """Map an HTTP status and its (already redacted) text to the right error class;
+    ``error_type`` is the body's ``type`` field, kept on the error."""
+    error = _classify(status, text, request_id, retry_after)
+    if error_type:
+        error.error_type = error_type
+    return error
+
+
+def _classify(
+    status: int, text: str, request_id: str | None, retry_after: float | None
+) -> MusicAPIError:
     common: dict[str, Any] = {"status": status, "request_id": request_id}
     lowered = text.lower()
     if status == 401:
@@ -182,6 +244,8 @@ def error_for_status(
     if status == 403:
         if _mentions_credits(text):
             return InsufficientCreditsError(text, **common)
+        if any(marker in lowered for marker in _THROTTLE_TEXTS):
+            return RateLimitedError(text, retry_after=retry_after, **common)
         return ModerationError(text, offending=parse_offending(text), **common)
     if status in (400, 422):
         if any(marker in lowered for marker in _NOT_FOUND_TEXTS):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import MalformedResponseError
@@ -20,9 +20,11 @@ __all__ = [
     "Clip",
     "Credits",
     "LyricsDraft",
+    "PersonaResult",
     "TaskFailure",
     "TaskStatus",
     "parse_duration",
+    "parse_progress",
 ]
 
 TASK_STATES = ("pending", "running", "streaming", "succeeded", "failed")
@@ -30,6 +32,9 @@ TASK_STATES = ("pending", "running", "streaming", "succeeded", "failed")
 # are the Nuro catalogue's types, accepted so a shared gateway answering with them still ends
 # the task instead of leaving it to time out.
 FAILURE_TYPES = ("failed", "timeout", "forbidden", "api_error", "bad_request", "not_found")
+# Keys of one auto_concat result pair (REFERENCE §3.13): the edited part, then the stitched song.
+PAIR_PART_KEYS = ("replaced", "extended")
+PAIR_FULL_KEY = "full"
 
 
 def _text(value: Any) -> str:
@@ -41,6 +46,16 @@ def _optional_text(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return value
     return None
+
+
+def parse_progress(value: Any) -> int | None:
+    """Percent 0–100 from Nuro's number or Studio's ``"100%"``; anything else is unknown."""
+    if isinstance(value, str):
+        value = value.strip().removesuffix("%")
+    number = parse_duration(value)  # same tolerant number parsing
+    if number is None:
+        return None
+    return min(100, round(number))
 
 
 def parse_duration(value: Any) -> float | None:
@@ -79,6 +94,8 @@ class Clip:
     # The whole upstream dict, so fields we do not model yet are not lost. Excluded from
     # comparison, hashing and repr: it is bulky and a dict is unhashable.
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # Producer clips carry a lossless rendition next to the .m4a ``audio_url``.
+    wav_url: str | None = None
 
     @classmethod
     def from_api(cls, d: Mapping[str, Any]) -> Clip:
@@ -105,11 +122,28 @@ class Clip:
             gpt_description_prompt=_optional_text(d.get("gpt_description_prompt")),
             negative_tags=_optional_text(d.get("negative_tags")),
             raw=dict(d),
+            wav_url=_optional_text(d.get("wav_url")),
         )
 
     @property
     def is_usable(self) -> bool:
         return self.state == "succeeded" and bool(self.audio_url)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonaResult:
+    """A reusable voice: from ``POST /sonic/persona`` (sync) or a finished create-voice task."""
+
+    persona_id: str
+    name: str = ""
+
+    @classmethod
+    def from_api(cls, d: Any, name: str = "") -> PersonaResult:
+        persona_id = d.get("persona_id") if isinstance(d, Mapping) else None
+        if not isinstance(persona_id, str) or not persona_id.strip():
+            raise MalformedResponseError("MusicAPI sent no persona id.")
+        given = d.get("name")
+        return cls(persona_id=persona_id, name=given if isinstance(given, str) and given else name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +154,25 @@ class TaskFailure:
 
 @dataclass(frozen=True, slots=True)
 class TaskStatus:
+    """One poll of any task family, in one shape (see ``client.MusicAPIClient.poll``).
+
+    ``clips`` are the deliverable songs (or stems: one clip per stem, named by ``title``).
+    ``progress`` is 0–100 where the family reports it (Nuro, Studio), else ``None``.
+    ``persona`` is set by a finished create-voice task, which has no clips.
+    ``files`` lists every file URL of a Producer result (a download task's only output).
+    ``parts`` are the edited sections of an ``auto_concat`` task; ``clips`` are then the full
+    stitched songs.
+    """
+
     task_id: str
     state: str  # one of TASK_STATES
     clips: tuple[Clip, ...] = ()
     failure: TaskFailure | None = None
     request_id: str | None = None
+    progress: int | None = None
+    persona: PersonaResult | None = None
+    files: tuple[str, ...] = ()
+    parts: tuple[Clip, ...] = ()
 
     @property
     def done(self) -> bool:
@@ -185,33 +233,105 @@ class TaskStatus:
         cls, task_id: str, http_status: int, body: Any, request_id: str | None = None
     ) -> TaskStatus:
         """Interpret one successful (2xx) poll of ``GET /sonic/task/{id}``."""
-        if http_status == 202:
-            # Newest docs/SDK: 202 {"type": "not_ready"} while queued; the body is not needed.
-            return cls.pending(task_id, request_id)
-        if not isinstance(body, Mapping):
-            raise MalformedResponseError(
-                "MusicAPI sent an unexpected task status.",
-                status=http_status,
-                request_id=request_id,
-            )
-        kind = body.get("type")
-        if kind == "not_ready":
-            return cls.pending(task_id, request_id)
-        if isinstance(kind, str) and kind in FAILURE_TYPES:
-            message = body.get("error") or body.get("message")
-            text = message.strip() if isinstance(message, str) and message.strip() else ""
-            return cls.failed(task_id, kind, text or f"The task ended with '{kind}'.", request_id)
+        control = control_status(task_id, http_status, body, request_id)
+        if control is not None:
+            return control
         data = body.get("data")
         if isinstance(data, list):
+            if any(_is_pair(item) for item in data):
+                return cls._from_pairs(task_id, data, request_id)
             clips = tuple(Clip.from_api(item) for item in data)
             return cls.from_clips(task_id, clips, request_id)
         if data is None and "data" in body:
             # A null list while the upstream job has not produced clips yet.
             return cls.pending(task_id, request_id)
-        # Notably create-voice's object-shaped ``data``: not a song task, not handled here.
+        if isinstance(data, Mapping) and "persona_id" in data:
+            # create-voice: ``data`` is one object, not a clip list (REFERENCE §2.3, §3.15).
+            persona = PersonaResult.from_api(data)
+            return cls(task_id=task_id, state="succeeded", persona=persona, request_id=request_id)
         raise MalformedResponseError(
             "MusicAPI sent an unexpected task status.", status=http_status, request_id=request_id
         )
+
+    @classmethod
+    def _from_pairs(cls, task_id: str, data: list[Any], request_id: str | None) -> TaskStatus:
+        """``auto_concat`` results: ``[{replaced|extended: clip, full: clip | null}, ...]``."""
+        parts: list[Clip] = []
+        fulls: list[Clip] = []
+        waiting = False
+        for item in data:
+            if not _is_pair(item):
+                raise MalformedResponseError("MusicAPI sent an unexpected task status.")
+            for key in PAIR_PART_KEYS:
+                if isinstance(item.get(key), Mapping):
+                    parts.append(Clip.from_api(item[key]))
+            full = item.get(PAIR_FULL_KEY)
+            if isinstance(full, Mapping):
+                fulls.append(Clip.from_api(full))
+            else:
+                waiting = True  # "full stays null while the concat step is still running"
+        edited = cls.from_clips(task_id, tuple(parts), request_id)
+        if edited.state == "failed":
+            return replace(edited, clips=tuple(fulls), parts=tuple(parts))
+        stitched = cls.from_clips(task_id, tuple(fulls), request_id)
+        if not waiting and stitched.done:
+            if stitched.state == "failed" and edited.usable_clips:
+                # The concat step failed but the edit itself is deliverable.
+                return cls(
+                    task_id,
+                    "succeeded",
+                    edited.usable_clips,
+                    request_id=request_id,
+                    parts=tuple(parts),
+                )
+            return replace(stitched, parts=tuple(parts))
+        # Not final yet; playable parts make it "streaming" (audio exists, not the final one).
+        state = "streaming" if edited.usable_clips else edited.state
+        if state == "succeeded":
+            state = "streaming"
+        return cls(task_id, state, tuple(fulls), request_id=request_id, parts=tuple(parts))
+
+
+def _is_pair(item: Any) -> bool:
+    return (
+        isinstance(item, Mapping)
+        and "clip_id" not in item
+        and any(key in item for key in (*PAIR_PART_KEYS, PAIR_FULL_KEY))
+    )
+
+
+def failure_text(body: Mapping[str, Any]) -> str:
+    """The human text of a failure body: ``error``, ``message``, then Nuro's ``description``."""
+    for key in ("error", "message", "description", "fail_reason"):
+        value = body.get(key)
+        if isinstance(value, str) and value.strip() and value.strip().lower() != "success":
+            return value.strip()
+    return ""
+
+
+def control_status(
+    task_id: str, http_status: int, body: Any, request_id: str | None
+) -> TaskStatus | None:
+    """The answers every poll endpoint shares: 202 / ``type: not_ready`` (pending) and a
+    ``type`` failure body. ``None`` means "look at the family's own shape"."""
+    if http_status == 202:
+        # Newest docs/SDK: 202 {"type": "not_ready"} while queued; the body is not needed.
+        return TaskStatus.pending(task_id, request_id)
+    if not isinstance(body, Mapping):
+        raise MalformedResponseError(
+            "MusicAPI sent an unexpected task status.",
+            status=http_status,
+            request_id=request_id,
+        )
+    kind = body.get("type")
+    if kind == "not_ready":
+        return TaskStatus.pending(task_id, request_id)
+    if isinstance(kind, str) and kind in FAILURE_TYPES:
+        text = failure_text(body)
+        return TaskStatus.failed(
+            task_id, kind, text or f"The task ended with '{kind}'.", request_id
+        )
+    return None
 
 
 def _number(value: Any, name: str) -> float:

@@ -1,4 +1,5 @@
-"""Real, tiny media files for the simulator: a sine-tone WAV and a solid-colour PNG.
+"""Real, tiny media files for the simulator: a sine-tone WAV, a solid-colour PNG, a MIDI file
+and a silent MP3.
 
 Stdlib only, so ``MUSICAPI_SIMULATE=1`` needs nothing extra installed, and the files are
 genuinely playable/viewable so delivery code is exercised end to end.
@@ -13,7 +14,16 @@ import wave
 import zlib
 from functools import lru_cache
 
-__all__ = ["SAMPLE_RATE", "WAV_HEADER_BYTES", "png_bytes", "wav_bytes", "wav_frames"]
+__all__ = [
+    "SAMPLE_RATE",
+    "WAV_HEADER_BYTES",
+    "midi_bytes",
+    "midi_pitch",
+    "mp3_silence",
+    "png_bytes",
+    "wav_bytes",
+    "wav_frames",
+]
 
 SAMPLE_RATE = 8000
 WAV_HEADER_BYTES = 44
@@ -74,3 +84,53 @@ def png_bytes(rgb: tuple[int, int, int], size: int = 64) -> bytes:
         + _chunk(b"IDAT", zlib.compress(row * size))
         + _chunk(b"IEND", b"")
     )
+
+
+def midi_pitch(frequency: float) -> int:
+    """The nearest MIDI note number (A4 = 440 Hz = 69)."""
+    return max(0, min(127, round(69 + 12 * math.log2(frequency / 440.0))))
+
+
+def _vlq(value: int) -> bytes:
+    """MIDI variable-length quantity."""
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
+
+
+_TICKS_PER_BEAT = 480
+_MICROSECONDS_PER_BEAT = 500_000  # 120 bpm: one beat is half a second
+
+
+def midi_bytes(notes: tuple[tuple[int, float, float], ...]) -> bytes:
+    """A format-0 Standard MIDI File of ``(pitch, start_s, end_s)`` notes, one track, 120 bpm."""
+    ticks_per_second = _TICKS_PER_BEAT * 1_000_000 / _MICROSECONDS_PER_BEAT
+    events: list[tuple[int, bytes]] = []
+    for pitch, start, end in notes:
+        events.append((round(start * ticks_per_second), bytes((0x90, pitch, 100))))
+        events.append((round(end * ticks_per_second), bytes((0x80, pitch, 0))))
+    events.sort(key=lambda e: (e[0], e[1][0] == 0x90))  # note-offs before note-ons on a tie
+    track = b"\x00\xff\x51\x03" + _MICROSECONDS_PER_BEAT.to_bytes(3, "big")
+    now = 0
+    for tick, message in events:
+        track += _vlq(tick - now) + message
+        now = tick
+    track += b"\x00\xff\x2f\x00"  # end of track
+    header = b"MThd" + struct.pack(">IHHH", 6, 0, 1, _TICKS_PER_BEAT)
+    return header + b"MTrk" + struct.pack(">I", len(track)) + track
+
+
+# MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, mono, no CRC: every frame is 417 bytes and 1152
+# samples. With all-zero side information each granule holds no data, which decodes as silence.
+_MP3_HEADER = b"\xff\xfb\x90\xc0"
+_MP3_FRAME = _MP3_HEADER + bytes(417 - len(_MP3_HEADER))
+_MP3_FRAME_SECONDS = 1152 / 44100
+
+
+@lru_cache(maxsize=8)
+def mp3_silence(seconds: float) -> bytes:
+    """A playable MP3 of ``seconds`` of silence (Producer's mp3 downloads)."""
+    return _MP3_FRAME * max(1, math.ceil(seconds / _MP3_FRAME_SECONDS))

@@ -27,6 +27,8 @@ ACCEPTED_MODELS = frozenset(
     }
 )
 LEGACY_MODELS = frozenset({"sonic-v3-5", "sonic-v4"})
+# [sister]: accepted by sample and mashup only, refused by /sonic/create.
+SAMPLE_MASHUP_MODELS = ACCEPTED_MODELS | {"sonic-v4-5-all"}
 
 # REFERENCE §12, newest [site]/[docs-new] column.
 TASK_COSTS: dict[str, float] = {
@@ -41,6 +43,41 @@ TASK_COSTS: dict[str, float] = {
     "add_vocals": 10,
     "add_instrumental": 10,
 }
+
+# The other endpoints, same column (newest [site]/[docs-new] figure), then [sister] where
+# musicapi prices nothing: persona 1, midi 1, mashup 14, replace-section 10. Unpriced anywhere:
+# sample (15, like the bot's table) and Producer cover (12, like extend/replace). One-shot
+# upload-extend/-cover bill their two steps separately: upload 2, then the edit 15 (§1: "upload
+# 2 + extend 15 implied"); only the edit task is refundable.
+ENDPOINT_COSTS: dict[str, float] = {
+    "upload": 2,
+    "sample": 15,
+    "mashup": 14,
+    "replace_section": 10,
+    "stems_basic": 15,
+    "stems_full": 75,
+    "create_voice": 4,
+    "persona": 1,
+    "bpm": 1,
+    "vox": 1,
+    "wav": 2,  # "2 (guide) / 1 (docs)": the guide is the newer of the two
+    "midi": 1,
+    "aligned_lyrics": 1,  # first call per clip only; repeats are cached and free
+    "upsample_tags": 1,
+    "producer_create_music": 10,
+    "producer_extend": 12,
+    "producer_replace": 12,
+    "producer_cover": 12,
+    "producer_upload": 2,
+    "producer_download": 2,
+    "nuro": 10,
+    "riffusion": 12,
+    "riffusion_upload": 0,  # not stated
+    "studio": 15,  # studio130-v1.5 costs double (§8 "double credits")
+}
+# OPEN-QUESTIONS D.20: whether auto_concat adds the 2-credit concat charge. Off by default; the
+# ``auto_concat_charges`` knob turns it on.
+AUTO_CONCAT_COST = 2.0
 
 # Verbatim texts from REFERENCE §10.1.
 MSG_AUTH_MISSING = "Authorization header is missing."
@@ -60,6 +97,78 @@ MSG_SERVER = "Internal Server Error."
 # Not documented verbatim (the SDK example says "<human readable reason>").
 MSG_TASK_FAILED = "Song generation failed upstream. Credits were refunded."
 MSG_WRONG_KEY = "Invalid API key."
+# Persona (§3.3 legacy texts, verbatim).
+MSG_PERSONA_LEGACY_REQUIRED = "name and continue_clip_id are required fields."
+MSG_PERSONA_NAME_LENGTH = "The name character length should be less than 80."
+MSG_PERSONA_DESCRIPTION_LENGTH = "The description character length should be less than 200."
+# Upload rejections (§3.14): the first verbatim, the second a verbatim prefix.
+MSG_CATALOG_MATCH = "This audio matches an existing recording in our catalog."
+MSG_URL_NOT_ACCESSIBLE = (
+    "Audio URL is not accessible. Make sure it is a public http(s) link to an audio file."
+)
+# Our own wording, in the style of the documented ones.
+MSG_CLIP_NOT_READY = "The clip is not finished yet. Try again once it has succeeded."
+MSG_PERSONA_UNKNOWN = "The 'persona_id' field is invalid. No persona with this id exists."
+MSG_MIDI_NOT_READY = "The MIDI file is not ready yet. Please try again later."
+MSG_VOX_WINDOW = "The vocal window should be at most 30 seconds."
+MSG_PRODUCER_CONTENT = "At least one of 'sound' and 'lyrics' is required."
+MSG_STUDIO_GONE = "Studio is unavailable."
+MSG_RIFFUSION_GONE = "Riffusion is deprecated and no longer available."
+MSG_NURO_GONE = "Nuro has been retired. Use sonic for vocal songs or producer for background music."
+# Nuro's catalogue (§10.2): ``type`` + ``description``, verbatim.
+NURO_AUTH = ("unauthorized", "Invalid signature")
+NURO_USAGE_LIMIT = ("forbidden", "API usage limit exceeded")
+NURO_QPS = ("forbidden", "API QPS limit exceeded")
+NURO_QUEUE_FULL = ("forbidden", "Queue is full")
+NURO_NOT_FOUND = ("not_found", "Task not found")
+NURO_LANGUAGE = ("bad_request", "Input language not supported")
+NURO_ALGORITHM = ("api_error", "Algorithm error")
+NURO_SYSTEM = ("api_error", "API system error, please contact administrator")
+
+
+def msg_required(name: str) -> str:
+    return f"The '{name}' field is required."
+
+
+def msg_clip_unknown(name: str) -> str:
+    return f"The '{name}' field is invalid. No clip with this id exists."
+
+
+def msg_upload_only(task_type: str) -> str:
+    # The quoted phrase is what REFERENCE §3.1 reports; the rest is ours.
+    return f"'{task_type}' can only be used with music you uploaded yourself."
+
+
+def msg_not_for_uploads(task_type: str) -> str:
+    upload_type = task_type.replace("_music", "_upload_music")
+    return f"'{task_type}' cannot be used with music you uploaded. Use '{upload_type}' instead."
+
+
+def msg_too_old(task_type: str) -> str:
+    return f"'{task_type}' only works on clips created within the last 24 hours."
+
+
+def msg_between(name: str, low: float, high: float) -> str:
+    return f"The '{name}' field should be between {low:g} and {high:g}."
+
+
+def msg_window(start: str, end: str, seconds: float) -> str:
+    return (
+        f"The '{end}' field should be greater than '{start}', and both should lie within the "
+        f"clip ({seconds:.2f} s)."
+    )
+
+
+def msg_within(name: str, seconds: float) -> str:
+    return f"The '{name}' field should lie within the clip (0 to {seconds:.2f} s)."
+
+
+def msg_continue_at(seconds: float) -> str:
+    return (
+        "The 'continue_at' field should be greater than 0 and less than the clip duration "
+        f"({seconds:.2f} s)."
+    )
+
 
 DEFAULT_TEXTS = {
     400: "Bad request.",
@@ -80,7 +189,33 @@ MAGIC_HALF_FAIL = "[sim:half-fail]"
 MAGIC_MODERATE = "[sim:moderate]"
 MAGIC_LYRICS_MODERATE = "[sim:lyrics-moderate]"
 MAGIC_SLOW = "[sim:slow]"
-MAGIC_FIELDS = ("prompt", "gpt_description_prompt", "title", "tags", "description")
+# Upload refusals (§3.14), triggered by the URL.
+MAGIC_CATALOG_MATCH = "[sim:catalog-match]"
+MAGIC_UNREACHABLE = "[sim:unreachable]"
+# Nuro submit refusals (§10.2).
+MAGIC_QUEUE_FULL = "[sim:queue-full]"
+MAGIC_LANGUAGE = "[sim:language]"
+# Tasks made from a clip inherit these from the clip's own text (an uploaded clip's URL): a
+# clip-only request such as stems has no text of its own to carry them.
+INHERITED_MAGIC = (MAGIC_FAIL, MAGIC_SLOW)
+MAGIC_FIELDS = (
+    "prompt",
+    "gpt_description_prompt",
+    "title",
+    "tags",
+    "description",
+    # Fields of the other endpoints and families.
+    "lyrics",
+    "sound",
+    "instruction",
+    "infill_lyrics",
+    "url",
+    "audio_url",
+    "describe",
+    "styles",
+    "name",
+    "negative_prompt",
+)
 
 # Fractions of the generation time at which clip ``i`` enters each state. The first fifth is
 # the 202 "not ready" phase; everything succeeds (or fails) at exactly 1.0 so that
@@ -106,6 +241,16 @@ class SimClip:
     frequency: int
     colour: tuple[int, int, int]
     will_fail: bool = False
+    # Audio length before any padding knob; 0 means "the simulator's default for its index".
+    seconds: float = 0.0
+    family: str = "sonic"  # sonic | producer | riffusion | studio | nuro
+    uploaded: bool = False
+    born: float = 0.0  # simulator clock at creation, for the 24 h rules
+    # Fractions of the task's generation time: hidden before ``appears_at`` (Riffusion's second
+    # song), final from ``finishes_at`` (an auto_concat part, before its full song exists).
+    appears_at: float = 0.0
+    finishes_at: float = 1.0
+    magic: str = ""  # magic words passed on to tasks made from this clip
 
 
 @dataclass
@@ -120,6 +265,11 @@ class SimTask:
     fail_message: str | None = None
     refunded: bool = False
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    family: str = "sonic"
+    # Family- and kind-specific results: persona_id/name (create-voice), pair key and full songs
+    # (auto_concat), file name (Producer download), failure type (Nuro).
+    extra: dict[str, Any] = field(default_factory=dict)
+    fulls: list[SimClip] = field(default_factory=list)
 
     @property
     def completed_at(self) -> float:
@@ -131,9 +281,14 @@ class SimTask:
             return 1.0
         return (now - self.created_at) / self.generation_time
 
+    def visible(self, clip: SimClip, progress: float) -> bool:
+        return progress >= 1.0 or progress >= clip.appears_at
+
     def clip_state(self, clip: SimClip, progress: float) -> str:
-        if progress >= 1.0:
-            failed = clip.will_fail or self.fail_message is not None
+        failed = clip.will_fail or self.fail_message is not None
+        # A failing task keeps every clip in flight until the end, so no clip ever flips from
+        # succeeded to failed.
+        if progress >= 1.0 or (not failed and progress >= clip.finishes_at):
             return "failed" if failed else "succeeded"
         slot = min(clip.index, 1)
         if progress >= _STREAMING_AT[slot]:

@@ -150,3 +150,37 @@ def test_str_and_repr_show_the_message_and_ids() -> None:
     assert "ModerationError" in repr(error)
     assert "abc" in repr(error)
     assert isinstance(error, MusicAPIError)
+
+
+_NURO_CLASSES: dict[str, type[MusicAPIError]] = {
+    "API system error, please contact administrator": ServerError,
+    "Invalid signature": AuthError,
+    "Authorization expired": AuthError,
+    # The account's quota: waiting will not help, like running out of credits.
+    "API usage limit exceeded": InsufficientCreditsError,
+    # Throttling, not a content refusal: retried with backoff.
+    "API QPS limit exceeded": RateLimitedError,
+    "Queue is full": RateLimitedError,
+    "Algorithm error": ServerError,
+    "Task not found": NotFoundError,
+    "Input language not supported": UpstreamValidationError,
+    "Semantic error, please try again": ServerError,
+}
+
+
+@pytest.mark.parametrize(
+    "entry", load_example("error-catalog-nuro")["body"], ids=lambda e: str(e["description"])
+)
+def test_nuro_catalog_maps_to_classes_and_refund_types(entry: dict[str, object]) -> None:
+    status, kind, text = int(entry["http_status"]), str(entry["type"]), str(entry["description"])  # type: ignore[call-overload]
+    error = error_for_status(status, text, error_type=kind)
+    assert type(error) is _NURO_CLASSES[text]
+    assert error.error_type == kind and str(error) == text
+    # §10.2: refunds are triggered by api_error, timeout, bad_request and forbidden.
+    assert error.refund_implied is (kind in ("api_error", "timeout", "bad_request", "forbidden"))
+    assert error.retryable is (type(error) in (ServerError, RateLimitedError))
+
+
+def test_error_type_defaults_to_none() -> None:
+    error = error_for_status(400, "The title character length should be less than 80.")
+    assert error.error_type is None and not error.refund_implied

@@ -137,7 +137,9 @@ def test_null_data_is_pending() -> None:
         "not json at all",
         ["a", "list"],
         {"code": 200, "message": "success"},
-        {"code": 200, "data": {"persona_id": "p", "name": "n"}},
+        # An object ``data`` is only valid as a create-voice result, which needs its persona id.
+        {"code": 200, "data": {"name": "n"}},
+        {"code": 200, "data": {"persona_id": "", "name": "n"}},
         {"code": 200, "data": [{"state": "running"}]},
         {"code": 200, "data": ["not a clip"]},
     ],

@@ -10,7 +10,7 @@ import sys
 import time
 import wave
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -28,36 +28,9 @@ from bot.musicapi.simulator import (
 
 from .conftest import TEST_KEY
 from .fixtures import example_names, load_example
+from .simhelpers import AUTH, GOOD, FakeClock, call, uploaded_clip
 
 SimFactory = Callable[..., Any]
-AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
-GOOD = {"custom_mode": False, "mv": "sonic-v5", "gpt_description_prompt": "a calm piano tune"}
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def call(
-    session: aiohttp.ClientSession,
-    sim: MusicAPISimulator,
-    method: str,
-    path: str,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, Any, Mapping[str, str]]:
-    async with session.request(
-        method, sim.base_url + path, json=body, headers=AUTH if headers is None else headers
-    ) as resp:
-        try:
-            data: Any = await resp.json(content_type=None)
-        except ValueError:
-            data = await resp.text()
-        return resp.status, data, resp.headers
 
 
 async def create(session: aiohttp.ClientSession, sim: MusicAPISimulator, **body: Any) -> str:
@@ -104,16 +77,46 @@ async def test_any_key_accepted_without_configured_key(
 # --------------------------------------------------------------------------- create
 
 
+UPLOAD_TYPES = ("extend_upload_music", "cover_upload_music", "add_vocals", "add_instrumental")
+
+
+async def finished_clip(
+    session: aiohttp.ClientSession, sim: MusicAPISimulator, clock: FakeClock
+) -> str:
+    """A generated clip, finished by moving the fake clock past its generation time."""
+    task_id = await create(session, sim)
+    clock.now += 100
+    return sim.tasks[task_id].clips[0].clip_id
+
+
 @pytest.mark.parametrize("name", example_names("sonic-create-request-*.json"))
 async def test_every_documented_create_body_is_accepted_and_billed(
     make_sim: SimFactory, session: aiohttp.ClientSession, name: str
 ) -> None:
-    sim = await make_sim()
-    body = load_example(name)["body"]
-    task_id = await create(session, sim, **body)
+    # Clips long enough for the documented windows (continue_at 60, overpainting 0-60).
+    clock = FakeClock()
+    sim = await make_sim(clock=clock, audio_seconds=120)
+    body = dict(load_example(name)["body"])
     task_type = body.get("task_type", "create_music")
+    # The documented placeholders become real ids: the §3.1 rules need clips that exist, of the
+    # right kind (uploaded for the *_upload types and add_*), and a persona that exists.
+    if "continue_clip_id" in body:
+        uploaded = task_type in UPLOAD_TYPES
+        body["continue_clip_id"] = (
+            await uploaded_clip(session, sim)
+            if uploaded
+            else await finished_clip(session, sim, clock)
+        )
+    if "persona_id" in body:
+        source = await finished_clip(session, sim, clock)
+        persona = {"name": "Sim Voice", "clip_id": source}
+        status, data, _ = await call(session, sim, "POST", "/api/v1/sonic/persona", persona)
+        assert status == 200, data
+        body["persona_id"] = data["persona_id"]
+    before = sim.balance
+    task_id = await create(session, sim, **body)
     assert sim.tasks[task_id].task_type == task_type
-    assert sim.balance == 10000 - TASK_COSTS[task_type]
+    assert sim.balance == before - TASK_COSTS[task_type]
 
 
 def test_costs_follow_the_newest_reference() -> None:
@@ -232,15 +235,16 @@ async def test_not_a_json_object(make_sim: SimFactory, session: aiohttp.ClientSe
 async def test_moderation_and_credit_refusals(
     make_sim: SimFactory, session: aiohttp.ClientSession
 ) -> None:
-    sim = await make_sim(credits=16)
+    clock = FakeClock()
+    sim = await make_sim(credits=16, clock=clock)
     body = GOOD | {"title": "My [sim:moderate] song"}
     status, data, _ = await call(session, sim, "POST", "/api/v1/sonic/create", body)
     assert (status, data) == (403, {"message": MSG_ARTIST})
-    await create(session, sim)
+    clip_id = await finished_clip(session, sim, clock)
     status, data, _ = await call(session, sim, "POST", "/api/v1/sonic/create", GOOD)
     assert (status, data) == (403, {"message": MSG_CREDITS})
     assert sim.balance == 1
-    concat = {"task_type": "concat_music", "continue_clip_id": "c"}  # costs 2, 1 left
+    concat = {"task_type": "concat_music", "continue_clip_id": clip_id}  # costs 2, 1 left
     status, _, _ = await call(session, sim, "POST", "/api/v1/sonic/create", concat)
     assert status == 403
 
@@ -343,7 +347,8 @@ async def test_concat_returns_one_clip(
 ) -> None:
     clock = FakeClock()
     sim = await make_sim(clock=clock)
-    task_id = await create(session, sim, task_type="concat_music", continue_clip_id="c")
+    clip_id = await finished_clip(session, sim, clock)
+    task_id = await create(session, sim, task_type="concat_music", continue_clip_id=clip_id)
     clock.now += 100
     _, data, _ = await call(session, sim, "GET", f"/api/v1/sonic/task/{task_id}")
     assert len(data["data"]) == 1

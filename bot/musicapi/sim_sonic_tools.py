@@ -1,0 +1,560 @@
+"""Simulated Sonic endpoints beyond create/poll (REFERENCE §3.2–§3.15).
+
+Async ones start tasks on the shared timeline (polled on ``/sonic/task/{id}``); sync ones answer
+at once, except uploads, which take ``upload_time``. Every clip they are given must exist, be
+finished and, where §3.1 says so, be an upload (or not). Costs are charged only once a request
+is accepted, and tasks are refunded on failure like any other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from .sim_core import SimCore, SimPersona, inherited_magic
+from .sim_media import midi_pitch
+from .sim_protocol import (
+    AUTO_CONCAT_COST,
+    ENDPOINT_COSTS,
+    MAGIC_HALF_FAIL,
+    MAGIC_LYRICS_MODERATE,
+    MAGIC_MODERATE,
+    MSG_ARTIST,
+    MSG_LYRICS_INAPPROPRIATE,
+    MSG_MIDI_NOT_READY,
+    MSG_VOX_WINDOW,
+    TASK_COSTS,
+    SimClip,
+    SimTask,
+    msg_continue_at,
+    msg_required,
+    msg_too_old,
+    msg_window,
+    text_of,
+)
+from .sim_rules import (
+    Problem,
+    check_audio_url,
+    is_number,
+    missing,
+    validate_generation,
+    validate_mashup,
+    validate_persona,
+    validate_replace_section,
+    validate_sample,
+)
+
+__all__ = ["BASIC_STEMS", "FULL_STEMS", "SonicToolRoutes"]
+
+BASIC_STEMS = {2: ("Vocals", "Instrumental"), 4: ("Vocals", "Drums", "Bass", "Other")}
+_FULL_12 = (
+    "Vocals", "Backing Vocals", "Drums", "Bass", "Guitar", "Keyboard", "Percussion", "Strings",
+    "Synth", "FX", "Brass", "Woodwinds",
+)  # fmt: skip
+_FULL_EXTRA = (
+    "Piano", "Organ", "Pads", "Lead Synth", "Kick", "Snare", "Hi-Hat", "Cymbals",
+    "Electric Guitar", "Acoustic Guitar", "Sub Bass", "Choir",
+)  # fmt: skip
+FULL_STEMS = {12: _FULL_12, 24: (*_FULL_12, *_FULL_EXTRA)}
+_SECTION_TAG = re.compile(r"^\s*\[[^\]]*\]\s*$")
+_UPSAMPLE_WORDS = (
+    "warm analog textures",
+    "wide stereo mix",
+    "tight punchy drums",
+    "lush layered pads",
+    "polished modern production",
+    "expressive lead vocal",
+)
+# An auto_concat part is final here; its stitched full song appears at the end (1.0).
+PART_DONE_AT = 0.8
+
+
+def moderation_refusal(text: str) -> Problem | None:
+    if MAGIC_LYRICS_MODERATE in text:
+        return 403, MSG_LYRICS_INAPPROPRIATE
+    if MAGIC_MODERATE in text:
+        return 403, MSG_ARTIST
+    return None
+
+
+def midi_notes(clip: SimClip, seconds: float) -> tuple[tuple[int, float, float], ...]:
+    """A short arpeggio on the clip's own tone: the MIDI file and its JSON agree."""
+    root = midi_pitch(clip.frequency)
+    steps = (0, 4, 7, 12)
+    count = max(1, min(64, int(seconds / 0.5)))
+    return tuple(
+        (min(127, root + steps[i % len(steps)]), round(i * 0.5, 3), round(i * 0.5 + 0.45, 3))
+        for i in range(count)
+    )
+
+
+def lyric_words(lyrics: str) -> list[str]:
+    lines = [line for line in lyrics.splitlines() if line.strip() and not _SECTION_TAG.match(line)]
+    return [word for line in lines for word in line.split()]
+
+
+class SonicToolRoutes(SimCore):
+    # ------------------------------------------------------------------ helpers
+
+    def _pair_task(
+        self, kind: str, body: dict[str, Any], cost: float, text: str, key: str
+    ) -> SimTask:
+        """Two edited parts plus, later, their two stitched full songs (§3.13 auto_concat)."""
+        task = self._open_task(family="sonic", kind=kind, body=body, cost=cost, text=text)
+        task.extra["pair_key"] = key
+        tone = self._tone_base(task)
+        for index in range(2):
+            part = self._song_clip(body, index, tone, text, finishes_at=PART_DONE_AT)
+            self._add_clip(task, part)
+            full = self._song_clip(body, index, tone + 1, text, appears_at=1.0)
+            full.seconds = 2 * self.config.audio_seconds + 0.5 * index
+            self._add_clip(task, full, full=True)
+        return task
+
+    def _song_task(self, kind: str, body: dict[str, Any], cost: float, text: str) -> SimTask:
+        task = self._open_task(family="sonic", kind=kind, body=body, cost=cost, text=text)
+        tone = self._tone_base(task)
+        for index in range(2):
+            clip = self._add_clip(task, self._song_clip(body, index, tone, text))
+            clip.will_fail = index == 1 and MAGIC_HALF_FAIL in text
+        return task
+
+    def _song_clip(
+        self, body: dict[str, Any], index: int, tone: int, text: str, **extra: Any
+    ) -> SimClip:
+        """A song clip from generation fields; shared with ``/sonic/create``."""
+        description = body.get("gpt_description_prompt") or (
+            body.get("prompt") if body.get("auto_lyrics") else ""
+        )
+        title = body.get("title") or " ".join(str(description).split()[:4]).title() or "Sim Song"
+        if body.get("make_instrumental"):
+            lyrics = ""
+        elif body.get("custom_mode") and not body.get("auto_lyrics") and body.get("prompt"):
+            lyrics = body["prompt"]
+        elif body.get("infill_lyrics"):
+            lyrics = body["infill_lyrics"]
+        else:
+            lyrics = (
+                f"[Verse]\nA simulated song about {description or 'nothing much'}\n\n[Chorus]\n"
+            )
+            lyrics += "La la la, the simulator sings"
+        mv = str(body.get("mv") or "sonic-v4-5")
+        return self._make_clip(
+            index=index,
+            title=str(title),
+            tags=str(body.get("tags") or "pop, simulated"),
+            lyrics=str(lyrics),
+            mv="chirp-" + mv.removeprefix("sonic-"),
+            tone=tone,
+            gpt_description_prompt=body.get("gpt_description_prompt"),
+            negative_tags=body.get("negative_tags"),
+            style_weight=body.get("style_weight"),
+            weirdness_constraint=body.get("weirdness_constraint"),
+            magic=text,
+            **extra,
+        )
+
+    def _accepted(self, task: SimTask) -> web.Response:
+        payload: dict[str, Any] = {"message": "success", "task_id": task.task_id}
+        if self.config.submit_includes_code:
+            payload = {"code": 200, **payload}
+        return web.json_response(payload)
+
+    def _steps_response(
+        self,
+        steps: dict[str, dict[str, Any]],
+        failed: tuple[str, Problem] | None = None,
+        task: SimTask | None = None,
+    ) -> web.Response:
+        """§3.2/§3.4: ``{code, message, task_id?, steps, failed_step}``."""
+        if failed is None:
+            assert task is not None
+            body = {"code": 200, "message": "success", "task_id": task.task_id}
+            return web.json_response({**body, "steps": steps, "failed_step": None})
+        step, (status, text) = failed
+        steps[step] = {"success": False, "clip_id": None, "task_id": None, "error": text}
+        body = {"code": status, "message": text, "steps": steps, "failed_step": step}
+        return web.json_response(body, status=self.config.step_failure_status)
+
+    @staticmethod
+    def _step_ok(clip_id: str | None = None, task_id: str | None = None) -> dict[str, Any]:
+        return {"success": True, "clip_id": clip_id, "task_id": task_id, "error": None}
+
+    async def _upload_step(self, url: Any) -> tuple[SimClip | None, Problem | None]:
+        await self._sleep(self.config.upload_time)
+        problem = check_audio_url(url)
+        if problem is not None:
+            return None, problem
+        return self._register_upload(str(url), "sonic"), None
+
+    def _cost_with_concat(self, base: float, body: dict[str, Any]) -> float:
+        extra = (
+            AUTO_CONCAT_COST if body.get("auto_concat") and self.config.auto_concat_charges else 0
+        )
+        return base + extra
+
+    # ------------------------------------------------------------------ one-shot uploads
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        body = await self._read_object(request) or {}
+        problem = check_audio_url(body.get("url"))
+        if problem is not None:
+            return self._api_error(problem)
+        cost = ENDPOINT_COSTS["upload"]
+        if not self._charge(cost):
+            return self._no_credits()
+        await self._sleep(self.config.upload_time)  # ~20 s on the real service
+        clip = self._register_upload(body["url"], "sonic")
+        return web.json_response({"code": 200, "message": "success", "clip_id": clip.clip_id})
+
+    async def _handle_upload_extend(self, request: web.Request) -> web.Response:
+        return await self._upload_edit(request, "extend")
+
+    async def _handle_upload_cover(self, request: web.Request) -> web.Response:
+        return await self._upload_edit(request, "cover")
+
+    async def _upload_edit(self, request: web.Request, step: str) -> web.Response:
+        body = await self._read_object(request)
+        if body is None:
+            return self._error(400, "The request body must be a JSON object.")
+        problem = (
+            (400, msg_required("url")) if missing(body.get("url")) else None
+        ) or validate_generation(body, self.config.limits)
+        if problem is None and step == "extend" and body.get("continue_at") is not None:
+            if not is_number(body["continue_at"]):
+                problem = 400, "The 'continue_at' field should be a number."
+        if problem is not None:
+            return self._api_error(problem)
+        text = text_of(body)
+        refusal = moderation_refusal(text)
+        if refusal is not None:
+            return self._api_error(refusal)
+        upload_cost = ENDPOINT_COSTS["upload"]
+        edit_cost = self._cost_with_concat(TASK_COSTS[f"{step}_upload_music"], body)
+        if self.balance < upload_cost + edit_cost:
+            return self._no_credits()
+        clip, problem = await self._upload_step(body["url"])
+        if problem is not None:
+            return self._steps_response({}, ("upload", problem))
+        assert clip is not None
+        self._charge(upload_cost)
+        steps = {"upload": self._step_ok(clip_id=clip.clip_id)}
+        if step == "extend":
+            seconds = self._clip_seconds(clip)
+            continue_at = body.get("continue_at")
+            if continue_at is None:
+                continue_at = 0.1  # §4: 0.1 is the recommended value
+            if not 0 < continue_at < seconds:
+                return self._steps_response(steps, (step, (400, msg_continue_at(seconds))))
+        self._charge(edit_cost)
+        kind = f"{step}_upload_music"
+        full_text = f"{text} {inherited_magic(clip)}"
+        if step == "extend" and body.get("auto_concat"):
+            task = self._pair_task(kind, body, edit_cost, full_text, "extended")
+        else:
+            task = self._song_task(kind, body, edit_cost, full_text)
+        steps[step] = self._step_ok(task_id=task.task_id)
+        return self._steps_response(steps, task=task)
+
+    async def _handle_sample(self, request: web.Request) -> web.Response:
+        body = await self._read_object(request)
+        if body is None:
+            return self._error(400, "The request body must be a JSON object.")
+        problem = validate_sample(body, self.config.limits)
+        source: SimClip | None = None
+        if problem is None and not missing(body.get("sample_clip_id")):
+            source, problem = self._source(body["sample_clip_id"], "sample_clip_id")
+        if problem is not None:
+            return self._api_error(problem)
+        text = text_of(body)
+        refusal = moderation_refusal(text)
+        if refusal is not None:
+            return self._api_error(refusal)
+        upload_cost = 0.0 if source is not None else ENDPOINT_COSTS["upload"]
+        cost = ENDPOINT_COSTS["sample"]
+        if self.balance < upload_cost + cost:
+            return self._no_credits()
+        steps: dict[str, dict[str, Any]] = {}
+        if source is None:
+            source, problem = await self._upload_step(body["url"])
+            if problem is not None:
+                return self._steps_response(steps, ("upload", problem))
+            assert source is not None
+            self._charge(upload_cost)
+            steps["upload"] = self._step_ok(clip_id=source.clip_id)
+        seconds = self._clip_seconds(source)
+        if body["chop_sample_end_s"] > seconds:
+            window = msg_window("chop_sample_start_s", "chop_sample_end_s", seconds)
+            if not steps:  # an existing clip: a plain validation error, nothing was done
+                return self._error(400, window)
+            return self._steps_response(steps, ("sample", (400, window)))
+        self._charge(cost)
+        task = self._song_task("sample", body, cost, f"{text} {inherited_magic(source)}")
+        steps["sample"] = self._step_ok(task_id=task.task_id)
+        return self._steps_response(steps, task=task)
+
+    # ------------------------------------------------------------------ async edits
+
+    async def _handle_mashup(self, request: web.Request) -> web.Response:
+        body = await self._read_object(request) or {}
+        problem = validate_mashup(body, self.config.limits)
+        sources: list[SimClip] = []
+        for clip_id in body.get("mashup_clip_ids", []) if problem is None else []:
+            clip, problem = self._source(clip_id, "mashup_clip_ids")
+            if problem is not None:
+                break
+            assert clip is not None
+            sources.append(clip)
+        if problem is not None:
+            return self._api_error(problem)
+        text = text_of(body)
+        refusal = moderation_refusal(text)
+        if refusal is not None:
+            return self._api_error(refusal)
+        cost = ENDPOINT_COSTS["mashup"]
+        if not self._charge(cost):
+            return self._no_credits()
+        inherited = " ".join(inherited_magic(c) for c in sources)
+        return self._accepted(self._song_task("mashup", body, cost, f"{text} {inherited}"))
+
+    async def _handle_stems_basic(self, request: web.Request) -> web.Response:
+        return await self._stems(request, "stems_basic", BASIC_STEMS[self.config.basic_stems])
+
+    async def _handle_stems_full(self, request: web.Request) -> web.Response:
+        return await self._stems(request, "stems_full", FULL_STEMS[self.config.full_stems])
+
+    async def _stems(self, request: web.Request, kind: str, names: tuple[str, ...]) -> web.Response:
+        body = await self._read_object(request) or {}
+        if missing(body.get("clip_id")):
+            return self._error(400, msg_required("clip_id"))
+        source, problem = self._source(body["clip_id"], "clip_id")
+        if problem is not None:
+            return self._api_error(problem)
+        assert source is not None
+        cost = ENDPOINT_COSTS[kind]
+        if not self._charge(cost):
+            return self._no_credits()
+        task = self._open_task(
+            family="sonic", kind=kind, body=body, cost=cost, text=inherited_magic(source)
+        )
+        seconds = self._clip_seconds(source)
+        tone = self._tone_base(task)
+        for index, name in enumerate(names):
+            stem = self._make_clip(
+                index=index,
+                title=name,  # the stem's name: OPEN-QUESTIONS A.8 leaves the field open
+                tags=source.tags,
+                lyrics=source.lyrics if "Vocals" in name else "",
+                mv=source.mv,
+                seconds=seconds,
+                tone=tone,
+            )
+            self._add_clip(task, stem)
+        return self._accepted(task)
+
+    async def _handle_replace_section(self, request: web.Request) -> web.Response:
+        body = await self._read_object(request) or {}
+        problem = validate_replace_section(body, self.config.limits)
+        source: SimClip | None = None
+        if problem is None:
+            source, problem = self._source(body["clip_id"], "clip_id")
+        if problem is None and source is not None:
+            seconds = self._clip_seconds(source)
+            if body["infill_end_s"] > seconds:
+                problem = 400, msg_window("infill_start_s", "infill_end_s", seconds)
+        if problem is not None:
+            return self._api_error(problem)
+        text = text_of(body)
+        refusal = moderation_refusal(text)
+        if refusal is not None:
+            return self._api_error(refusal)
+        cost = self._cost_with_concat(ENDPOINT_COSTS["replace_section"], body)
+        if not self._charge(cost):
+            return self._no_credits()
+        full_text = f"{text} {inherited_magic(source)}"
+        if body.get("auto_concat"):
+            task = self._pair_task("replace_section", body, cost, full_text, "replaced")
+        else:
+            task = self._song_task("replace_section", body, cost, full_text)
+        return self._accepted(task)
+
+    # ------------------------------------------------------------------ personas and voices
+
+    async def _handle_persona(self, request: web.Request) -> web.Response:
+        body = await self._read_object(request) or {}
+        problem, legacy = validate_persona(body)
+        field = "continue_clip_id" if legacy else "clip_id"
+        source: SimClip | None = None
+        if problem is None:
+            source, problem = self._source(body.get(field), field)
+        if problem is None and source is not None and legacy and self._is_older_than_a_day(source):
+            problem = 400, msg_too_old("persona")  # legacy: "a clip made within the last 24 h"
+        if problem is None and body.get("vox_audio_id") is not None:
+            if self.vox_ids.get(body["vox_audio_id"]) is None:
+                problem = 400, "The 'vox_audio_id' field is invalid. No vocal segment has this id."
+        if problem is not None:
+            return self._api_error(problem)
+        if not self._charge(ENDPOINT_COSTS["persona"]):
+            return self._no_credits()
+        # The legacy docs show a bare UUID; the newest a "persona-..." id.
+        persona_id = str(uuid.uuid4()) if legacy else f"persona-{uuid.uuid4().hex}"
+        self.personas[persona_id] = SimPersona(persona_id, body["name"], self.config.clock())
+        return web.json_response({"code": 200, "persona_id": persona_id, "message": "success"})
+
+    async def _handle_create_voice(self, request: web.Request) -> web.Response:
+        body = await self._read_object(request) or {}
+        problem = check_audio_url(body.get("audio_url"), "audio_url")
+        if problem is not None:
+            return self._api_error(problem)
+        cost = ENDPOINT_COSTS["create_voice"]
+        if not self._charge(cost):
+            return self._no_credits()
+        text = text_of(body)
+        task = self._open_task(family="sonic", kind="create_voice", body=body, cost=cost, text=text)
+        name = body["audio_url"].rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        name = name.replace("-", " ").replace("_", " ").title() or "My Voice"
+        persona_id = f"persona-{uuid.uuid4().hex}"
+        task.extra.update(persona_id=persona_id, name=name)
+        if task.fail_message is None:
+            # Usable with persona_music only once the task has succeeded.
+            self.personas[persona_id] = SimPersona(persona_id, name, task.completed_at)
+        return self._accepted(task)
+
+    # ------------------------------------------------------------------ sync analysis
+
+    async def _clip_for_tool(
+        self, request: web.Request
+    ) -> tuple[dict[str, Any], SimClip | web.Response]:
+        body = await self._read_object(request) or {}
+        if missing(body.get("clip_id")):
+            return body, self._error(400, msg_required("clip_id"))
+        clip, problem = self._source(body["clip_id"], "clip_id")
+        if problem is not None:
+            return body, self._api_error(problem)
+        assert clip is not None
+        return body, clip
+
+    async def _handle_bpm(self, request: web.Request) -> web.Response:
+        _, clip = await self._clip_for_tool(request)
+        if isinstance(clip, web.Response):
+            return clip
+        if not self._charge(ENDPOINT_COSTS["bpm"]):
+            return self._no_credits()
+        digest = hashlib.sha256(clip.clip_id.encode()).digest()
+        avg = 70.0 + digest[0] % 90 + digest[1] % 10 / 10
+        data = {
+            "avg_bpm": round(avg, 1),
+            "max_bpm": round(avg + 2.5, 1),
+            "min_bpm": round(avg - 2.5, 1),
+        }
+        return web.json_response({"code": 200, "message": "success", "data": data})
+
+    async def _handle_vox(self, request: web.Request) -> web.Response:
+        body, clip = await self._clip_for_tool(request)
+        if isinstance(clip, web.Response):
+            return clip
+        seconds = self._clip_seconds(clip)
+        start = body.get("vocal_start_s")
+        start = 0 if start is None else start
+        end = body.get("vocal_end_s")
+        if end is None:  # the window is optional (§3.7)
+            end = min(seconds, (start if is_number(start) else 0) + 30)
+        if not is_number(start) or not is_number(end) or not 0 <= start < end <= seconds:
+            return self._error(400, msg_window("vocal_start_s", "vocal_end_s", seconds))
+        if end - start > 30:
+            return self._error(400, MSG_VOX_WINDOW)
+        if not self._charge(ENDPOINT_COSTS["vox"]):
+            return self._no_credits()
+        vox_id = str(uuid.uuid4())
+        self.vox_ids[vox_id] = clip.clip_id
+        peaks = [round(0.3 + 0.6 * abs(((i * 37) % 17) - 8) / 8, 2) for i in range(16)]
+        data = {
+            "vox_audio_id": vox_id,
+            "status": "complete",
+            "source_clip_id": clip.clip_id,
+            "vocal_start_s": start,
+            "vocal_end_s": end,
+            "wave_response": {"peaks": peaks},  # documented only as opaque
+        }
+        return web.json_response({"code": 200, "data": data, "message": "success"})
+
+    async def _handle_wav(self, request: web.Request) -> web.Response:
+        _, clip = await self._clip_for_tool(request)
+        if isinstance(clip, web.Response):
+            return clip
+        if not self._charge(ENDPOINT_COSTS["wav"]):
+            return self._no_credits()
+        url = f"{self._origin(request)}/files/{clip.clip_id}.wav"
+        return web.json_response({"message": "success", "data": {"wav_url": url}})
+
+    async def _handle_midi(self, request: web.Request) -> web.Response:
+        _, clip = await self._clip_for_tool(request)
+        if isinstance(clip, web.Response):
+            return clip
+        calls = self._midi_calls.get(clip.clip_id, 0)
+        self._midi_calls[clip.clip_id] = calls + 1
+        if calls < self.config.midi_not_ready_calls:
+            # §3.9: "may answer HTTP 202 while the MIDI is still being prepared". Not billed.
+            body = {"code": 202, "message": MSG_MIDI_NOT_READY, "data": None}
+            return web.json_response(body, status=202)
+        if not self._charge(ENDPOINT_COSTS["midi"]):
+            return self._no_credits()
+        notes = [
+            {"pitch": pitch, "start_s": start, "end_s": end, "velocity": 100}
+            for pitch, start, end in midi_notes(clip, self._clip_seconds(clip))
+        ]
+        data = {
+            "midi_url": f"{self._origin(request)}/files/{clip.clip_id}.mid",
+            "instruments": [{"name": "Lead", "notes": notes}],
+        }
+        return web.json_response({"code": 200, "data": data, "message": "success"})
+
+    async def _handle_aligned_lyrics(self, request: web.Request) -> web.Response:
+        _, clip = await self._clip_for_tool(request)
+        if isinstance(clip, web.Response):
+            return clip
+        if clip.clip_id not in self._aligned_paid:
+            # "The first call costs 1 credit; repeat calls for the same clip are cached."
+            if not self._charge(ENDPOINT_COSTS["aligned_lyrics"]):
+                return self._no_credits()
+            self._aligned_paid.add(clip.clip_id)
+        words = lyric_words(clip.lyrics)
+        seconds = self._clip_seconds(clip)
+        # Singing starts after a short intro and the words share the rest evenly.
+        lead_in, span = 0.1 * seconds, 0.85 * seconds
+        step = span / max(1, len(words))
+        alignment = [
+            {
+                "word": f"{word} ",
+                "start_s": round(lead_in + i * step, 3),
+                "end_s": round(lead_in + (i + 0.9) * step, 3),
+                "p_align": round(0.9 + (i % 10) / 100, 2),
+                "success": True,
+            }
+            for i, word in enumerate(words)
+        ]
+        return web.json_response(
+            {"code": 200, "data": {"alignment": alignment}, "message": "success"}
+        )
+
+    async def _handle_upsample_tags(self, request: web.Request) -> web.Response:
+        body = await self._read_object(request) or {}
+        tags = body.get("tags")
+        if missing(tags) or not isinstance(tags, str):
+            return self._error(400, msg_required("tags"))
+        if len(tags) > 1000:
+            return self._error(
+                400, "The tags character length should be less than or equal to 1000."
+            )
+        if not self._charge(ENDPOINT_COSTS["upsample_tags"]):
+            return self._no_credits()
+        start = hashlib.sha256(tags.encode()).digest()[0] % len(_UPSAMPLE_WORDS)
+        extra = [_UPSAMPLE_WORDS[(start + i) % len(_UPSAMPLE_WORDS)] for i in range(3)]
+        upsampled = ", ".join([tags.strip().rstrip(","), *extra])
+        return web.json_response(
+            {"code": 200, "message": "success", "data": {"upsampled_tags": upsampled}}
+        )
