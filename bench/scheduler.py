@@ -9,11 +9,11 @@ Starts the MusicAPI simulator in its own process, then runs each strategy in a f
 - scheduler: the bot's real Scheduler and JobService (SQLite ledger, job rows, adaptive poll).
 
 Songs arrive spread over --arrival-window seconds (the same seeded arrival times for both
-strategies), as members' commands do. Delivery lag is the time from the simulator finishing a
-song to the job's outcome being handed to delivery. The simulator finishes a task exactly
---generation-time after it receives the submit; the clock starts just before the submit is
-sent, so the lag printed is an upper bound (by the submit's latency) for both strategies.
-Numbers are printed as a table; nothing is asserted, since machines are shared and noisy.
+strategies), as members' commands do, and each takes --generation-time ± --generation-spread
+(seeded, so both strategies see the same task times). Delivery lag is the time from the
+simulator finishing a song (read from its timing route on the machine-wide monotonic clock) to
+the job's outcome being handed to delivery. Numbers are printed as a table; nothing is
+asserted, since machines are shared and noisy.
 """
 
 from __future__ import annotations
@@ -61,11 +61,11 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-async def _baseline(base_url: str, jobs: int, generation: float, window: float) -> dict[str, Any]:
+async def _baseline(base_url: str, jobs: int, window: float) -> dict[str, Any]:
     from bot.musicapi.client import MusicAPIClient
     from bot.musicapi.requests import SonicCreate
 
-    lags: list[float] = []
+    delivered: dict[str, float] = {}
     polls: list[int] = []
     async with aiohttp.ClientSession() as session:
         client = MusicAPIClient(session, base_url, "bench-key")
@@ -73,7 +73,6 @@ async def _baseline(base_url: str, jobs: int, generation: float, window: float) 
         async def one(n: int, arrival: float) -> None:
             await asyncio.sleep(arrival)
             request = SonicCreate(custom_mode=False, mv="sonic-v5", gpt_description_prompt=f"s{n}")
-            done_at = time.monotonic() + generation
             task_id = await client.create_music(request)
             count = 0
             while True:
@@ -82,15 +81,27 @@ async def _baseline(base_url: str, jobs: int, generation: float, window: float) 
                 status = await client.get_task(task_id)
                 if status.done:
                     break
-            lags.append(time.monotonic() - done_at)
+            delivered[task_id] = time.monotonic()
             polls.append(count)
 
         await asyncio.gather(*(one(n, t) for n, t in enumerate(_arrivals(jobs, window))))
+        lags = await _lags(session, base_url, delivered)
     return {"lags": lags, "polls": polls}
 
 
+async def _lags(
+    session: aiohttp.ClientSession, base_url: str, delivered: dict[str, float]
+) -> list[float]:
+    """Delivery time minus the simulator's exact completion time, per task."""
+    lags = []
+    for task_id, at in delivered.items():
+        async with session.get(f"{base_url}/_sim/tasks/{task_id}") as response:
+            lags.append(at - (await response.json())["completed_at"])
+    return lags
+
+
 async def _scheduler(
-    base_url: str, jobs: int, generation: float, poll_interval: float, window: float
+    base_url: str, jobs: int, poll_interval: float, window: float
 ) -> dict[str, Any]:
     from bot.jobs.scheduler import Scheduler
     from bot.jobs.service import JobOrigin, JobService
@@ -101,8 +112,7 @@ async def _scheduler(
     from bot.store.database import Database
     from bot.store.jobs import Job
 
-    done_at: dict[int, float] = {}
-    lags: list[float] = []
+    delivered: dict[str, float] = {}
     finished = asyncio.Event()
 
     class Recorder:
@@ -110,8 +120,9 @@ async def _scheduler(
             return None
 
         async def job_succeeded(self, job: Job) -> None:
-            lags.append(time.monotonic() - done_at[job.id])
-            if len(lags) == jobs:
+            assert job.task_id is not None
+            delivered[job.task_id] = time.monotonic()
+            if len(delivered) == jobs:
                 finished.set()
 
         async def job_failed(self, job: Job) -> None:
@@ -128,36 +139,34 @@ async def _scheduler(
             service = JobService(db, quota, client, scheduler, poll_interval=poll_interval)
             scheduler.start()
 
-            async def one(n: int) -> None:
+            async def one(n: int, arrival: float) -> None:
+                await asyncio.sleep(arrival)
                 request = SonicCreate(
                     custom_mode=False, mv="sonic-v5", gpt_description_prompt=f"s{n}"
                 )
                 origin = JobOrigin(guild_id=1, channel_id=2, user_id=n)
                 job_id = await service.reserve(origin, "create_music", request, f"s{n}")
                 await service.submit(job_id, request)
-                done_at[job_id] = time.monotonic() + generation
 
-            await asyncio.gather(*(one(n) for n in range(jobs)))
+            await asyncio.gather(*(one(n, t) for n, t in enumerate(_arrivals(jobs, window))))
             await finished.wait()
             await scheduler.stop()
             async with db.read() as conn:
                 cursor = await conn.execute("SELECT polls FROM jobs")
                 polls = [row[0] for row in await cursor.fetchall()]
+            lags = await _lags(session, base_url, delivered)
         await db.close()
     return {"lags": lags, "polls": polls}
 
 
 def _worker(args: argparse.Namespace) -> None:
     if args.worker == "baseline":
-        result = asyncio.run(
-            _baseline(args.base_url, args.jobs, args.generation_time, args.arrival_window)
-        )
+        result = asyncio.run(_baseline(args.base_url, args.jobs, args.arrival_window))
     else:
         result = asyncio.run(
             _scheduler(
                 args.base_url,
                 args.jobs,
-                args.generation_time,
                 args.poll_interval,
                 args.arrival_window,
             )
@@ -195,6 +204,7 @@ def main() -> None:
     parser.add_argument("--generation-time", type=float, default=40.0)
     parser.add_argument("--poll-interval", type=float, default=15.0)
     parser.add_argument("--arrival-window", type=float, default=60.0)
+    parser.add_argument("--generation-spread", type=float, default=0.3)
     parser.add_argument("--worker", choices=("baseline", "scheduler"))
     parser.add_argument("--base-url")
     args = parser.parse_args()
@@ -205,7 +215,8 @@ def main() -> None:
     port = _free_port()
     simulator = subprocess.Popen(
         [sys.executable, "-m", "bot.musicapi.simulator", "--port", str(port),
-         "--generation-time", str(args.generation_time), "--credits", "100000000"],
+         "--generation-time", str(args.generation_time), "--credits", "100000000",
+         "--generation-spread", str(args.generation_spread)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
     )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"
@@ -219,7 +230,8 @@ def main() -> None:
                 time.sleep(0.1)
         print(
             f"{args.jobs} songs arriving over {args.arrival_window:g} s, simulated generation "
-            f"{args.generation_time:g} s, POLL_INTERVAL_S={args.poll_interval:g}\n"
+            f"{args.generation_time:g} s ± {args.generation_spread:.0%}, "
+            f"POLL_INTERVAL_S={args.poll_interval:g}\n"
         )
         header = (
             "| strategy                     | jobs | lag p50s | lag p99s | polls/job  "

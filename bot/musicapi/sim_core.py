@@ -68,6 +68,8 @@ class SimulatorConfig:
     """
 
     generation_time: float = 2.0
+    # Each task takes generation_time × uniform(1 - spread, 1 + spread): real songs vary.
+    generation_spread: float = 0.0
     failure_rate: float = 0.0
     latency: float = 0.0
     error_rate_429: float = 0.0
@@ -161,6 +163,8 @@ class SimCore:
         self._awaiting_refund: list[SimTask] = []
         self._request_count = 0
         self._rng = random.Random(self.config.seed)
+        # Separate, so that drawing task times never shifts the fault-injection sequence.
+        self._timing_rng = random.Random(self.config.seed)
         self._stopping = asyncio.Event()
 
     # ------------------------------------------------------------------ control
@@ -386,6 +390,9 @@ class SimCore:
         keeps synchronous work (uploads) out of ``tasks``, so it can never be polled."""
         cfg = self.config
         generation_time = cfg.generation_time * (10 if MAGIC_SLOW in text else 1)
+        if cfg.generation_spread > 0:
+            spread = min(cfg.generation_spread, 1.0)
+            generation_time *= self._timing_rng.uniform(1 - spread, 1 + spread)
         fails = MAGIC_FAIL in text or (
             cfg.failure_rate > 0 and self._rng.random() < cfg.failure_rate
         )

@@ -174,7 +174,22 @@ class MusicAPISimulator(SonicToolRoutes, FamilyRoutes):
         get(f"{API}/suno/get-lyrics/{{task_id}}", self._handle_suno_get_lyrics)
         post(f"{API}/suno/get-song", self._handle_suno_get_song)
         get("/files/{name}", self._handle_file)
+        # Not part of MusicAPI: exact task timing for benchmarks in other processes.
+        get("/_sim/tasks/{task_id}", self._handle_sim_task)
         return app
+
+    async def _handle_sim_task(self, request: web.Request) -> web.Response:
+        task = self.tasks.get(request.match_info["task_id"])
+        if task is None:
+            return web.json_response({"message": "task not found."}, status=404)
+        # time.monotonic() is one clock for every process on the machine.
+        return web.json_response(
+            {
+                "task_id": task.task_id,
+                "created_at": task.created_at,
+                "completed_at": task.completed_at,
+            }
+        )
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         self._stopping = asyncio.Event()
@@ -413,6 +428,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--generation-time", type=float, default=SimulatorConfig.generation_time)
+    parser.add_argument("--generation-spread", type=float, default=0.0)
     parser.add_argument("--failure-rate", type=float, default=0.0)
     parser.add_argument("--credits", type=float, default=SimulatorConfig.credits)
     parser.add_argument("--latency", type=float, default=0.0)
@@ -428,6 +444,7 @@ def main(argv: list[str] | None = None) -> None:
         api_key = os.environ.get("MUSICAPI_KEY") or None
     config = SimulatorConfig(
         generation_time=args.generation_time,
+        generation_spread=args.generation_spread,
         failure_rate=args.failure_rate,
         credits=args.credits,
         latency=args.latency,

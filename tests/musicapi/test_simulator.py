@@ -580,3 +580,33 @@ async def test_request_log_is_bounded(make_sim: SimFactory, session: aiohttp.Cli
         _, _, headers = await call(session, sim, "GET", "/api/v1/get-credits")
     assert len(sim.requests) == 3
     assert headers["x-request-id"] == "sim-5"  # ids keep counting past the trimmed log
+
+
+async def test_generation_spread_varies_task_times_and_timing_route_reports_them() -> None:
+    import aiohttp
+
+    from bot.musicapi.simulator import MusicAPISimulator, SimulatorConfig
+
+    sim = MusicAPISimulator(SimulatorConfig(generation_time=10, generation_spread=0.5, seed=3))
+    base = await sim.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            ids = []
+            for n in range(8):
+                async with session.post(
+                    f"{base}/api/v1/sonic/create",
+                    json={
+                        "custom_mode": False,
+                        "mv": "sonic-v5",
+                        "gpt_description_prompt": f"s{n}",
+                    },
+                    headers={"Authorization": "Bearer k"},
+                ) as response:
+                    ids.append((await response.json())["task_id"])
+            times = [sim.tasks[i].generation_time for i in ids]
+            assert all(5 <= t <= 15 for t in times) and len(set(times)) == len(times)
+            async with session.get(f"{base}/_sim/tasks/{ids[0]}") as response:
+                timing = await response.json()
+            assert timing["completed_at"] == sim.completed_at(ids[0])
+    finally:
+        await sim.stop()
