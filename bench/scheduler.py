@@ -103,6 +103,7 @@ async def _lags(
 async def _scheduler(
     base_url: str, jobs: int, poll_interval: float, window: float
 ) -> dict[str, Any]:
+    from bot.jobs.operations import sonic_create
     from bot.jobs.scheduler import Scheduler
     from bot.jobs.service import JobOrigin, JobService
     from bot.musicapi.client import MusicAPIClient
@@ -145,8 +146,9 @@ async def _scheduler(
                     custom_mode=False, mv="sonic-v5", gpt_description_prompt=f"s{n}"
                 )
                 origin = JobOrigin(guild_id=1, channel_id=2, user_id=n)
-                job_id = await service.reserve(origin, "create_music", request, f"s{n}")
-                await service.submit(job_id, request)
+                operation = sonic_create(request, f"s{n}")
+                job_id = await service.reserve(origin, operation)
+                await service.submit(job_id, operation)
 
             await asyncio.gather(*(one(n, t) for n, t in enumerate(_arrivals(jobs, window))))
             await finished.wait()

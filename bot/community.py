@@ -13,8 +13,8 @@ from collections.abc import Callable
 import aiosqlite
 
 from bot.errors import UserFacingError
+from bot.jobs.operations import Operation
 from bot.jobs.service import JobOrigin, JobService
-from bot.musicapi.requests import SonicCreate
 from bot.store import requests as request_sql
 from bot.store.database import Database
 from bot.store.requests import SongRequest
@@ -71,9 +71,7 @@ class CommunityRequests:
         async with self.db.transaction() as conn:
             await request_sql.set_message(conn, request_id, message_id)
 
-    async def approve(
-        self, request: SongRequest, moderator_id: int, song: SonicCreate, summary: str
-    ) -> int:
+    async def approve(self, request: SongRequest, moderator_id: int, operation: Operation) -> int:
         """Reserve from the server pool and mark the request approved together; job id."""
 
         async def claim(conn: aiosqlite.Connection, job_id: int) -> None:
@@ -88,7 +86,7 @@ class CommunityRequests:
             user_id=request.user_id,
             charge_member=False,
         )
-        return await self.jobs.reserve(origin, "create_music", song, summary, claim=claim)
+        return await self.jobs.reserve(origin, operation, claim=claim)
 
     async def reject(self, request_id: int, moderator_id: int, reason: str) -> SongRequest:
         async with self.db.transaction() as conn:

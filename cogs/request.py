@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot import validation
 from bot.delivery.embeds import clean
 from bot.errors import UserFacingError
+from bot.jobs.operations import sonic_create
 from bot.permissions import require_moderator
 from bot.quota import limits
 from bot.store.requests import SongRequest
@@ -144,16 +145,15 @@ class RequestButton(
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         song = song_of(bot, request.description, request.style)
-        job_id = await bot.requests.approve(
-            request, interaction.user.id, song, request_summary(request)
-        )
+        operation = sonic_create(song, request_summary(request))
+        job_id = await bot.requests.approve(request, interaction.user.id, operation)
         decided = await bot.requests.get(request.id)
         assert decided is not None
         votes = await bot.requests.votes(request.id)
         if interaction.message is not None:
             await interaction.message.edit(embed=request_embed(decided, votes), view=None)
         try:
-            await bot.jobs.submit(job_id, song)
+            await bot.jobs.submit(job_id, operation)
         except UserFacingError as refused:
             await interaction.followup.send(
                 f"Approved, but MusicAPI refused it: {refused}", ephemeral=True
@@ -219,7 +219,7 @@ class Requests(commands.GroupCog, group_name="request", group_description="Ask f
             settings = await self.bot.quota.settings(conn, interaction.guild_id)
         if not settings.approval:
             summary = f"Request: {song.gpt_description_prompt}"
-            job_id = await start_job(self.bot, interaction, "create_music", song, summary)
+            job_id = await start_job(self.bot, interaction, sonic_create(song, summary))
             await self.bot.requests.record_direct(origin, description.strip(), style, job_id)
             return
 

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot import validation
 from bot.clip_option import ClipTransformer
 from bot.delivery.embeds import clip_embed, job_card
+from bot.jobs.operations import Operation, sonic_create
 from bot.jobs.service import JobOrigin
 from bot.musicapi.requests import SonicCreate
 from bot.store.clips import StoredClip
@@ -44,27 +45,21 @@ def origin_of(interaction: discord.Interaction) -> JobOrigin:
     )
 
 
-async def start_job(
-    bot: MusicBot,
-    interaction: discord.Interaction,
-    operation: str,
-    request: SonicCreate,
-    summary: str,
-) -> int:
+async def start_job(bot: MusicBot, interaction: discord.Interaction, operation: Operation) -> int:
     """The one path every song takes: reserve → acknowledge → submit → job card.
 
     The reservation (a local SQLite transaction, milliseconds) comes before the
     acknowledgement so that a refusal can still be a private reply; the MusicAPI submit,
     which can take seconds, comes after it.
     """
-    job_id = await bot.jobs.reserve(origin_of(interaction), operation, request, summary)
+    job_id = await bot.jobs.reserve(origin_of(interaction), operation)
     if not interaction.response.is_done():
         try:
             await interaction.response.defer(thinking=True)
         except discord.HTTPException:
             await bot.jobs.abandon(job_id, "Discord did not accept the reply in time.")
             raise
-    job = await bot.jobs.submit(job_id, request)
+    job = await bot.jobs.submit(job_id, operation)
     card = await interaction.followup.send(embed=job_card(job, "queued"), wait=True)
     await bot.jobs.set_card_message(job_id, card.id)
     return job_id
@@ -101,7 +96,7 @@ class LyricsModal(discord.ui.Modal, title="Your lyrics"):
         request = validation.build_custom(
             lyrics=self.lyrics.value, instrumental=self.instrumental, **self.options
         )
-        await start_job(self.bot, interaction, "create_music", request, summary_of(request))
+        await start_job(self.bot, interaction, sonic_create(request, summary_of(request)))
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
         await report_error(interaction, error)
@@ -172,7 +167,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
             vocal=vocal.value if vocal else None,
             negative=negative,
         )
-        await start_job(self.bot, interaction, "create_music", request, summary_of(request))
+        await start_job(self.bot, interaction, sonic_create(request, summary_of(request)))
 
     @app_commands.command(name="custom", description="Make a song from your own lyrics")
     @app_commands.describe(
@@ -218,7 +213,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         await interaction.response.defer(thinking=True)
         lyrics = validation.decode_lyrics_file(await lyrics_file.read())
         request = validation.build_custom(lyrics=lyrics, instrumental=instrumental, **options)
-        await start_job(self.bot, interaction, "create_music", request, summary_of(request))
+        await start_job(self.bot, interaction, sonic_create(request, summary_of(request)))
 
     @app_commands.command(name="info", description="Details of a song made in this server")
     @app_commands.describe(clip="A song from this server (start typing, or paste its id)")

@@ -158,7 +158,7 @@ class Scheduler:
             return
         assert job.task_id is not None
         try:
-            status = await self.client.get_task(job.task_id)
+            status = await self.client.poll(job.family, job.task_id)
         except NotFoundError:
             await self._fail(job, "MusicAPI no longer knows this job (it may have expired).")
             return
@@ -182,9 +182,12 @@ class Scheduler:
             await self._fail(job, failure or "MusicAPI reported a failure.")
             return
         if status.state == "succeeded":
+            source = "stem" if job.operation.startswith("stems_") else "generated"
             async with self.db.transaction() as conn:
                 for clip in status.usable_clips:
-                    await clip_sql.upsert(conn, _stored(job, clip, now))
+                    await clip_sql.upsert(conn, _stored(job, clip, now, source))
+                if status.persona is not None or status.files:
+                    await job_sql.set_result(conn, job.id, _result_of(status))
                 if await job_sql.finish(conn, job.id, "succeeded", now):
                     await ledger.commit(conn, job, now)
                 finished = await job_sql.get(conn, job.id)
@@ -240,7 +243,15 @@ class Scheduler:
             await job_sql.postpone(conn, job.id, self.clock() + delay)
 
 
-def _stored(job: Job, clip: Clip, now: float) -> StoredClip:
+def _result_of(status: TaskStatus) -> dict[str, object]:
+    """What a task produced besides clips: a persona, or files to download."""
+    result: dict[str, object] = {"files": list(status.files)}
+    if status.persona is not None:
+        result["persona"] = {"persona_id": status.persona.persona_id, "name": status.persona.name}
+    return result
+
+
+def _stored(job: Job, clip: Clip, now: float, source: str) -> StoredClip:
     return StoredClip(
         clip_id=clip.clip_id,
         guild_id=job.guild_id,
@@ -253,7 +264,7 @@ def _stored(job: Job, clip: Clip, now: float) -> StoredClip:
         model=clip.mv,
         image_url=clip.image_url,
         audio_url=clip.audio_url,
-        source="generated",
+        source=source,
         created_at=now,
         raw=clip.raw,
     )

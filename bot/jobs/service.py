@@ -10,10 +10,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, NoReturn, TypeVar
 
 import aiosqlite
 
 from bot.errors import UserFacingError
+from bot.jobs.operations import Operation
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.timing import first_poll_delay
 from bot.musicapi.client import MusicAPIClient
@@ -23,7 +25,6 @@ from bot.musicapi.errors import (
     MusicAPIError,
     UpstreamValidationError,
 )
-from bot.musicapi.requests import SonicCreate
 from bot.quota import ledger
 from bot.quota.ledger import Quota
 from bot.store import jobs as job_sql
@@ -31,9 +32,14 @@ from bot.store.database import Database
 from bot.store.jobs import Job, NewJob
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Discord interaction tokens live 15 minutes; stop using one a little before that.
 TOKEN_LIFETIME_S = 14 * 60
+
+
+async def _no_submit(_client: MusicAPIClient) -> str:
+    raise RuntimeError("a synchronous operation has no task to submit")
 
 
 class SubmitRefused(UserFacingError):
@@ -92,9 +98,7 @@ class JobService:
     async def reserve(
         self,
         origin: JobOrigin,
-        operation: str,
-        request: SonicCreate,
-        summary: str,
+        operation: Operation,
         *,
         claim: Callable[[aiosqlite.Connection, int], Awaitable[None]] | None = None,
     ) -> int:
@@ -104,28 +108,26 @@ class JobService:
             guild_id=origin.guild_id,
             channel_id=origin.channel_id,
             user_id=origin.user_id,
-            operation=operation,
-            request=request.to_body(),
-            summary=summary[:300],
-            cost=self.cost_of(operation),
+            operation=operation.name,
+            request=operation.body,
+            summary=operation.summary[:300],
+            cost=self.cost_of(operation.name),
             application_id=origin.application_id,
             interaction_token=origin.interaction_token,
             token_expires_at=now + TOKEN_LIFETIME_S if origin.interaction_token else None,
             upload_limit=origin.upload_limit,
             charge_member=origin.charge_member,
+            family=operation.family,
         )
         return await self.quota.reserve(new_job, origin.role_ids, claim=claim)
 
-    async def submit(self, job_id: int, request: SonicCreate) -> Job:
+    async def submit(self, job_id: int, operation: Operation) -> Job:
         """Send a reserved job upstream. On refusal: release, and raise SubmitRefused."""
         try:
-            task_id = await self.client.create_music(request)
+            task_id = await operation.send(self.client)
         except MusicAPIError as error:
-            reason = refusal_text(error)
-            log.warning("job %s refused upstream: %s", job_id, type(error).__name__)
-            await self.abandon(job_id, reason)
-            cost = (await self.get(job_id)).cost
-            raise SubmitRefused(f"{reason}\nYour {cost} credits were returned.") from error
+            await self._refused(job_id, error)
+            raise  # pragma: no cover - _refused always raises
         now = self.clock()
         async with self.db.transaction() as conn:
             await job_sql.mark_submitted(
@@ -134,8 +136,36 @@ class JobService:
             job = await job_sql.get(conn, job_id)
         assert job is not None
         self.scheduler.wake()
-        log.info("job %s submitted as task %s", job_id, task_id)
+        log.info("job %s submitted as %s task %s", job_id, operation.family, task_id)
         return job
+
+    async def run_now(
+        self, origin: JobOrigin, name: str, body: dict[str, Any], call: Callable[[], Awaitable[T]]
+    ) -> T:
+        """A synchronous MusicAPI call through the same quota path: reserved first, charged
+        only if it succeeds, returned at once otherwise. Recorded as a finished job."""
+        operation = Operation(name, "sync", body, name, _no_submit)
+        job_id = await self.reserve(origin, operation)
+        try:
+            result = await call()
+        except MusicAPIError as error:
+            await self._refused(job_id, error)
+            raise  # pragma: no cover - _refused always raises
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            job = await job_sql.get(conn, job_id)
+            assert job is not None
+            await job_sql.finish(conn, job_id, "succeeded", now)
+            await ledger.commit(conn, job, now)
+            await job_sql.mark_notified(conn, job_id)
+        return result
+
+    async def _refused(self, job_id: int, error: MusicAPIError) -> NoReturn:
+        reason = refusal_text(error)
+        log.warning("job %s refused upstream: %s", job_id, type(error).__name__)
+        await self.abandon(job_id, reason)
+        cost = (await self.get(job_id)).cost
+        raise SubmitRefused(f"{reason}\nYour {cost} credits were returned.") from error
 
     async def set_card_message(self, job_id: int, message_id: int) -> None:
         async with self.db.transaction() as conn:

@@ -91,7 +91,8 @@ async def recent(
     """This server's clips, most recent first, whose title or id contains `query`."""
     pattern = f"%{query.replace('%', '').replace('_', '')}%"
     cursor = await conn.execute(
-        """SELECT * FROM clips WHERE guild_id = ? AND (title LIKE ? OR clip_id LIKE ?)
+        """SELECT * FROM clips
+           WHERE guild_id = ? AND source != 'stem' AND (title LIKE ? OR clip_id LIKE ?)
            ORDER BY created_at DESC, rowid DESC LIMIT ?""",
         (guild_id, pattern, pattern, limit),
     )

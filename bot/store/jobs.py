@@ -44,6 +44,8 @@ class Job:
     notified: bool
     card_state: str | None
     charge_member: bool
+    family: str
+    result: dict[str, Any] | None
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Job:
@@ -51,6 +53,7 @@ class Job:
         data["request"] = json.loads(data["request"])
         data["notified"] = bool(data["notified"])
         data["charge_member"] = bool(data["charge_member"])
+        data["result"] = json.loads(data["result"]) if data["result"] else None
         return cls(**data)
 
     def token_valid(self, now: float) -> bool:
@@ -72,14 +75,15 @@ class NewJob:
     upload_limit: int | None = None
     # False for an approved community request: the server's pool pays, not the member's limit.
     charge_member: bool = True
+    family: str = "sonic"
 
 
 async def insert(conn: aiosqlite.Connection, job: NewJob, now: float) -> int:
     cursor = await conn.execute(
         """INSERT INTO jobs (guild_id, channel_id, user_id, operation, request, summary, cost,
                              state, application_id, interaction_token, token_expires_at,
-                             upload_limit, created_at, charge_member)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?)""",
+                             upload_limit, created_at, charge_member, family)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?)""",
         (
             job.guild_id,
             job.channel_id,
@@ -94,6 +98,7 @@ async def insert(conn: aiosqlite.Connection, job: NewJob, now: float) -> int:
             job.upload_limit,
             now,
             int(job.charge_member),
+            job.family,
         ),
     )
     assert cursor.lastrowid is not None
@@ -151,6 +156,10 @@ async def finish(
         (state, failure, now, now, job_id),
     )
     return cursor.rowcount == 1
+
+
+async def set_result(conn: aiosqlite.Connection, job_id: int, result: dict[str, Any]) -> None:
+    await conn.execute("UPDATE jobs SET result = ? WHERE id = ?", (json.dumps(result), job_id))
 
 
 async def mark_notified(conn: aiosqlite.Connection, job_id: int) -> None:

@@ -33,7 +33,8 @@ class ScriptedAPI:
         self.script: list[TaskStatus | Exception] = []
         self.polls = 0
 
-    async def get_task(self, task_id: str) -> TaskStatus:
+    async def poll(self, family: str, task_id: str) -> TaskStatus:
+        assert family == "sonic"
         self.polls += 1
         item = self.script.pop(0)
         if isinstance(item, Exception):
