@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.errors import InputError
 from bot.musicapi.requests import SonicCreate
+from bot.store.clips import StoredClip
 
 LEGACY_MODELS = frozenset({"sonic-v3-5", "sonic-v4"})
 TITLE_MAX = 79  # "The title character length should be less than 80."
@@ -151,3 +152,94 @@ def decode_lyrics_file(data: bytes) -> str:
     if "\x00" in text:
         raise InputError("lyrics_file", "contains binary data; attach a plain text file.")
     return text.replace("\r\n", "\n")
+
+
+# -- edits of an earlier song (REFERENCE §3.1 task types) -----------------------------------
+
+REMASTER_MAX_AGE_S = 24 * 3600
+VARIATIONS = ("subtle", "normal", "high")
+
+
+def _uploaded(clip: StoredClip) -> bool:
+    """Uploaded clips take the *_upload_music task types (§3.1 rules)."""
+    return clip.source == "upload"
+
+
+def _seconds(field: str, value: float, *, above: float, below: float | None) -> float:
+    if not value > above:
+        raise InputError(field, f"must be more than {above:g} seconds.")
+    if below is not None and not value < below:
+        raise InputError(field, f"must be less than the song's length ({below:g} seconds).")
+    return round(float(value), 2)
+
+
+def build_extend(
+    clip: StoredClip, *, at: float, lyrics: str | None, style: str | None, model: str
+) -> SonicCreate:
+    """`/song extend`: continue the song from `at`; only the new part comes back."""
+    limits = limits_for(model)
+    new_lyrics = _text("lyrics", lyrics, limits.lyrics)
+    return SonicCreate(
+        task_type="extend_upload_music" if _uploaded(clip) else "extend_music",
+        continue_clip_id=clip.clip_id,
+        continue_at=_seconds("at", at, above=0, below=clip.duration),
+        custom_mode=True,
+        mv=model,
+        # Without new lyrics, auto_lyrics lets MusicAPI write them from a short description.
+        prompt=new_lyrics or f"Continue the song {clip.title or ''} in the same style".strip(),
+        auto_lyrics=None if new_lyrics else True,
+        tags=_text("style", style, limits.style) or clip.tags or None,
+        title=(clip.title or None) and clip.title[:TITLE_MAX],
+    )
+
+
+def build_cover(
+    clip: StoredClip,
+    *,
+    style: str | None,
+    lyrics: str | None,
+    model: str,
+    audio_weight: float | None,
+) -> SonicCreate:
+    """`/song cover`: the same song in another style (the original lyrics unless new ones)."""
+    limits = limits_for(model)
+    if audio_weight is not None and not 0 <= audio_weight <= 1:
+        raise InputError("audio_weight", "must be between 0 and 1.")
+    words = _text("lyrics", lyrics, limits.lyrics) or clip.lyrics[: limits.lyrics] or None
+    return SonicCreate(
+        task_type="cover_upload_music" if _uploaded(clip) else "cover_music",
+        continue_clip_id=clip.clip_id,
+        custom_mode=True,
+        mv=model,
+        prompt=words,
+        make_instrumental=None if words else True,
+        tags=_text("style", style, limits.style) or clip.tags or None,
+        title=(clip.title or None) and clip.title[:TITLE_MAX],
+        audio_weight=audio_weight,
+    )
+
+
+def build_full(clip: StoredClip, made_by: str) -> SonicCreate:
+    """`/song full`: join an extension to everything before it (concat_music)."""
+    if made_by not in ("extend_music", "extend_upload_music"):
+        raise InputError("clip", "only a part made with `/song extend` can become the full song.")
+    return SonicCreate(task_type="concat_music", continue_clip_id=clip.clip_id)
+
+
+def build_remaster(
+    clip: StoredClip, *, variation: str | None, model: str, now: float
+) -> SonicCreate:
+    """`/song remaster`: re-render a song less than 24 hours old."""
+    age_h = (now - clip.created_at) / 3600
+    if age_h >= REMASTER_MAX_AGE_S / 3600:
+        raise InputError(
+            "clip", f"MusicAPI remasters songs less than 24 hours old; this one is {age_h:.0f} h."
+        )
+    if variation is not None and variation not in VARIATIONS:
+        raise InputError("variation", f"must be one of {', '.join(VARIATIONS)}.")
+    return SonicCreate(
+        task_type="remaster",
+        continue_clip_id=clip.clip_id,
+        mv=model,
+        variation_category=variation,
+    )

@@ -102,6 +102,10 @@ class LyricsModal(discord.ui.Modal, title="Your lyrics"):
         await report_error(interaction, error)
 
 
+def clip_name(clip: StoredClip) -> str:
+    return discord.utils.escape_markdown(clip.title or "Untitled")
+
+
 def summary_of(request: SonicCreate) -> str:
     parts = []
     if request.title:
@@ -214,6 +218,94 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         lyrics = validation.decode_lyrics_file(await lyrics_file.read())
         request = validation.build_custom(lyrics=lyrics, instrumental=instrumental, **options)
         await start_job(self.bot, interaction, sonic_create(request, summary_of(request)))
+
+    def _model(self, model: str | None) -> str:
+        settings = self.bot.settings
+        return validation.check_model(model, settings.models, settings.default_model)
+
+    @app_commands.command(name="extend", description="Continue a song from a moment in it")
+    @app_commands.describe(
+        clip="A song from this server (start typing, or paste its id)",
+        at="Where to continue from, in seconds",
+        lyrics="Lyrics for the new part (otherwise they are written for you)",
+        style="Style of the new part (the song's own style by default)",
+        model="MusicAPI model",
+    )
+    @app_commands.autocomplete(model=model_autocomplete)
+    async def extend(
+        self,
+        interaction: discord.Interaction,
+        clip: app_commands.Transform[StoredClip, ClipTransformer],
+        at: float,
+        lyrics: str | None = None,
+        style: str | None = None,
+        model: str | None = None,
+    ) -> None:
+        request = validation.build_extend(
+            clip, at=at, lyrics=lyrics, style=style, model=self._model(model)
+        )
+        summary = f"Extend **{clip_name(clip)}** from {request.continue_at:g} s"
+        await start_job(self.bot, interaction, sonic_create(request, summary))
+
+    @app_commands.command(name="cover", description="The same song in another style")
+    @app_commands.describe(
+        clip="A song from this server",
+        style="The new style",
+        lyrics="New lyrics (the song's own by default)",
+        model="MusicAPI model",
+        audio_weight="How closely to follow the original audio, 0 to 1",
+    )
+    @app_commands.autocomplete(model=model_autocomplete)
+    async def cover(
+        self,
+        interaction: discord.Interaction,
+        clip: app_commands.Transform[StoredClip, ClipTransformer],
+        style: str | None = None,
+        lyrics: str | None = None,
+        model: str | None = None,
+        audio_weight: float | None = None,
+    ) -> None:
+        request = validation.build_cover(
+            clip, style=style, lyrics=lyrics, model=self._model(model), audio_weight=audio_weight
+        )
+        summary = f"Cover of **{clip_name(clip)}**" + (f"\nStyle: {request.tags}" if style else "")
+        await start_job(self.bot, interaction, sonic_create(request, summary))
+
+    @app_commands.command(name="full", description="Join an extended part into the whole song")
+    @app_commands.describe(clip="A part made with /song extend")
+    async def full(
+        self,
+        interaction: discord.Interaction,
+        clip: app_commands.Transform[StoredClip, ClipTransformer],
+    ) -> None:
+        made_by = (await self.bot.jobs.get(clip.job_id)).operation
+        request = validation.build_full(clip, made_by)
+        summary = f"Full song of **{clip_name(clip)}**"
+        await start_job(self.bot, interaction, sonic_create(request, summary))
+
+    @app_commands.command(name="remaster", description="Re-render a song (less than 24 h old)")
+    @app_commands.describe(
+        clip="A song from this server", variation="How much may change", model="MusicAPI model"
+    )
+    @app_commands.choices(
+        variation=[app_commands.Choice(name=v, value=v) for v in validation.VARIATIONS]
+    )
+    @app_commands.autocomplete(model=model_autocomplete)
+    async def remaster(
+        self,
+        interaction: discord.Interaction,
+        clip: app_commands.Transform[StoredClip, ClipTransformer],
+        variation: app_commands.Choice[str] | None = None,
+        model: str | None = None,
+    ) -> None:
+        request = validation.build_remaster(
+            clip,
+            variation=variation.value if variation else None,
+            model=self._model(model),
+            now=self.bot.clock(),
+        )
+        summary = f"Remaster of **{clip_name(clip)}**"
+        await start_job(self.bot, interaction, sonic_create(request, summary))
 
     @app_commands.command(name="info", description="Details of a song made in this server")
     @app_commands.describe(clip="A song from this server (start typing, or paste its id)")

@@ -115,3 +115,41 @@ def test_lyrics_file_type_size_and_encoding() -> None:
     assert decode_lyrics_file("\ufeff[Verse]\r\nhi".encode()) == "[Verse]\nhi"
     with pytest.raises(InputError, match="UTF-8"):
         decode_lyrics_file(b"\xff\xfe\xfa")
+
+
+def _clip(source: str = "generated", duration: float | None = 120.0) -> object:
+    from bot.store.clips import StoredClip
+
+    return StoredClip(
+        clip_id="c-1", guild_id=1, job_id=1, user_id=1, title="T", tags="pop",
+        lyrics="[Verse] la", duration=duration, model="chirp-v5", image_url=None,
+        audio_url=None, source=source, created_at=0.0, raw={},
+    )  # fmt: skip
+
+
+def test_uploaded_clips_take_the_upload_task_types() -> None:
+    from bot.validation import build_cover, build_extend
+
+    up = _clip("upload")
+    assert build_extend(up, at=0.1, lyrics=None, style=None, model="sonic-v5").task_type == (
+        "extend_upload_music"
+    )
+    assert build_cover(
+        up, style=None, lyrics=None, model="sonic-v5", audio_weight=None
+    ).task_type == ("cover_upload_music")
+    ours = _clip()
+    assert build_extend(ours, at=30, lyrics="[Verse] new", style=None, model="sonic-v5").prompt == (
+        "[Verse] new"
+    )
+
+
+def test_extend_within_the_song_and_remaster_age() -> None:
+    from bot.validation import build_extend, build_remaster
+
+    with pytest.raises(InputError, match="120"):
+        build_extend(_clip(), at=120, lyrics=None, style=None, model="sonic-v5")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="24 hours"):
+        build_remaster(_clip(), variation=None, model="sonic-v5", now=25 * 3600)  # type: ignore[arg-type]
+    with pytest.raises(InputError) as caught:
+        build_remaster(_clip(), variation="wild", model="sonic-v5", now=60)  # type: ignore[arg-type]
+    assert caught.value.field == "variation"
