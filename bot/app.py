@@ -26,7 +26,14 @@ from bot.tree import MusicTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.song", "cogs.members", "cogs.quota", "cogs.request", "cogs.owner")
+EXTENSIONS = (
+    "cogs.song",
+    "cogs.members",
+    "cogs.quota",
+    "cogs.request",
+    "cogs.lyrics",
+    "cogs.owner",
+)
 
 
 class MusicBot(commands.Bot):

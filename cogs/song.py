@@ -26,6 +26,7 @@ VOCALS = [
 ]
 # Discord text inputs hold at most 4000 characters; longer lyrics come as a lyrics_file.
 MODAL_LYRICS_MAX = 4000
+TITLE_MAX_FOR_FORM = validation.TITLE_MAX
 
 
 def role_ids_of(user: discord.User | discord.Member) -> tuple[int, ...]:
