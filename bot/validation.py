@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.errors import InputError
 from bot.musicapi.requests import SonicCreate
+from bot.musicapi.requests_sonic import Mashup, ReplaceSection, Sample
 from bot.store.clips import StoredClip
 
 LEGACY_MODELS = frozenset({"sonic-v3-5", "sonic-v4"})
@@ -242,4 +243,95 @@ def build_remaster(
         continue_clip_id=clip.clip_id,
         mv=model,
         variation_category=variation,
+    )
+
+
+def _window(
+    clip: StoredClip, start: float, end: float, *, names: tuple[str, str] = ("start", "end")
+) -> tuple[float, float]:
+    first, last = names
+    if start < 0:
+        raise InputError(first, "cannot be negative.")
+    if not end > start:
+        raise InputError(last, f"must be after `{first}` ({start:g} s).")
+    if clip.duration is not None and end > clip.duration:
+        raise InputError(last, f"must be within the song's length ({clip.duration:g} seconds).")
+    return round(float(start), 2), round(float(end), 2)
+
+
+def build_replace(
+    clip: StoredClip,
+    *,
+    start: float,
+    end: float,
+    lyrics: str | None,
+    style: str | None,
+    model: str,
+) -> ReplaceSection:
+    """`/song replace`: regenerate a window of the song, optionally with new lyrics."""
+    if model in ("sonic-v3-5",):
+        raise InputError("model", "replacing a section needs sonic-v4 or newer.")
+    limits = limits_for(model)
+    begin, finish = _window(clip, start, end)
+    return ReplaceSection(
+        clip_id=clip.clip_id,
+        mv=model,
+        infill_start_s=begin,
+        infill_end_s=finish,
+        infill_lyrics=_text("lyrics", lyrics, limits.lyrics),
+        prompt=clip.lyrics[: limits.lyrics] or None,
+        tags=_text("style", style, limits.style) or clip.tags or None,
+        title=(clip.title or None) and clip.title[:TITLE_MAX],
+    )
+
+
+def build_mashup(
+    first: StoredClip,
+    second: StoredClip,
+    *,
+    description: str | None,
+    style: str | None,
+    model: str,
+) -> Mashup:
+    """`/song mashup`: blend exactly two different songs."""
+    if first.clip_id == second.clip_id:
+        raise InputError("clip_b", "must be a different song from `clip_a`.")
+    limits = limits_for(model)
+    about = (
+        _text("description", description, limits.description)
+        or (f"A mashup of {first.title or 'one song'} and {second.title or 'another'}")[
+            : limits.description
+        ]
+    )
+    return Mashup(
+        mashup_clip_ids=(first.clip_id, second.clip_id),
+        custom_mode=False,
+        mv=model,
+        gpt_description_prompt=about,
+        tags=_text("style", style, limits.style),
+    )
+
+
+def build_sample(
+    clip: StoredClip,
+    *,
+    start: float,
+    end: float,
+    description: str | None,
+    style: str | None,
+    model: str,
+) -> Sample:
+    """`/song sample`: a new song built around a chopped piece of this one."""
+    limits = limits_for(model)
+    begin, finish = _window(clip, start, end)
+    return Sample(
+        sample_clip_id=clip.clip_id,
+        chop_sample_start_s=begin,
+        chop_sample_end_s=finish,
+        custom_mode=False,
+        mv=model,
+        make_instrumental=False,
+        gpt_description_prompt=_text("description", description, limits.description)
+        or f"A new song around a sample of {clip.title or 'this song'}"[: limits.description],
+        tags=_text("style", style, limits.style),
     )

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot import validation
 from bot.clip_option import ClipTransformer
 from bot.delivery.embeds import clip_embed, job_card
+from bot.jobs import operations
 from bot.jobs.operations import Operation, sonic_create
 from bot.jobs.service import JobOrigin
 from bot.musicapi.requests import SonicCreate
@@ -307,6 +308,72 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         )
         summary = f"Remaster of **{clip_name(clip)}**"
         await start_job(self.bot, interaction, sonic_create(request, summary))
+
+    @app_commands.command(name="replace", description="Regenerate a section of a song")
+    @app_commands.describe(
+        clip="A song from this server",
+        start="Start of the section, in seconds",
+        end="End of the section, in seconds",
+        lyrics="New lyrics for the section",
+        style="Style (the song's own by default)",
+    )
+    async def replace(
+        self,
+        interaction: discord.Interaction,
+        clip: app_commands.Transform[StoredClip, ClipTransformer],
+        start: float,
+        end: float,
+        lyrics: str | None = None,
+        style: str | None = None,
+    ) -> None:
+        request = validation.build_replace(
+            clip, start=start, end=end, lyrics=lyrics, style=style, model=self._model(None)
+        )
+        summary = f"Replace {start:g}–{end:g} s of **{clip_name(clip)}**"
+        await start_job(self.bot, interaction, operations.replace_section(request, summary))
+
+    @app_commands.command(name="mashup", description="Blend two songs into a new one")
+    @app_commands.describe(
+        clip_a="The first song", clip_b="The second song",
+        description="What the new song should be", style="Its style",
+    )  # fmt: skip
+    async def mashup(
+        self,
+        interaction: discord.Interaction,
+        clip_a: app_commands.Transform[StoredClip, ClipTransformer],
+        clip_b: app_commands.Transform[StoredClip, ClipTransformer],
+        description: str | None = None,
+        style: str | None = None,
+    ) -> None:
+        request = validation.build_mashup(
+            clip_a, clip_b, description=description, style=style, model=self._model(None)
+        )
+        summary = f"Mashup of **{clip_name(clip_a)}** and **{clip_name(clip_b)}**"
+        await start_job(self.bot, interaction, operations.mashup(request, summary))
+
+    @app_commands.command(name="sample", description="A new song around a piece of this one")
+    @app_commands.describe(
+        clip="A song from this server",
+        start="Start of the sample, in seconds",
+        end="End of the sample, in seconds",
+        description="What the new song should be",
+        style="Its style",
+    )
+    async def sample(
+        self,
+        interaction: discord.Interaction,
+        clip: app_commands.Transform[StoredClip, ClipTransformer],
+        start: float,
+        end: float,
+        description: str | None = None,
+        style: str | None = None,
+    ) -> None:
+        request = validation.build_sample(
+            clip, start=start, end=end, description=description, style=style,
+            model=self._model(None),
+        )  # fmt: skip
+        summary = f"New song sampling {start:g}–{end:g} s of **{clip_name(clip)}**"
+        await start_job(self.bot, interaction, operations.sample(request, summary))
 
     @app_commands.command(name="info", description="Details of a song made in this server")
     @app_commands.describe(clip="A song from this server (start typing, or paste its id)")

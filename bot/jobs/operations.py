@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.musicapi.client import MusicAPIClient
+from bot.musicapi.errors import MalformedResponseError
 from bot.musicapi.requests import SonicCreate
+from bot.musicapi.requests_sonic import Mashup, ReplaceSection, Sample
 
 Submit = Callable[[MusicAPIClient], Awaitable[str]]
 
@@ -39,3 +41,27 @@ def stems(clip_id: str, mode: str, summary: str) -> Operation:
         return await client.stems_basic(clip_id)
 
     return Operation(f"stems_{mode}", "sonic", {"clip_id": clip_id}, summary, send)
+
+
+def replace_section(request: ReplaceSection, summary: str) -> Operation:
+    async def send(client: MusicAPIClient) -> str:
+        return await client.replace_section(request)
+
+    return Operation("replace_section", "sonic", request.to_body(), summary, send)
+
+
+def mashup(request: Mashup, summary: str) -> Operation:
+    async def send(client: MusicAPIClient) -> str:
+        return await client.mashup(request)
+
+    return Operation("mashup", "sonic", request.to_body(), summary, send)
+
+
+def sample(request: Sample, summary: str) -> Operation:
+    async def send(client: MusicAPIClient) -> str:
+        result = await client.sample(request)
+        if not result.task_id:  # every step succeeded but no task came back: treat as refused
+            raise MalformedResponseError("MusicAPI accepted the sample but returned no task.")
+        return result.task_id
+
+    return Operation("sample", "sonic", request.to_body(), summary, send)

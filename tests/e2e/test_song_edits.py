@@ -88,3 +88,52 @@ async def test_remaster_only_young_songs(make_world) -> None:  # type: ignore[no
         text = ephemeral_text(await edit(world, "remaster", clip=clip_id))
         assert "`clip`" in text and "24 hours" in text
         assert len(world.creates()) == 2
+
+
+async def test_replace_mashup_and_sample(make_world) -> None:  # type: ignore[no-untyped-def]
+    async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:
+        first, _ = await first_song(world)
+        await world.song(description="another", title="Other")
+        second = (await clip_ids_after(world, 4))[2]
+
+        assert (await edit(world, "replace", clip=first, start=0.5, end=1.5, lyrics="[Verse] new"))[
+            "type"
+        ] == 5
+        assert (await edit(world, "mashup", clip_a=first, clip_b=second))["type"] == 5
+        assert (await edit(world, "sample", clip=second, start=0.2, end=1.0))["type"] == 5
+        await world.clip_messages(10, within=30)
+        paths = [p for _, p, _ in world.sim.requests if p.startswith("/api/v1/sonic/")]
+        assert {
+            "/api/v1/sonic/replace-section",
+            "/api/v1/sonic/mashup",
+            "/api/v1/sonic/sample",
+        } <= set(paths)
+        bodies = {p: b for _, p, b in world.sim.requests}
+        replace = bodies["/api/v1/sonic/replace-section"]
+        assert (replace["clip_id"], replace["infill_start_s"], replace["infill_end_s"]) == (
+            first, 0.5, 1.5,
+        )  # fmt: skip
+        assert replace["infill_lyrics"] == "[Verse] new"
+        assert bodies["/api/v1/sonic/mashup"]["mashup_clip_ids"] == [first, second]
+        sample = bodies["/api/v1/sonic/sample"]
+        assert sample["sample_clip_id"] == second and sample["chop_sample_end_s"] == 1.0
+        kinds = await world.ledger_kinds()
+        for cost in (10, 14, 15):  # replace_section, mashup, sample
+            assert ("commit", cost) in kinds
+
+
+async def test_window_and_pair_rules(make_world) -> None:  # type: ignore[no-untyped-def]
+    async with make_world() as world:
+        clip_id, _ = await first_song(world)
+        cases = [
+            ("replace", {"clip": clip_id, "start": 2.0, "end": 1.0}, "`end`", "after"),
+            ("replace", {"clip": clip_id, "start": -1.0, "end": 1.0}, "`start`", "negative"),
+            ("sample", {"clip": clip_id, "start": 0.0, "end": 999.0}, "`end`", "length"),
+            ("mashup", {"clip_a": clip_id, "clip_b": clip_id}, "`clip_b`", "different"),
+        ]
+        for sub, options, field, words in cases:
+            text = ephemeral_text(await edit(world, sub, **options))
+            assert field in text and words in text, text
+        edits = ("/replace-section", "/mashup", "/sample")
+        assert not [p for _, p, _ in world.sim.requests if p.endswith(edits)]
+        assert await world.ledger_kinds() == [("reserve", 20), ("commit", 20)]
