@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pkgutil
 import time
 from collections.abc import Callable
 
@@ -26,14 +27,12 @@ from bot.tree import MusicTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = (
-    "cogs.song",
-    "cogs.members",
-    "cogs.quota",
-    "cogs.request",
-    "cogs.lyrics",
-    "cogs.owner",
-)
+def extensions() -> list[str]:
+    """Every module in cogs/ is one command family with a setup(): adding a family is adding
+    a file."""
+    import cogs
+
+    return sorted(f"cogs.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.ispkg)
 
 
 class MusicBot(commands.Bot):
@@ -109,7 +108,7 @@ class MusicBot(commands.Bot):
             clock=self.clock,
         )
         self.requests = CommunityRequests(self.db, self.jobs, clock=self.clock)
-        for extension in EXTENSIONS:
+        for extension in extensions():
             await self.load_extension(extension)
         await self.sync_commands(settings.sync_commands)
         # Resumes every unfinished job from the database: nothing is kept only in memory.
