@@ -335,3 +335,87 @@ def build_sample(
         or f"A new song around a sample of {clip.title or 'this song'}"[: limits.description],
         tags=_text("style", style, limits.style),
     )
+
+
+AUDIO_EXTENSIONS = (".mp3", ".wav", ".m4a", ".ogg", ".flac", ".aac")
+AUDIO_FILE_MAX_MIB = 50
+
+
+def check_audio_file(
+    filename: str, content_type: str | None, size: int, field: str = "file"
+) -> None:
+    """An audio attachment for MusicAPI to read: type and size, before anything is spent."""
+    is_audio = (content_type or "").startswith("audio/")
+    if not (is_audio or filename.lower().endswith(AUDIO_EXTENSIONS)):
+        raise InputError(field, f"must be an audio file ({', '.join(AUDIO_EXTENSIONS)}).")
+    if size <= 0:
+        raise InputError(field, "is empty.")
+    if size > AUDIO_FILE_MAX_MIB * 1024 * 1024:
+        mib = size / (1024 * 1024)
+        raise InputError(field, f"is {mib:.0f} MiB; the limit is {AUDIO_FILE_MAX_MIB} MiB.")
+
+
+UPLOAD_ACTIONS = ("none", "extend", "cover", "add-vocals", "add-instrumental")
+_ACTION_OPTIONS = {
+    "none": (),
+    "extend": ("at", "style", "lyrics"),
+    "cover": ("style", "lyrics"),
+    "add-vocals": ("style", "lyrics", "start", "end"),
+    "add-instrumental": ("style", "start", "end"),
+}
+UPLOAD_EXTEND_AT = 0.1  # REFERENCE §4: the recommended continue_at for an uploaded clip
+
+
+@dataclass(frozen=True, slots=True)
+class UploadPlan:
+    """`/song upload file [action]` and the options that action needs."""
+
+    action: str
+    at: float | None = None
+    style: str | None = None
+    lyrics: str | None = None
+    start: float | None = None
+    end: float | None = None
+
+    def check(self, model: str) -> None:
+        if self.action not in _ACTION_OPTIONS:
+            raise InputError("action", f"must be one of {', '.join(UPLOAD_ACTIONS)}.")
+        used = _ACTION_OPTIONS[self.action]
+        for name in ("at", "style", "lyrics", "start", "end"):
+            if getattr(self, name) is not None and name not in used:
+                raise InputError(name, f"is not used with action `{self.action}`.")
+        limits = limits_for(model)
+        _text("style", self.style, limits.style)
+        _text("lyrics", self.lyrics, limits.lyrics, required=self.action == "add-vocals")
+        if self.at is not None and not self.at > 0:
+            raise InputError("at", "must be more than 0 seconds.")
+        if self.action in ("add-vocals", "add-instrumental"):
+            if self.end is None:
+                raise InputError("end", f"is needed for `{self.action}`: where the new part ends.")
+            start = self.start or 0.0
+            if start < 0:
+                raise InputError("start", "cannot be negative.")
+            if not self.end > start:
+                raise InputError("end", f"must be after `start` ({start:g} s).")
+
+    def request(self, clip: StoredClip, model: str) -> SonicCreate:
+        """The follow-up job on the uploaded clip (call `check` first)."""
+        if self.action == "extend":
+            return build_extend(
+                clip, at=self.at or UPLOAD_EXTEND_AT, lyrics=self.lyrics, style=self.style,
+                model=model,
+            )  # fmt: skip
+        if self.action == "cover":
+            return build_cover(
+                clip, style=self.style, lyrics=self.lyrics, model=model, audio_weight=None
+            )
+        vocals = self.action == "add-vocals"
+        return SonicCreate(
+            task_type="add_vocals" if vocals else "add_instrumental",
+            continue_clip_id=clip.clip_id,
+            mv=model,
+            prompt=self.lyrics.strip() if vocals and self.lyrics else None,
+            tags=self.style.strip() if self.style else None,
+            overpainting_start_s=round(self.start or 0.0, 2),
+            overpainting_end_s=round(float(self.end or 0.0), 2),
+        )

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import aiosqlite
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import validation
 from bot.clip_option import ClipTransformer
-from bot.delivery.embeds import clip_embed, job_card
+from bot.delivery.embeds import clean, clip_embed, job_card
 from bot.jobs import operations
 from bot.jobs.operations import Operation, sonic_create
 from bot.jobs.service import JobOrigin
 from bot.musicapi.requests import SonicCreate
+from bot.persona_option import PersonaTransformer
+from bot.store import clips as clip_sql
 from bot.store.clips import StoredClip
+from bot.store.jobs import Job
+from bot.store.personas import Persona
 from bot.tree import report_error
 
 if TYPE_CHECKING:
@@ -85,10 +91,12 @@ class LyricsModal(discord.ui.Modal, title="Your lyrics"):
         instrumental: bool,
         vocal: str | None,
         default_lyrics: str | None = None,
+        persona_id: str | None = None,
     ) -> None:
         super().__init__()
         self.bot = bot
         self.options = {"title": title, "style": style, "model": model, "vocal": vocal}
+        self.persona_id = persona_id
         self.instrumental = instrumental
         if default_lyrics:
             self.lyrics.default = default_lyrics[:MODAL_LYRICS_MAX]
@@ -98,6 +106,8 @@ class LyricsModal(discord.ui.Modal, title="Your lyrics"):
         request = validation.build_custom(
             lyrics=self.lyrics.value, instrumental=self.instrumental, **self.options
         )
+        if self.persona_id is not None:
+            request = replace(request, task_type="persona_music", persona_id=self.persona_id)
         await start_job(self.bot, interaction, sonic_create(request, summary_of(request)))
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
@@ -374,6 +384,92 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         )  # fmt: skip
         summary = f"New song sampling {start:g}–{end:g} s of **{clip_name(clip)}**"
         await start_job(self.bot, interaction, operations.sample(request, summary))
+
+    @app_commands.command(name="persona", description="A new song sung by a saved persona")
+    @app_commands.describe(
+        persona="One of this server's personas (`/persona list`)",
+        description="A title for the song",
+        style="Style",
+        model="MusicAPI model",
+    )
+    @app_commands.autocomplete(model=model_autocomplete)
+    async def persona(
+        self,
+        interaction: discord.Interaction,
+        persona: app_commands.Transform[Persona, PersonaTransformer],
+        description: str | None = None,
+        style: str | None = None,
+        model: str | None = None,
+    ) -> None:
+        chosen = self._model(model)
+        options = {"title": description, "style": style, "model": chosen, "vocal": None}
+        validation.check_custom_options(instrumental=False, **options)
+        modal = LyricsModal(self.bot, instrumental=False, persona_id=persona.persona_id, **options)
+        await interaction.response.send_modal(modal)
+
+    @app_commands.command(name="upload", description="Bring your own audio, and work on it")
+    @app_commands.describe(
+        file="An audio file (mp3, wav, ...) that you own",
+        action="What to do with it after the upload",
+        at="extend: where to continue from, in seconds (0.1 by default)",
+        style="extend / cover / add-vocals / add-instrumental: the style",
+        lyrics="add-vocals: the lyrics to sing; extend / cover: new lyrics",
+        start="add-vocals / add-instrumental: start of the part to paint over, in seconds",
+        end="add-vocals / add-instrumental: end of the part to paint over, in seconds",
+    )
+    @app_commands.choices(
+        action=[app_commands.Choice(name=a, value=a) for a in validation.UPLOAD_ACTIONS]
+    )
+    async def upload(
+        self,
+        interaction: discord.Interaction,
+        file: discord.Attachment,
+        action: app_commands.Choice[str] | None = None,
+        at: float | None = None,
+        style: str | None = None,
+        lyrics: str | None = None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        validation.check_audio_file(file.filename, file.content_type, file.size)
+        chosen = action.value if action else "none"
+        model = self._model(None)
+        # Every option of the action is checked now, before the upload is paid for.
+        plan = validation.UploadPlan(
+            chosen, at=at, style=style, lyrics=lyrics, start=start, end=end
+        )
+        plan.check(model)
+        await interaction.response.defer(thinking=True)
+        origin = origin_of(interaction)
+        title = file.filename.rsplit(".", 1)[0][: validation.TITLE_MAX] or "Upload"
+
+        async def remember(conn: aiosqlite.Connection, job: Job, clip_id: str) -> None:
+            await clip_sql.upsert(
+                conn,
+                StoredClip(
+                    clip_id=clip_id, guild_id=job.guild_id, job_id=job.id, user_id=job.user_id,
+                    title=title, tags="", lyrics="", duration=None, model=None, image_url=None,
+                    audio_url=None, source="upload", created_at=self.bot.clock(), raw={},
+                ),
+            )  # fmt: skip
+
+        clip_id = await self.bot.jobs.run_now(
+            origin, "upload", {"url": file.url}, lambda: self.bot.musicapi.upload(file.url),
+            record=remember,
+        )  # fmt: skip
+        if chosen == "none":
+            await interaction.followup.send(
+                f"Uploaded **{clean(title, 80)}** as clip `{clip_id}`. Use it with "
+                "`/song extend`, `/song cover` or `/song upload` actions."
+            )
+            return
+        async with self.bot.db.read() as conn:
+            stored = await clip_sql.get(conn, interaction.guild_id, clip_id)
+        assert stored is not None
+        request = plan.request(stored, model)
+        summary = f"{chosen.replace('-', ' ').capitalize()} on your upload **{clean(title, 80)}**"
+        await start_job(self.bot, interaction, sonic_create(request, summary))
 
     @app_commands.command(name="info", description="Details of a song made in this server")
     @app_commands.describe(clip="A song from this server (start typing, or paste its id)")

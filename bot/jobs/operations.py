@@ -65,3 +65,12 @@ def sample(request: Sample, summary: str) -> Operation:
         return result.task_id
 
     return Operation("sample", "sonic", request.to_body(), summary, send)
+
+
+def create_voice(audio_url: str, summary: str) -> Operation:
+    """A persona cloned from a recording; the finished task holds the persona, not clips."""
+
+    async def send(client: MusicAPIClient) -> str:
+        return await client.create_voice(audio_url)
+
+    return Operation("create_voice", "sonic", {"audio_url": audio_url}, summary, send)

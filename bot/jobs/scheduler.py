@@ -23,9 +23,11 @@ from bot.musicapi.models import Clip, TaskStatus
 from bot.quota import ledger
 from bot.store import clips as clip_sql
 from bot.store import jobs as job_sql
+from bot.store import personas as persona_sql
 from bot.store.clips import StoredClip
 from bot.store.database import Database
 from bot.store.jobs import Job
+from bot.store.personas import Persona
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +190,18 @@ class Scheduler:
                     await clip_sql.upsert(conn, _stored(job, clip, now, source))
                 if status.persona is not None or status.files:
                     await job_sql.set_result(conn, job.id, _result_of(status))
+                if status.persona is not None:
+                    await persona_sql.insert(
+                        conn,
+                        Persona(
+                            status.persona.persona_id,
+                            job.guild_id,
+                            job.user_id,
+                            status.persona.name or job.summary[:79],
+                            None,
+                            now,
+                        ),
+                    )
                 if await job_sql.finish(conn, job.id, "succeeded", now):
                     await ledger.commit(conn, job, now)
                 finished = await job_sql.get(conn, job.id)

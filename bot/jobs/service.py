@@ -140,10 +140,18 @@ class JobService:
         return job
 
     async def run_now(
-        self, origin: JobOrigin, name: str, body: dict[str, Any], call: Callable[[], Awaitable[T]]
+        self,
+        origin: JobOrigin,
+        name: str,
+        body: dict[str, Any],
+        call: Callable[[], Awaitable[T]],
+        *,
+        record: Callable[[aiosqlite.Connection, Job, T], Awaitable[None]] | None = None,
     ) -> T:
         """A synchronous MusicAPI call through the same quota path: reserved first, charged
-        only if it succeeds, returned at once otherwise. Recorded as a finished job."""
+        only if it succeeds, returned at once otherwise. Recorded as a finished job;
+        `record(conn, job, result)` stores what it made in the same transaction as the
+        charge (e.g. an uploaded clip)."""
         operation = Operation(name, "sync", body, name, _no_submit)
         job_id = await self.reserve(origin, operation)
         try:
@@ -158,6 +166,8 @@ class JobService:
             await job_sql.finish(conn, job_id, "succeeded", now)
             await ledger.commit(conn, job, now)
             await job_sql.mark_notified(conn, job_id)
+            if record is not None:
+                await record(conn, job, result)
         return result
 
     async def _refused(self, job_id: int, error: MusicAPIError) -> NoReturn:

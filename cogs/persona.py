@@ -1,0 +1,119 @@
+"""/persona: saved voices and styles to sing new songs with (`/song persona`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import aiosqlite
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.clip_option import ClipTransformer
+from bot.delivery.embeds import clean
+from bot.errors import InputError
+from bot.jobs.operations import create_voice
+from bot.musicapi.models import PersonaResult
+from bot.musicapi.requests_sonic import PersonaCreate
+from bot.store import personas as persona_sql
+from bot.store.clips import StoredClip
+from bot.store.jobs import Job
+from bot.store.personas import Persona
+from bot.validation import check_audio_file
+from cogs.song import origin_of, start_job
+
+if TYPE_CHECKING:
+    from bot.app import MusicBot
+
+NAME_MAX = 79  # "The name character length should be less than 80."
+DESCRIPTION_MAX = 199
+STYLES_MAX = 2000
+
+
+@app_commands.guild_only()
+class Personas(commands.GroupCog, group_name="persona", group_description="Saved voices"):
+    def __init__(self, bot: MusicBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="create", description="Save a song's voice and style as a persona")
+    @app_commands.describe(
+        clip="The song whose voice to keep",
+        name="A name for the persona",
+        description="What the voice is like",
+        styles="Styles it sings best",
+    )
+    async def create(
+        self,
+        interaction: discord.Interaction,
+        clip: app_commands.Transform[StoredClip, ClipTransformer],
+        name: str,
+        description: str | None = None,
+        styles: str | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        name = name.strip()
+        for field, value, limit in (
+            ("name", name, NAME_MAX),
+            ("description", description or "", DESCRIPTION_MAX),
+            ("styles", styles or "", STYLES_MAX),
+        ):
+            if len(value) > limit:
+                raise InputError(field, f"is {len(value)} characters; the limit is {limit}.")
+        if not name:
+            raise InputError("name", "is required and cannot be empty.")
+        request = PersonaCreate(
+            name=name, clip_id=clip.clip_id, describe=description or None, styles=styles or None
+        )
+        guild_id, user_id = interaction.guild_id, interaction.user.id
+
+        async def remember(conn: aiosqlite.Connection, job: Job, made: PersonaResult) -> None:
+            await persona_sql.insert(
+                conn,
+                Persona(made.persona_id, guild_id, user_id, name, clip.clip_id, self.bot.clock()),
+            )
+
+        await interaction.response.defer(thinking=True)
+        made = await self.bot.jobs.run_now(
+            origin_of(interaction),
+            "persona",
+            request.to_body(),
+            lambda: self.bot.musicapi.create_persona(request),
+            record=remember,
+        )
+        await interaction.followup.send(
+            f"Persona **{clean(name, 80)}** saved (id `{made.persona_id}`). "
+            "Sing with it: `/song persona`."
+        )
+
+    @app_commands.command(name="voice", description="Make a persona from a solo vocal recording")
+    @app_commands.describe(file="A clear solo voice, longer than 10 seconds (mp3 or wav)")
+    async def voice(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
+        check_audio_file(file.filename, file.content_type, file.size)
+        name = file.filename.rsplit(".", 1)[0][:NAME_MAX] or "voice"
+        await start_job(self.bot, interaction, create_voice(file.url, f"Voice from {name}"))
+
+    @app_commands.command(name="list", description="This server's personas")
+    async def list(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        async with self.bot.db.read() as conn:
+            found = await persona_sql.for_guild(conn, interaction.guild_id)
+        if not found:
+            await interaction.response.send_message(
+                "No personas yet: make one with `/persona create` or `/persona voice`.",
+                ephemeral=True,
+            )
+            return
+        lines = [
+            f"**{clean(p.name, 80)}** — `{p.persona_id}` (by <@{p.user_id}>, "
+            f"<t:{int(p.created_at)}:R>)"
+            for p in found
+        ]
+        embed = discord.Embed(
+            title="Personas", description="\n".join(lines)[:4000], colour=discord.Colour.blurple()
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: MusicBot) -> None:
+    await bot.add_cog(Personas(bot))
