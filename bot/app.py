@@ -27,6 +27,7 @@ from bot.tree import MusicTree
 
 log = logging.getLogger(__name__)
 
+
 def extensions() -> list[str]:
     """Every module in cogs/ is one command family with a setup(): adding a family is adding
     a file."""

@@ -40,7 +40,9 @@ def format_duration(seconds: float | None) -> str:
     return f"{total // 60}:{total % 60:02d}"
 
 
-def job_card(job: Job, state: str, *, clips_posted: int = 0) -> discord.Embed:
+def job_card(
+    job: Job, state: str, *, clips_posted: int = 0, result: str | None = None
+) -> discord.Embed:
     icon, label = STATE_LABELS.get(state, ("⏳", state.title()))
     embed = discord.Embed(
         title=f"{icon} {label}",
@@ -51,7 +53,9 @@ def job_card(job: Job, state: str, *, clips_posted: int = 0) -> discord.Embed:
     embed.add_field(name="Started", value=f"<t:{int(job.created_at)}:R>")
     embed.add_field(name="Cost", value=f"{job.cost} credits")
     if state == "succeeded":
-        embed.add_field(name="Result", value=f"{clips_posted} clip(s) posted below.", inline=False)
+        # `result` words outcomes that are not songs (e.g. "12 stems posted below.").
+        value = result or f"{clips_posted} clip(s) posted below."
+        embed.add_field(name="Result", value=value, inline=False)
     elif state == "failed":
         reason = clean(job.failure or "MusicAPI reported a failure.", FIELD_MAX - 60)
         embed.add_field(

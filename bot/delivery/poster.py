@@ -5,6 +5,10 @@ Each result message is sent with a nonce derived from the job and the clip, and 
 second one. After a successful send the message id is recorded in `deliveries`, and items
 already recorded are skipped. A crash between the send and the record therefore resends with
 the same nonce and gets the same message back: one message, whatever happens in between.
+
+A stems job is not a set of songs: `job_succeeded` hands it to `stems.StemsDelivery`, which
+packs its stems into as few messages as Discord's limits allow, on the same nonce + record
+principle.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import discord
 
 from bot.delivery import embeds
 from bot.delivery.media import TooLarge, fetch_bounded, slug, sniff_extension
+from bot.delivery.stems import STEM_OPERATIONS, StemsDelivery
 from bot.store import clips as clip_sql
 from bot.store.clips import StoredClip
 from bot.store.database import Database
@@ -53,6 +58,7 @@ class DiscordPoster:
         self.db = db
         self.http = http
         self.clock = clock
+        self.stems = StemsDelivery(db, self._fetch, clock)
 
     # -- job card ---------------------------------------------------------------------------
 
@@ -75,6 +81,9 @@ class DiscordPoster:
     # -- outcomes ---------------------------------------------------------------------------
 
     async def job_succeeded(self, job: Job) -> None:
+        if job.operation in STEM_OPERATIONS:
+            await self._stems_succeeded(job)
+            return
         async with self.db.read() as conn:
             clips = await clip_sql.for_job(conn, job.id)
             done = await clip_sql.delivered(conn, job.id)
@@ -92,6 +101,14 @@ class DiscordPoster:
             async with self.db.transaction() as conn:
                 await clip_sql.record_delivery(conn, job.id, clip.clip_id, message.id, self.clock())
         await self._edit_card(job, embeds.job_card(job, "succeeded", clips_posted=len(clips)))
+
+    async def _stems_succeeded(self, job: Job) -> None:
+        """Stems are files of one song, not songs: batched messages (see `stems.py`)."""
+        channel = self.client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        budget = (job.upload_limit or DEFAULT_UPLOAD_LIMIT) - UPLOAD_MARGIN
+        count = await self.stems.deliver(channel, job, budget)
+        result = f"{count} stem(s) posted below."
+        await self._edit_card(job, embeds.job_card(job, "succeeded", result=result))
 
     async def job_failed(self, job: Job) -> None:
         async with self.db.read() as conn:
