@@ -159,6 +159,10 @@ class JobService:
         except MusicAPIError as error:
             await self._refused(job_id, error)
             raise  # pragma: no cover - _refused always raises
+        except BaseException:
+            # Anything else (a bug, a cancelled interaction): never leave the credits held.
+            await self.abandon(job_id, "The request could not be completed.")
+            raise
         now = self.clock()
         async with self.db.transaction() as conn:
             job = await job_sql.get(conn, job_id)

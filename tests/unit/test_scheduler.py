@@ -235,3 +235,19 @@ async def test_restart_releases_jobs_cut_off_before_submission(env) -> None:  # 
     await sched.run_due()
     assert rec.failed == [(job_id, RESTART_REASON)]
     assert await kinds(db, job_id) == ["reserve", "release"]
+
+
+async def test_run_now_releases_on_any_failure(env) -> None:  # type: ignore[no-untyped-def]
+    from bot.jobs.service import JobOrigin, JobService
+
+    db, sched, api, _rec, clock = env
+    quota = Quota(db, CostTable(), default_budget=100, default_period="month", clock=clock)
+    service = JobService(db, quota, api, sched, poll_interval=BASE, clock=clock)  # type: ignore[arg-type]
+
+    async def broken() -> str:
+        raise RuntimeError("a bug, not MusicAPI")
+
+    with pytest.raises(RuntimeError):
+        await service.run_now(JobOrigin(1, 2, 3), "bpm", {}, broken)
+    assert await kinds(db, 1) == ["reserve", "release"]
+    assert (await quota.standing(1)).server_spent == 0
