@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot import __version__
 from bot.community import CommunityRequests
 from bot.config import Settings
+from bot.delivery.buttons import ClipAction
 from bot.delivery.poster import DiscordPoster
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.service import JobService
@@ -109,6 +110,8 @@ class MusicBot(commands.Bot):
             clock=self.clock,
         )
         self.requests = CommunityRequests(self.db, self.jobs, clock=self.clock)
+        # Registered before any message arrives, so buttons posted before a restart still work.
+        self.add_dynamic_items(ClipAction)
         for extension in extensions():
             await self.load_extension(extension)
         await self.sync_commands(settings.sync_commands)

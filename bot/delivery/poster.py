@@ -17,11 +17,13 @@ import io
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 import discord
 
 from bot.delivery import embeds
+from bot.delivery.buttons import clip_view
 from bot.delivery.media import TooLarge, fetch_bounded, slug, sniff_extension
 from bot.delivery.stems import STEM_OPERATIONS, StemsDelivery
 from bot.store import clips as clip_sql
@@ -88,6 +90,13 @@ class DiscordPoster:
             clips = await clip_sql.for_job(conn, job.id)
             done = await clip_sql.delivered(conn, job.id)
         channel = self.client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        if not clips and job.result:
+            if "result" not in done:
+                message = await self._post_result(channel, job, job.result)
+                async with self.db.transaction() as conn:
+                    await clip_sql.record_delivery(conn, job.id, "result", message.id, self.clock())
+            await self._edit_card(job, embeds.job_card(job, "succeeded", result="Posted below."))
+            return
         for index, clip in enumerate(clips, start=1):
             if clip.clip_id in done:
                 continue
@@ -169,6 +178,38 @@ class DiscordPoster:
             embed=embeds.clip_embed(clip, lyrics_inline=lyrics_inline, image_url=image_url),
             files=files,
             nonce=_nonce(job, f"c{index}"),
+            allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)]),
+            view=clip_view(clip.clip_id, job.operation),
+        )
+
+    async def _post_result(
+        self, channel: discord.PartialMessageable, job: Job, result: dict[str, Any]
+    ) -> discord.Message:
+        """A job whose result is not songs: a persona, or files to download."""
+        lines = [f"<@{job.user_id}> your request (job #{job.id}) is ready."]
+        persona = result.get("persona")
+        if persona:
+            name = embeds.clean(str(persona.get("name") or "your voice"), 80)
+            lines.append(
+                f"Persona **{name}** saved (id `{persona['persona_id']}`). "
+                "Sing with it: `/song persona`."
+            )
+        files: list[discord.File] = []
+        budget = (job.upload_limit or DEFAULT_UPLOAD_LIMIT) - UPLOAD_MARGIN
+        for number, url in enumerate(result.get("files") or [], start=1):
+            data = await self._fetch(url, budget)
+            ext = sniff_extension(data) if data else None
+            if data is not None and ext is not None:
+                files.append(
+                    discord.File(io.BytesIO(data), filename=f"{slug(job.summary)}-{number}.{ext}")
+                )
+                budget -= len(data)
+            else:
+                lines.append(f"🔗 [File {number}]({url}) — {LINK_NOTE}")
+        return await channel.send(
+            "\n".join(lines),
+            files=files,
+            nonce=_nonce(job, "r"),
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)]),
         )
 
