@@ -8,17 +8,23 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.errors import InputError
+from bot.features import FEATURES, Features
 from bot.musicapi.errors import MusicAPIError
 from bot.permissions import require_owner
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
 
+FEATURE_CHOICES = [app_commands.Choice(name=f.title, value=f.name) for f in FEATURES.values()]
+ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
+
 
 @app_commands.default_permissions(administrator=True)
 class Owner(commands.GroupCog, group_name="musicbot", group_description="Bot owner only"):
     def __init__(self, bot: MusicBot) -> None:
         self.bot = bot
+        self.features = Features(bot.db, clock=bot.clock)
         super().__init__()
 
     @app_commands.command(name="sync", description="Register the slash commands with Discord")
@@ -54,9 +60,47 @@ class Owner(commands.GroupCog, group_name="musicbot", group_description="Bot own
         mode = "simulator" if self.bot.settings.musicapi_simulate else "live"
         await interaction.followup.send(
             f"MusicAPI credits: {balance}\nJobs in flight: {in_flight}\n"
+            f"Features: {await self._feature_summary()}\n"
             f"Version {self.bot.version} ({mode}), {len(self.bot.guilds)} server(s).",
             ephemeral=True,
         )
+
+    @app_commands.command(name="feature", description="Turn an optional command family on or off")
+    @app_commands.describe(
+        name="The family (off by default because upstream retired it)",
+        state="on: members may use it (and spend credits on it); off: it refuses",
+    )
+    @app_commands.choices(name=FEATURE_CHOICES, state=ON_OFF)
+    async def feature(
+        self,
+        interaction: discord.Interaction,
+        # Plain strings with choices: a value outside them gets a refusal naming the option.
+        name: str,
+        state: str,
+    ) -> None:
+        # Default permissions only hide the command; a server can change them.
+        await require_owner(self.bot, interaction)
+        chosen = FEATURES.get(name)
+        if chosen is None:
+            raise InputError("name", f"must be one of {', '.join(FEATURES)}.")
+        if state not in ("on", "off"):
+            raise InputError("state", "must be `on` or `off`.")
+        enabled = state == "on"
+        changed = await self.features.set(chosen.name, enabled, interaction.user.id)
+        now = "on" if enabled else "off"
+        head = f"{chosen.title} is {'now' if changed else 'already'} {now}"
+        effect = (
+            f"`/{chosen.name}` works in every server, through each server's quota."
+            if enabled
+            else f"`/{chosen.name}` refuses in every server."
+        )
+        await interaction.response.send_message(
+            f"{head}: {effect}\nFeatures: {await self._feature_summary()}.", ephemeral=True
+        )
+
+    async def _feature_summary(self) -> str:
+        states = await self.features.states()
+        return ", ".join(f"{name} {'on' if on else 'off'}" for name, on in states.items())
 
 
 async def setup(bot: MusicBot) -> None:

@@ -1,0 +1,215 @@
+"""/producer: songs from MusicAPI's Producer family (Google Lyria 3 Pro, REFERENCE §7).
+
+Thin, like /song: check the options (`bot.jobs.family_operations`), then `start_job`. Producer
+only edits its own songs, so the `clip` option here lists and accepts Producer songs only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.clip_option import CHOICES, ClipTransformer, choice_name
+from bot.jobs import family_operations as family
+from bot.musicapi.requests_producer import PRODUCER_DOWNLOAD_FORMATS
+from bot.store import clips as clip_sql
+from bot.store import jobs as job_sql
+from bot.store.clips import StoredClip
+from cogs.song import start_job
+
+if TYPE_CHECKING:
+    from bot.app import MusicBot
+
+# Autocomplete looks at this many recent clips of any family to find 25 Producer songs.
+SCAN_FOR_CHOICES = 200
+FORMATS = [app_commands.Choice(name=f, value=f) for f in PRODUCER_DOWNLOAD_FORMATS]
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerSource:
+    clip: StoredClip
+    uploaded: bool  # made by /producer/upload: edits take the *_upload_music task types
+
+
+class ProducerClip(app_commands.Transformer):
+    """A Producer song of this server: the shared `clip` option, narrowed to this family."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.any_clip = ClipTransformer()
+
+    async def autocomplete(  # type: ignore[override]
+        self, interaction: discord.Interaction, value: str
+    ) -> list[app_commands.Choice[str]]:
+        bot: MusicBot = interaction.client  # type: ignore[assignment]
+        if interaction.guild_id is None:
+            return []
+        found: list[StoredClip] = []
+        families: dict[int, str | None] = {}
+        async with bot.db.read() as conn:
+            recent = await clip_sql.recent(
+                conn, interaction.guild_id, value.strip(), SCAN_FOR_CHOICES
+            )
+            for clip in recent:
+                if clip.job_id not in families:
+                    job = await job_sql.get(conn, clip.job_id)
+                    families[clip.job_id] = job.family if job else None
+                if families[clip.job_id] == "producer":
+                    found.append(clip)
+                if len(found) == CHOICES:
+                    break
+        now = bot.clock()
+        return [app_commands.Choice(name=choice_name(c, now), value=c.clip_id) for c in found]
+
+    async def transform(  # type: ignore[override]
+        self, interaction: discord.Interaction, value: str
+    ) -> ProducerSource:
+        bot: MusicBot = interaction.client  # type: ignore[assignment]
+        return await producer_source(bot, await self.any_clip.transform(interaction, value))
+
+
+async def producer_source(bot: MusicBot, clip: StoredClip) -> ProducerSource:
+    """`clip` as a Producer command's `clip` argument (also for buttons that call the command
+    callbacks directly); raises `InputError` for a song Producer did not make."""
+    made_by = await bot.jobs.get(clip.job_id)
+    uploaded = family.producer_clip_is_upload(clip, made_by.family, made_by.operation)
+    return ProducerSource(clip, uploaded)
+
+
+ProducerSong = app_commands.Transform[ProducerSource, ProducerClip]
+
+
+def song_title(clip: StoredClip) -> str:
+    # Plain text: the job card escapes markdown itself.
+    return clip.title or "Untitled"
+
+
+@app_commands.guild_only()
+class Producer(
+    commands.GroupCog, group_name="producer", group_description="Songs with MusicAPI's Producer"
+):
+    def __init__(self, bot: MusicBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="create", description="A new Producer song from lyrics or a sound")
+    @app_commands.describe(
+        lyrics="Lyrics to sing (leave out, with a sound, for an instrumental)",
+        sound="The sound: genres, moods, instruments ('instrumental, no vocals' for no singing)",
+        title="Song title (up to 80 characters)",
+        length="Length in seconds, 1 to 240",
+    )
+    async def create(
+        self,
+        interaction: discord.Interaction,
+        lyrics: str | None = None,
+        sound: str | None = None,
+        title: str | None = None,
+        length: int | None = None,
+    ) -> None:
+        request = family.build_producer_create(
+            lyrics=lyrics, sound=sound, title=title, length=length
+        )
+        summary = "\n".join(
+            part
+            for part in (
+                f"Producer song: {request.title}" if request.title else "Producer song",
+                f"Sound: {request.sound}" if request.sound else "",
+                "Your lyrics" if request.lyrics else "",
+                f"Length: {request.length} s" if request.length else "",
+            )
+            if part
+        )
+        await start_job(self.bot, interaction, family.producer_create(request, summary))
+
+    @app_commands.command(name="extend", description="Continue a Producer song from a moment")
+    @app_commands.describe(
+        clip="A Producer song from this server (start typing, or paste its id)",
+        starts_at="Where to continue from, in seconds (up to the song's end)",
+        instruction="What the new part should do",
+        lyrics="Lyrics for the new part",
+        length="Length of the new part in seconds, 1 to 240 (60 by default)",
+    )
+    async def extend(
+        self,
+        interaction: discord.Interaction,
+        clip: ProducerSong,
+        starts_at: float,
+        instruction: str | None = None,
+        lyrics: str | None = None,
+        length: int | None = None,
+    ) -> None:
+        request = family.build_producer_extend(
+            clip.clip, uploaded=clip.uploaded, starts_at=starts_at,
+            instruction=instruction, lyrics=lyrics, length=length,
+        )  # fmt: skip
+        summary = f"Extend {song_title(clip.clip)} (Producer) from {request.starts_at:g} s"
+        await start_job(self.bot, interaction, family.producer_extend(request, summary))
+
+    @app_commands.command(name="replace", description="Regenerate a section of a Producer song")
+    @app_commands.describe(
+        clip="A Producer song from this server",
+        starts_at="Start of the section, in seconds",
+        ends_at="End of the section, in seconds",
+        instruction="What the section should become",
+    )
+    async def replace(
+        self,
+        interaction: discord.Interaction,
+        clip: ProducerSong,
+        starts_at: float,
+        ends_at: float,
+        instruction: str | None = None,
+    ) -> None:
+        request = family.build_producer_replace(
+            clip.clip, uploaded=clip.uploaded, starts_at=starts_at, ends_at=ends_at,
+            instruction=instruction,
+        )  # fmt: skip
+        summary = (
+            f"Replace {request.starts_at:g}–{request.ends_at:g} s of {song_title(clip.clip)} "
+            "(Producer)"
+        )
+        await start_job(self.bot, interaction, family.producer_replace(request, summary))
+
+    @app_commands.command(name="cover", description="A Producer song redone in another way")
+    @app_commands.describe(
+        clip="A Producer song from this server",
+        instruction="How to redo it (e.g. 'as an acoustic ballad')",
+        strength="How far it may move from the original, 0 to 1 (0.5 by default)",
+    )
+    async def cover(
+        self,
+        interaction: discord.Interaction,
+        clip: ProducerSong,
+        instruction: str | None = None,
+        strength: float | None = None,
+    ) -> None:
+        request = family.build_producer_cover(
+            clip.clip, uploaded=clip.uploaded, instruction=instruction, strength=strength
+        )
+        summary = f"Cover of {song_title(clip.clip)} (Producer)"
+        await start_job(self.bot, interaction, family.producer_cover(request, summary))
+
+    @app_commands.command(name="download", description="An MP3 or WAV file of a Producer song")
+    @app_commands.describe(clip="A Producer song from this server", format="mp3 or wav")
+    @app_commands.choices(format=FORMATS)
+    async def download(
+        self,
+        interaction: discord.Interaction,
+        clip: ProducerSong,
+        # The public option name; shadows a builtin here only. A plain string (not Choice), so
+        # that a value outside the list gets our own refusal naming the option.
+        format: str,
+    ) -> None:
+        chosen = family.check_download_format(format)
+        summary = f"{chosen.upper()} download of {song_title(clip.clip)} (Producer)"
+        operation = family.producer_download(clip.clip.clip_id, chosen, summary)
+        await start_job(self.bot, interaction, operation)
+
+
+async def setup(bot: MusicBot) -> None:
+    await bot.add_cog(Producer(bot))
