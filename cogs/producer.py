@@ -96,6 +96,10 @@ class Producer(
         self.bot = bot
         super().__init__()
 
+    async def clip_argument(self, clip: StoredClip) -> ProducerSource:
+        """How the song buttons pass a stored clip to these commands."""
+        return await producer_source(self.bot, clip)
+
     @app_commands.command(name="create", description="A new Producer song from lyrics or a sound")
     @app_commands.describe(
         lyrics="Lyrics to sing (leave out, with a sound, for an instrumental)",

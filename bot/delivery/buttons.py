@@ -22,45 +22,63 @@ from bot.tree import report_error
 if TYPE_CHECKING:
     from bot.app import MusicBot
 
-# action -> (label, cog, command); forms handle "extend" and "cover".
-ACTIONS: dict[str, tuple[str, str, str]] = {
-    "extend": ("Extend", "Song", "extend"),
-    "cover": ("Cover", "Song", "cover"),
-    "full": ("Full song", "Song", "full"),
-    "remaster": ("Remaster", "Song", "remaster"),
-    "stems": ("Stems", "Tools", "stems"),
-    "wav": ("WAV", "Tools", "wav"),
-    "midi": ("MIDI", "Tools", "midi"),
-    "timeline": ("Timeline", "Tools", "timeline"),
-    "bpm": ("BPM", "Tools", "bpm"),
+# action -> (label, cog, command, fixed options); forms handle "extend" and "cover".
+ACTIONS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
+    "extend": ("Extend", "Song", "extend", {}),
+    "cover": ("Cover", "Song", "cover", {}),
+    "full": ("Full song", "Song", "full", {}),
+    "remaster": ("Remaster", "Song", "remaster", {}),
+    "stems": ("Stems", "Tools", "stems", {}),
+    "wav": ("WAV", "Tools", "wav", {}),
+    "midi": ("MIDI", "Tools", "midi", {}),
+    "timeline": ("Timeline", "Tools", "timeline", {}),
+    "bpm": ("BPM", "Tools", "bpm", {}),
+    # Producer songs only exist in Producer: its own commands work on them.
+    "pcover": ("Cover", "Producer", "cover", {}),
+    "pmp3": ("MP3", "Producer", "download", {"format": "mp3"}),
+    "pwav": ("WAV", "Producer", "download", {"format": "wav"}),
+}
+# Which buttons a song gets, by the family of the job that made it; the other families
+# (Nuro, Riffusion, Studio) have no follow-up operations.
+FAMILY_ACTIONS = {
+    "sonic": ("extend", "cover", "full", "remaster", "stems", "wav", "midi", "timeline", "bpm"),
+    "producer": ("pcover", "pmp3", "pwav"),
 }
 # Only a part made by extend can be joined into the full song.
 EXTENSIONS_ONLY = {"full"}
 EXTEND_OPERATIONS = ("extend_music", "extend_upload_music")
 
 
-def clip_view(clip_id: str, operation: str) -> discord.ui.View:
-    """The buttons for one delivered song (`operation` made it)."""
+def clip_view(clip_id: str, operation: str, family: str) -> discord.ui.View | None:
+    """The buttons for one delivered song (`operation` in `family` made it)."""
+    actions = FAMILY_ACTIONS.get(family, ())
+    if not actions:
+        return None
     view = discord.ui.View(timeout=None)
-    for action in ACTIONS:
+    for action in actions:
         if action in EXTENSIONS_ONLY and operation not in EXTEND_OPERATIONS:
             continue
         view.add_item(ClipAction(action, clip_id))
     return view
 
 
-async def _run(bot: MusicBot, interaction: discord.Interaction, action: str, **kw: Any) -> None:
-    _, cog_name, command_name = ACTIONS[action]
+async def _run(
+    bot: MusicBot, interaction: discord.Interaction, action: str, clip: StoredClip, **kw: Any
+) -> None:
+    _, cog_name, command_name, fixed = ACTIONS[action]
     cog = bot.get_cog(cog_name)
     command = getattr(cog, command_name, None) if cog else None
     if command is None:
         raise UserFacingError("That action is not available right now.")
-    await command.callback(cog, interaction, **kw)
+    # A cog whose clip option converts the stored clip (Producer) says how, for buttons too.
+    convert = getattr(cog, "clip_argument", None)
+    argument = await convert(clip) if convert else clip
+    await command.callback(cog, interaction, clip=argument, **fixed, **kw)
 
 
 class ClipAction(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"clip:(?P<action>[a-z]+):(?P<clip>[0-9a-fA-F-]{8,64})",
+    template=r"clip:(?P<action>[a-z0-9]+):(?P<clip>[0-9a-fA-F-]{8,64})",
 ):
     def __init__(self, action: str, clip_id: str) -> None:
         label = ACTIONS[action][0] if action in ACTIONS else action

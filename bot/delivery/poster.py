@@ -179,7 +179,7 @@ class DiscordPoster:
             files=files,
             nonce=_nonce(job, f"c{index}"),
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)]),
-            view=clip_view(clip.clip_id, job.operation),
+            view=clip_view(clip.clip_id, job.operation, job.family),
         )
 
     async def _post_result(

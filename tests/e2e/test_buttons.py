@@ -98,3 +98,25 @@ async def test_a_voice_persona_is_announced(make_world) -> None:  # type: ignore
             lambda m: "Persona" in (m.get("content") or "") and "saved" in m["content"], timeout=15
         )
         assert f"<@{MEMBER}>" in notice["content"] and "/song persona" in notice["content"]
+
+
+async def test_producer_songs_get_producer_buttons(make_world) -> None:  # type: ignore[no-untyped-def]
+    from tests.e2e.test_producer import producer_song
+
+    async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:
+        await producer_song(world, sound="warm lofi beat")
+        song = (await world.clip_messages(1))[0]
+        assert set(labels(song)) == {"Cover", "MP3", "WAV"}
+        wav = await press(world, song, "WAV")
+        assert (await wav.wait_response())["type"] == 5
+        delivered = await world.discord.wait_for(
+            lambda m: (
+                any(a["filename"].endswith(".wav") for a in m.get("attachments") or [])
+                and "your request" in (m.get("content") or "")
+            ),
+            timeout=15,
+        )
+        assert f"<@{MEMBER}>" in delivered["content"]
+        bodies = [b for _, p, b in world.sim.requests if p == "/api/v1/producer/download"]
+        assert bodies and bodies[0]["format"] == "wav"
+        assert not [p for _, p, _ in world.sim.requests if p.startswith("/api/v1/sonic/wav")]
