@@ -1,0 +1,40 @@
+"""/musicbot status and sync: the owner's view, refused to everyone else."""
+
+from __future__ import annotations
+
+from bot.musicapi.simulator import SimulatorConfig
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR
+from tests.e2e.test_song import ephemeral_text
+
+
+async def test_status_shows_upstream_credits_and_jobs_in_flight(make_world) -> None:  # type: ignore[no-untyped-def]
+    config = SimulatorConfig(generation_time=5, credits=1234)
+    async with make_world(sim_config=config, OWNER_IDS=str(MODERATOR)) as world:
+        await (await world.song(description="still running")).wait_response()
+        status = await world.discord.invoke_slash(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="musicbot",
+            subcommand="status",
+        )  # fmt: skip
+        await status.wait_response()
+        text = (await status.wait_original())["content"]
+        # The song's cost left the simulated account: 1234 - 15 for create_music.
+        assert "MusicAPI credits: 1219" in text and "Jobs in flight: 1" in text
+
+        denied = await world.discord.invoke_slash(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="musicbot",
+            subcommand="status",
+        )  # fmt: skip
+        assert "owner" in ephemeral_text(await denied.wait_response())
+
+
+async def test_sync_registers_the_commands(make_world) -> None:  # type: ignore[no-untyped-def]
+    async with make_world(OWNER_IDS=str(MODERATOR)) as world:
+        sync = await world.discord.invoke_slash(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="musicbot",
+            subcommand="sync", options={"scope": "here"},
+        )  # fmt: skip
+        await sync.wait_response()
+        reply = (await sync.wait_original())["content"]
+        names = {c["name"] for c in world.discord.registered_commands[GUILD]}
+        assert {"song", "tools", "quota", "request", "credits", "queue", "lyrics"} <= names
+        assert f"Synced {len(names)} command(s)." == reply
