@@ -7,8 +7,10 @@ here: they depend on the chosen model and the docs disagree about them (OPEN-QUE
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
+
+from .requests_sonic import Generation
 
 __all__ = ["BOOLEAN_FIELDS", "REQUIRED_FIELDS", "SONIC_TASK_TYPES", "SonicCreate"]
 
@@ -55,22 +57,11 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-@dataclass(slots=True)
-class SonicCreate:
+@dataclass(slots=True, kw_only=True)
+class SonicCreate(Generation):
+    """``POST /sonic/create``: the shared generation fields plus the task-type specific ones."""
+
     task_type: str = "create_music"
-    custom_mode: bool | None = None
-    mv: str | None = None
-    prompt: str | None = None
-    gpt_description_prompt: str | None = None
-    title: str | None = None
-    tags: str | None = None
-    negative_tags: str | None = None
-    make_instrumental: bool | None = None
-    auto_lyrics: bool | None = None
-    vocal_gender: str | None = None
-    style_weight: float | None = None
-    weirdness_constraint: float | None = None
-    audio_weight: float | None = None
     continue_clip_id: str | None = None
     continue_at: float | None = None
     persona_id: str | None = None
@@ -78,9 +69,6 @@ class SonicCreate:
     overpainting_start_s: float | None = None
     overpainting_end_s: float | None = None
     duration: int | None = None
-    webhook_url: str | None = None
-    # A secret: kept out of repr so a logged request never leaks it.
-    webhook_secret: str | None = field(default=None, repr=False)
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first missing or mistyped field."""

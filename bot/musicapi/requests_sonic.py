@@ -36,7 +36,7 @@ _UNIT_FIELDS = ("style_weight", "weirdness_constraint", "audio_weight")
 
 
 @dataclass(slots=True, kw_only=True)
-class _Generation:
+class Generation:
     """The generation fields of §3.1 shared by upload-extend/cover, sample and mashup."""
 
     custom_mode: bool | None = None
@@ -74,7 +74,7 @@ class _Generation:
 
 
 @dataclass(slots=True, kw_only=True)
-class UploadExtend(_Generation):
+class UploadExtend(Generation):
     """``POST /sonic/upload-extend``: upload ``url`` and extend it in one call."""
 
     url: str
@@ -89,7 +89,7 @@ class UploadExtend(_Generation):
 
 
 @dataclass(slots=True, kw_only=True)
-class UploadCover(_Generation):
+class UploadCover(Generation):
     """``POST /sonic/upload-cover``: upload ``url`` and cover it in one call."""
 
     url: str
@@ -102,7 +102,7 @@ class UploadCover(_Generation):
 
 
 @dataclass(slots=True, kw_only=True)
-class Sample(_Generation):
+class Sample(Generation):
     """``POST /sonic/sample``: a new song around ``[chop_sample_start_s, chop_sample_end_s]``
     of exactly one of ``url`` (uploaded first) or ``sample_clip_id``."""
 
@@ -128,7 +128,7 @@ class Sample(_Generation):
 
 
 @dataclass(slots=True, kw_only=True)
-class Mashup(_Generation):
+class Mashup(Generation):
     """``POST /sonic/mashup``: blend exactly two clips."""
 
     mashup_clip_ids: tuple[str, ...] | list[str]
