@@ -169,12 +169,19 @@ class Tools(commands.GroupCog, group_name="tools", group_description="Analyse an
     @app_commands.describe(clip=CLIP_HELP)
     async def timeline(self, interaction: discord.Interaction, clip: ClipOption) -> None:
         api = self.bot.musicapi
-        words = await self._run(
-            interaction,
-            "aligned_lyrics",
-            {"clip_id": clip.clip_id},
-            lambda: api.aligned_lyrics(clip.clip_id),
-        )
+        assert interaction.guild_id is not None
+        if await self.bot.jobs.paid_before(interaction.guild_id, "aligned_lyrics", clip.clip_id):
+            # MusicAPI charges only the first timeline of a clip and serves repeats from its
+            # cache (REFERENCE §3.10), so this server is not charged again either.
+            await interaction.response.defer(thinking=True)
+            words = await api.aligned_lyrics(clip.clip_id)
+        else:
+            words = await self._run(
+                interaction,
+                "aligned_lyrics",
+                {"clip_id": clip.clip_id},
+                lambda: api.aligned_lyrics(clip.clip_id),
+            )
         lines = timed_lines(words, clip.lyrics)
         if not lines:
             await interaction.followup.send(

@@ -209,3 +209,7 @@ class JobService:
     async def count_in_flight(self) -> int:
         async with self.db.read() as conn:
             return await job_sql.count_in_flight(conn)
+
+    async def paid_before(self, guild_id: int, operation: str, clip_id: str) -> bool:
+        async with self.db.read() as conn:
+            return await job_sql.paid_before(conn, guild_id, operation, clip_id)

@@ -234,3 +234,15 @@ async def count_active(
     cursor = await conn.execute(sql, params)
     row = await cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+async def paid_before(
+    conn: aiosqlite.Connection, guild_id: int, operation: str, clip_id: str
+) -> bool:
+    """Whether this server already paid for `operation` on this clip."""
+    cursor = await conn.execute(
+        """SELECT 1 FROM jobs WHERE guild_id = ? AND operation = ? AND state = 'succeeded'
+           AND json_extract(request, '$.clip_id') = ? LIMIT 1""",
+        (guild_id, operation, clip_id),
+    )
+    return await cursor.fetchone() is not None

@@ -337,3 +337,14 @@ async def test_a_clip_from_another_server_is_refused(make_world) -> None:  # typ
             assert "`clip`" in text and "another server" in text and "Ours" not in text
         assert tool_posts(world) == []
         assert await world.ledger_kinds() == SONG
+
+
+async def test_a_repeat_timeline_is_not_charged_again(make_world) -> None:  # type: ignore[no-untyped-def]
+    async with make_world() as world:
+        clip_id = await made_song(world)
+        for _ in range(2):
+            answer = await reply(await tool(world, "timeline", clip=clip_id))
+            assert answer["attachments"][0]["filename"].endswith(".lrc")
+        assert len(posts(world, "/sonic/aligned-lyrics")) == 2  # free upstream after the first
+        kinds = await world.ledger_kinds()
+        assert kinds.count(("commit", 1)) == 1 and ("reserve", 1) in kinds
