@@ -44,7 +44,9 @@ from .sim_protocol import (
     SimClip,
     SimTask,
     msg_clip_unknown,
+    text_of,
 )
+from .sim_rules import moderation_refusal
 
 __all__ = ["API", "RETIRABLE", "TONES", "SimCore", "SimPersona", "SimulatorConfig", "iso_now"]
 
@@ -533,3 +535,15 @@ class SimCore:
 
     def _api_error(self, problem: tuple[int, str]) -> web.Response:
         return self._error(*problem)
+
+    def _screen(
+        self, body: dict[str, Any], problem: tuple[int, str] | None
+    ) -> tuple[str, web.Response | None]:
+        """The front of every submit: the validation problem, if any, then moderation.
+
+        Returns the text the magic words are read from, and the refusal to send, if any."""
+        if problem is not None:
+            return "", self._api_error(problem)
+        text = text_of(body)
+        refusal = moderation_refusal(text)
+        return text, (self._api_error(refusal) if refusal is not None else None)

@@ -49,7 +49,6 @@ from .sim_rules import (
     validate_riffusion,
     validate_studio,
 )
-from .sim_sonic_tools import moderation_refusal
 
 __all__ = ["FamilyRoutes"]
 
@@ -152,12 +151,9 @@ class FamilyRoutes(SimCore):
                     producer_field(body, "ends_at", "ends"),
                     ("starts_at", "ends_at"),
                 )
-        if problem is not None:
-            return self._api_error(problem)
-        text = text_of(body)
-        refusal = moderation_refusal(text)
-        if refusal is not None:
-            return self._api_error(refusal)
+        text, refused = self._screen(body, problem)
+        if refused is not None:
+            return refused
         family_kind = kind.replace("_upload", "").removesuffix("_music")
         cost = ENDPOINT_COSTS[
             "producer_create_music" if family_kind == "create" else f"producer_{family_kind}"
@@ -363,12 +359,9 @@ class FamilyRoutes(SimCore):
                     body.get("replace_end_time"),
                     ("continue_at", "replace_end_time"),
                 )
-        if problem is not None:
-            return self._api_error(problem)
-        text = text_of(body)
-        refusal = moderation_refusal(text)
-        if refusal is not None:
-            return self._api_error(refusal)
+        text, refused = self._screen(body, problem)
+        if refused is not None:
+            return refused
         cost = ENDPOINT_COSTS["riffusion"]
         if not self._charge(cost):
             return self._no_credits()
@@ -449,12 +442,9 @@ class FamilyRoutes(SimCore):
             source, problem = self._source(
                 config["source"]["song_id"], "config.source.song_id", "studio"
             )
-        if problem is not None:
-            return self._api_error(problem)
-        text = text_of(body)
-        refusal = moderation_refusal(text)
-        if refusal is not None:
-            return self._api_error(refusal)
+        text, refused = self._screen(body, problem)
+        if refused is not None:
+            return refused
         cost = ENDPOINT_COSTS["studio"] * (2 if body.get("model_type") == "studio130-v1.5" else 1)
         if not self._charge(cost):
             return self._no_credits()

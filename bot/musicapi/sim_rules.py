@@ -26,8 +26,12 @@ from .requests_nuro import (
 from .sim_protocol import (
     ACCEPTED_MODELS,
     MAGIC_CATALOG_MATCH,
+    MAGIC_LYRICS_MODERATE,
+    MAGIC_MODERATE,
     MAGIC_UNREACHABLE,
+    MSG_ARTIST,
     MSG_CATALOG_MATCH,
+    MSG_LYRICS_INAPPROPRIATE,
     MSG_MV,
     MSG_PERSONA_DESCRIPTION_LENGTH,
     MSG_PERSONA_LEGACY_REQUIRED,
@@ -447,3 +451,12 @@ def validate_nuro(body: dict[str, Any], segments_must_sum: bool) -> NuroProblem 
     if problem is None and segments and segments_must_sum and duration != total:
         return _nuro_bad("The segment durations should add up to 'duration'.")
     return problem
+
+
+def moderation_refusal(text: str) -> Problem | None:
+    """The content checks MusicAPI runs on submit (§10.1), triggered by magic words."""
+    if MAGIC_LYRICS_MODERATE in text:
+        return 403, MSG_LYRICS_INAPPROPRIATE
+    if MAGIC_MODERATE in text:
+        return 403, MSG_ARTIST
+    return None

@@ -21,10 +21,6 @@ from .sim_protocol import (
     AUTO_CONCAT_COST,
     ENDPOINT_COSTS,
     MAGIC_HALF_FAIL,
-    MAGIC_LYRICS_MODERATE,
-    MAGIC_MODERATE,
-    MSG_ARTIST,
-    MSG_LYRICS_INAPPROPRIATE,
     MSG_MIDI_NOT_READY,
     MSG_VOX_WINDOW,
     TASK_COSTS,
@@ -71,14 +67,6 @@ _UPSAMPLE_WORDS = (
 )
 # An auto_concat part is final here; its stitched full song appears at the end (1.0).
 PART_DONE_AT = 0.8
-
-
-def moderation_refusal(text: str) -> Problem | None:
-    if MAGIC_LYRICS_MODERATE in text:
-        return 403, MSG_LYRICS_INAPPROPRIATE
-    if MAGIC_MODERATE in text:
-        return 403, MSG_ARTIST
-    return None
 
 
 def midi_notes(clip: SimClip, seconds: float) -> tuple[tuple[int, float, float], ...]:
@@ -227,12 +215,9 @@ class SonicToolRoutes(SimCore):
         if problem is None and step == "extend" and body.get("continue_at") is not None:
             if not is_number(body["continue_at"]):
                 problem = 400, "The 'continue_at' field should be a number."
-        if problem is not None:
-            return self._api_error(problem)
-        text = text_of(body)
-        refusal = moderation_refusal(text)
-        if refusal is not None:
-            return self._api_error(refusal)
+        text, refused = self._screen(body, problem)
+        if refused is not None:
+            return refused
         upload_cost = ENDPOINT_COSTS["upload"]
         edit_cost = self._cost_with_concat(TASK_COSTS[f"{step}_upload_music"], body)
         if self.balance < upload_cost + edit_cost:
@@ -268,12 +253,9 @@ class SonicToolRoutes(SimCore):
         source: SimClip | None = None
         if problem is None and not missing(body.get("sample_clip_id")):
             source, problem = self._source(body["sample_clip_id"], "sample_clip_id")
-        if problem is not None:
-            return self._api_error(problem)
-        text = text_of(body)
-        refusal = moderation_refusal(text)
-        if refusal is not None:
-            return self._api_error(refusal)
+        text, refused = self._screen(body, problem)
+        if refused is not None:
+            return refused
         upload_cost = 0.0 if source is not None else ENDPOINT_COSTS["upload"]
         cost = ENDPOINT_COSTS["sample"]
         if self.balance < upload_cost + cost:
@@ -309,12 +291,9 @@ class SonicToolRoutes(SimCore):
                 break
             assert clip is not None
             sources.append(clip)
-        if problem is not None:
-            return self._api_error(problem)
-        text = text_of(body)
-        refusal = moderation_refusal(text)
-        if refusal is not None:
-            return self._api_error(refusal)
+        text, refused = self._screen(body, problem)
+        if refused is not None:
+            return refused
         cost = ENDPOINT_COSTS["mashup"]
         if not self._charge(cost):
             return self._no_credits()
@@ -366,12 +345,9 @@ class SonicToolRoutes(SimCore):
             seconds = self._clip_seconds(source)
             if body["infill_end_s"] > seconds:
                 problem = 400, msg_window("infill_start_s", "infill_end_s", seconds)
-        if problem is not None:
-            return self._api_error(problem)
-        text = text_of(body)
-        refusal = moderation_refusal(text)
-        if refusal is not None:
-            return self._api_error(refusal)
+        text, refused = self._screen(body, problem)
+        if refused is not None:
+            return refused
         cost = self._cost_with_concat(ENDPOINT_COSTS["replace_section"], body)
         if not self._charge(cost):
             return self._no_credits()

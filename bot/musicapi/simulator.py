@@ -73,11 +73,10 @@ from .sim_protocol import (
     msg_too_old,
     msg_upload_only,
     msg_window,
-    text_of,
     validate_create,
 )
 from .sim_rules import Problem, check_window, is_number
-from .sim_sonic_tools import SonicToolRoutes, midi_notes, moderation_refusal
+from .sim_sonic_tools import SonicToolRoutes, midi_notes
 
 __all__ = [
     "ACCEPTED_MODELS",
@@ -227,12 +226,9 @@ class MusicAPISimulator(SonicToolRoutes, FamilyRoutes):
             return self._error(*problem)
         task_type = body.get("task_type", "create_music")
         source, problem = self._create_source(task_type, body)
-        if problem is not None:
-            return self._error(*problem)
-        text = text_of(body)
-        refusal = moderation_refusal(text)
-        if refusal is not None:
-            return self._error(*refusal)
+        text, refused = self._screen(body, problem)
+        if refused is not None:
+            return refused
         cost = float(TASK_COSTS[task_type])
         if not self._charge(cost):
             return self._no_credits()
