@@ -12,6 +12,12 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from .requests_legacy import (
+    RIFFUSION_MODELS,
+    RIFFUSION_TASK_TYPES,
+    STUDIO_LYRICS_TYPES,
+    STUDIO_MODEL_TYPES,
+)
 from .requests_nuro import (
     NURO_BGM_GENRES,
     NURO_BGM_INSTRUMENTS,
@@ -23,6 +29,7 @@ from .requests_nuro import (
     NURO_VOCAL_GENRES,
     NURO_VOCAL_MOODS,
 )
+from .requests_producer import PRODUCER_TASK_TYPES, RETIRED_PRODUCER_TASK_TYPES
 from .sim_protocol import (
     ACCEPTED_MODELS,
     MAGIC_CATALOG_MATCH,
@@ -46,32 +53,8 @@ from .sim_protocol import (
 
 Problem = tuple[int, str]
 
-PRODUCER_TASK_TYPES = (
-    "create_music",
-    "extend_music",
-    "extend_upload_music",
-    "replace_music",
-    "replace_upload_music",
-    "cover_music",
-    "cover_upload_music",
-)
-PRODUCER_RETIRED = ("music_variation", "swap_music_vocals", "swap_music_sound")
-RIFFUSION_TASK_TYPES = (
-    "create_music",
-    "extend_music",
-    "cover_music",
-    "replace_music",
-    "swap_music_sound",
-    "swap_music_vocals",
-    "extend_upload_music",
-    "cover_upload_music",
-    "replace_upload_music",
-    "swap_upload_music_sound",
-    "swap_upload_music_vocals",
-)
-RIFFUSION_MODELS = ("FUZZ-1.1 Pro", "FUZZ-1.0 Pro", "FUZZ-1.1", "FUZZ-1.0")
-STUDIO_LYRICS_TYPES = ("user", "generate", "instrumental")
-STUDIO_MODEL_TYPES = ("studio130-v1.5", "studio32-v1.5")
+# The documented enums are the client's own lists: one definition of REFERENCE §6–§8.
+PRODUCER_RETIRED = RETIRED_PRODUCER_TASK_TYPES
 STUDIO_MODES = ("regular", "precede", "continuation")
 _GENERATION_BOOLEANS = ("custom_mode", "make_instrumental", "auto_lyrics", "auto_concat")
 _UNIT_FIELDS = ("style_weight", "weirdness_constraint", "audio_weight")
