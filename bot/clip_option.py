@@ -39,11 +39,11 @@ def choice_name(clip: StoredClip, now: float) -> str:
     return title[: 100 - len(suffix)] + suffix
 
 
-class ClipTransformer(app_commands.Transformer):
-    async def autocomplete(  # type: ignore[override]
-        self, interaction: discord.Interaction, value: str
+class ClipTransformer(app_commands.Transformer["MusicBot"]):
+    async def autocomplete(  # type: ignore[override]  # a string option; the base is typed for every option type
+        self, interaction: discord.Interaction[MusicBot], value: str
     ) -> list[app_commands.Choice[str]]:
-        bot: MusicBot = interaction.client  # type: ignore[assignment]
+        bot = interaction.client
         if interaction.guild_id is None:
             return []
         async with bot.db.read() as conn:
@@ -51,10 +51,8 @@ class ClipTransformer(app_commands.Transformer):
         now = bot.clock()
         return [app_commands.Choice(name=choice_name(c, now), value=c.clip_id) for c in clips]
 
-    async def transform(  # type: ignore[override]
-        self, interaction: discord.Interaction, value: str
-    ) -> StoredClip:
-        bot: MusicBot = interaction.client  # type: ignore[assignment]
+    async def transform(self, interaction: discord.Interaction[MusicBot], value: str) -> StoredClip:
+        bot = interaction.client
         clip_id = value.strip()
         if interaction.guild_id is None or not CLIP_ID.match(clip_id):
             raise InputError("clip", "choose one of this server's songs from the list.")

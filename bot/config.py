@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import urlparse
 
 BudgetPeriod = Literal["day", "week", "month", "none"]
@@ -112,13 +112,19 @@ def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float)
     return value
 
 
-def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+Choice = TypeVar("Choice", bound=str)
+
+
+def _choice(
+    env: Mapping[str, str], name: str, choices: tuple[Choice, ...], default: Choice
+) -> Choice:
     raw = _get(env, name)
     if raw is None:
         return default
-    if raw.lower() not in choices:
-        raise ConfigError(name, f"must be one of {', '.join(choices)}; got {raw!r}")
-    return raw.lower()
+    for choice in choices:  # the tuple's own item, so a Literal tuple gives a Literal back
+        if raw.lower() == choice:
+            return choice
+    raise ConfigError(name, f"must be one of {', '.join(choices)}; got {raw!r}")
 
 
 def _snowflake(raw: str, name: str) -> int:
@@ -220,9 +226,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     dev_guild_raw = _get(env, "DEV_GUILD_ID")
     dev_guild_id = _snowflake(dev_guild_raw, "DEV_GUILD_ID") if dev_guild_raw else None
-    sync_commands = _choice(
-        env, "SYNC_COMMANDS", SYNC_SCOPES, "guild" if dev_guild_id is not None else "none"
-    )
+    default_sync: SyncScope = "guild" if dev_guild_id is not None else "none"
+    sync_commands = _choice(env, "SYNC_COMMANDS", SYNC_SCOPES, default_sync)
     if sync_commands == "guild" and dev_guild_id is None:
         raise ConfigError("SYNC_COMMANDS", "'guild' needs DEV_GUILD_ID to name the guild")
 
@@ -250,10 +255,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         default_model=default_model,
         models=models,
         dev_guild_id=dev_guild_id,
-        sync_commands=sync_commands,  # type: ignore[arg-type]
+        sync_commands=sync_commands,
         owner_ids=owner_ids,
         default_guild_budget=budget,
-        default_budget_period=period,  # type: ignore[arg-type]
+        default_budget_period=period,
         log_level=_choice(env, "LOG_LEVEL", tuple(lv.lower() for lv in LOG_LEVELS), "info").upper(),
         poll_interval_s=_float(env, "POLL_INTERVAL_S", 15.0, minimum=0.01),
         job_timeout_s=_float(env, "JOB_TIMEOUT_S", 900.0, minimum=1.0),

@@ -15,11 +15,11 @@ if TYPE_CHECKING:
     from bot.app import MusicBot
 
 
-class PersonaTransformer(app_commands.Transformer):
-    async def autocomplete(  # type: ignore[override]
-        self, interaction: discord.Interaction, value: str
+class PersonaTransformer(app_commands.Transformer["MusicBot"]):
+    async def autocomplete(  # type: ignore[override]  # a string option; the base is typed for every option type
+        self, interaction: discord.Interaction[MusicBot], value: str
     ) -> list[app_commands.Choice[str]]:
-        bot: MusicBot = interaction.client  # type: ignore[assignment]
+        bot = interaction.client
         if interaction.guild_id is None:
             return []
         async with bot.db.read() as conn:
@@ -29,10 +29,8 @@ class PersonaTransformer(app_commands.Transformer):
             for p in found
         ]
 
-    async def transform(  # type: ignore[override]
-        self, interaction: discord.Interaction, value: str
-    ) -> Persona:
-        bot: MusicBot = interaction.client  # type: ignore[assignment]
+    async def transform(self, interaction: discord.Interaction[MusicBot], value: str) -> Persona:
+        bot = interaction.client
         if interaction.guild_id is None:
             raise InputError("persona", "works in servers only.")
         async with bot.db.read() as conn:

@@ -23,7 +23,7 @@ class MusicTree(app_commands.CommandTree):
 
 async def report_error(interaction: discord.Interaction, error: Exception) -> None:
     """Tell the member what went wrong, privately; log what they should not see."""
-    original = error
+    original: BaseException = error
     if isinstance(error, app_commands.CommandInvokeError):
         original = error.original
     elif isinstance(error, app_commands.TransformerError) and error.__cause__ is not None:

@@ -37,13 +37,13 @@ class UseDraft(
         self.draft_id = draft_id
 
     @classmethod
-    async def from_custom_id(  # type: ignore[override]
+    async def from_custom_id(  # type: ignore[override]  # the template matches only this button
         cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
     ) -> UseDraft:
         return cls(int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        bot: MusicBot = interaction.client  # type: ignore[assignment]
+    async def callback(self, interaction: discord.Interaction[MusicBot]) -> None:  # type: ignore[override]  # the client is always MusicBot here
+        bot = interaction.client
         try:
             if interaction.guild_id is None:
                 raise UserFacingError("This works in servers only.")

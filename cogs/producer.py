@@ -35,17 +35,17 @@ class ProducerSource:
     uploaded: bool  # made by /producer/upload: edits take the *_upload_music task types
 
 
-class ProducerClip(app_commands.Transformer):
+class ProducerClip(app_commands.Transformer["MusicBot"]):
     """A Producer song of this server: the shared `clip` option, narrowed to this family."""
 
     def __init__(self) -> None:
         super().__init__()
         self.any_clip = ClipTransformer()
 
-    async def autocomplete(  # type: ignore[override]
-        self, interaction: discord.Interaction, value: str
+    async def autocomplete(  # type: ignore[override]  # a string option; the base is typed for every option type
+        self, interaction: discord.Interaction[MusicBot], value: str
     ) -> list[app_commands.Choice[str]]:
-        bot: MusicBot = interaction.client  # type: ignore[assignment]
+        bot = interaction.client
         if interaction.guild_id is None:
             return []
         found: list[StoredClip] = []
@@ -65,10 +65,10 @@ class ProducerClip(app_commands.Transformer):
         now = bot.clock()
         return [app_commands.Choice(name=choice_name(c, now), value=c.clip_id) for c in found]
 
-    async def transform(  # type: ignore[override]
-        self, interaction: discord.Interaction, value: str
+    async def transform(
+        self, interaction: discord.Interaction[MusicBot], value: str
     ) -> ProducerSource:
-        bot: MusicBot = interaction.client  # type: ignore[assignment]
+        bot = interaction.client
         return await producer_source(bot, await self.any_clip.transform(interaction, value))
 
 

@@ -81,7 +81,7 @@ class HistoryPager(discord.ui.View):
         self.older.disabled = page.page >= page.pages
         self.newer.disabled = page.page <= 1
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
         return interaction.user.id == self.viewer
 
     async def _turn(self, interaction: discord.Interaction, step: int) -> None:
@@ -110,7 +110,7 @@ class QuotaCog(
         self.bot = bot
         super().__init__()
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
         # Checked at run time for every /quota command: default permissions only hide them.
         await require_moderator(self.bot, interaction)
         return True
@@ -162,7 +162,7 @@ class QuotaCog(
         self, interaction: discord.Interaction, amount: int, period: app_commands.Choice[str]
     ) -> None:
         assert interaction.guild_id is not None
-        chosen: BudgetPeriod = period.value  # type: ignore[assignment]
+        chosen: BudgetPeriod = period.value  # type: ignore[assignment]  # the choices are the BudgetPeriod values
         standing = await self.bot.quota_admin.set_budget(
             interaction.guild_id, _credits("amount", amount), chosen, interaction.user.id
         )

@@ -104,13 +104,13 @@ class RequestButton(
         self.request_id = request_id
 
     @classmethod
-    async def from_custom_id(  # type: ignore[override]
+    async def from_custom_id(  # type: ignore[override]  # the template matches only this button
         cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
     ) -> RequestButton:
         return cls(match["action"], int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        bot: MusicBot = interaction.client  # type: ignore[assignment]
+    async def callback(self, interaction: discord.Interaction[MusicBot]) -> None:  # type: ignore[override]  # the client is always MusicBot here
+        bot = interaction.client
         try:
             request = await bot.requests.get(self.request_id)
             if request is None or request.guild_id != interaction.guild_id:
@@ -182,7 +182,7 @@ class RejectModal(discord.ui.Modal, title="Reject this request"):
         self.bot = bot
         self.request_id = request_id
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def on_submit(self, interaction: discord.Interaction) -> None:
         await require_moderator(self.bot, interaction)
         request = await self.bot.requests.reject(
             self.request_id, interaction.user.id, self.reason.value.strip()
@@ -197,7 +197,7 @@ class RejectModal(discord.ui.Modal, title="Reject this request"):
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(request.user_id)]),
         )
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]  # typed with View's item argument
         await report_error(interaction, error)
 
 
@@ -235,7 +235,8 @@ class Requests(commands.GroupCog, group_name="request", group_description="Ask f
         request = await self.bot.requests.get(request_id)
         assert request is not None
         await interaction.response.send_message(
-            embed=request_embed(request, 0), view=request_view(request, 0)
+            embed=request_embed(request, 0),
+            view=request_view(request, 0) or discord.utils.MISSING,
         )
         message = await interaction.original_response()
         await self.bot.requests.set_message(request_id, message.id)

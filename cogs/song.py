@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import aiosqlite
 import discord
@@ -34,6 +34,15 @@ VOCALS = [
 # Discord text inputs hold at most 4000 characters; longer lyrics come as a lyrics_file.
 MODAL_LYRICS_MAX = 4000
 TITLE_MAX_FOR_FORM = validation.TITLE_MAX
+
+
+class CustomOptions(TypedDict):
+    """`/song custom`'s options besides the lyrics, carried from the command to its form."""
+
+    title: str | None
+    style: str | None
+    model: str
+    vocal: str | None
 
 
 def role_ids_of(user: discord.User | discord.Member) -> tuple[int, ...]:
@@ -95,14 +104,19 @@ class LyricsModal(discord.ui.Modal, title="Your lyrics"):
     ) -> None:
         super().__init__()
         self.bot = bot
-        self.options = {"title": title, "style": style, "model": model, "vocal": vocal}
+        self.options: CustomOptions = {
+            "title": title,
+            "style": style,
+            "model": model,
+            "vocal": vocal,
+        }
         self.persona_id = persona_id
         self.instrumental = instrumental
         if default_lyrics:
             self.lyrics.default = default_lyrics[:MODAL_LYRICS_MAX]
         self.lyrics.required = not instrumental
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def on_submit(self, interaction: discord.Interaction) -> None:
         request = validation.build_custom(
             lyrics=self.lyrics.value, instrumental=self.instrumental, **self.options
         )
@@ -110,7 +124,7 @@ class LyricsModal(discord.ui.Modal, title="Your lyrics"):
             request = replace(request, task_type="persona_music", persona_id=self.persona_id)
         await start_job(self.bot, interaction, sonic_create(request, summary_of(request)))
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]  # typed with View's item argument
         await report_error(interaction, error)
 
 
@@ -208,7 +222,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
     ) -> None:
         settings = self.bot.settings
         chosen = validation.check_model(model, settings.models, settings.default_model)
-        options = {
+        options: CustomOptions = {
             "title": title,
             "style": style,
             "model": chosen,
@@ -402,7 +416,12 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         model: str | None = None,
     ) -> None:
         chosen = self._model(model)
-        options = {"title": description, "style": style, "model": chosen, "vocal": None}
+        options: CustomOptions = {
+            "title": description,
+            "style": style,
+            "model": chosen,
+            "vocal": None,
+        }
         validation.check_custom_options(instrumental=False, **options)
         modal = LyricsModal(self.bot, instrumental=False, persona_id=persona.persona_id, **options)
         await interaction.response.send_modal(modal)

@@ -93,13 +93,13 @@ class ClipAction(
         self.clip_id = clip_id
 
     @classmethod
-    async def from_custom_id(  # type: ignore[override]
+    async def from_custom_id(  # type: ignore[override]  # the template matches only this button
         cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
     ) -> ClipAction:
         return cls(match["action"], match["clip"])
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        bot: MusicBot = interaction.client  # type: ignore[assignment]
+    async def callback(self, interaction: discord.Interaction[MusicBot]) -> None:  # type: ignore[override]  # the client is always MusicBot here
+        bot = interaction.client
         try:
             if self.action not in ACTIONS or interaction.guild_id is None:
                 raise UserFacingError("That button no longer works.")
@@ -133,7 +133,7 @@ class ExtendForm(discord.ui.Modal, title="Extend this song"):
         self.bot = bot
         self.clip = clip
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def on_submit(self, interaction: discord.Interaction) -> None:
         try:
             at = float(self.at.value.strip().replace(",", "."))
         except ValueError:
@@ -143,7 +143,7 @@ class ExtendForm(discord.ui.Modal, title="Extend this song"):
             lyrics=self.lyrics.value or None, style=None, model=None,
         )  # fmt: skip
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]  # typed with View's item argument
         await report_error(interaction, error)
 
 
@@ -157,11 +157,11 @@ class CoverForm(discord.ui.Modal, title="Cover this song"):
         self.bot = bot
         self.clip = clip
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def on_submit(self, interaction: discord.Interaction) -> None:
         await _run(
             self.bot, interaction, "cover", clip=self.clip, style=self.style.value,
             lyrics=None, model=None, audio_weight=None,
         )  # fmt: skip
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]  # typed with View's item argument
         await report_error(interaction, error)

@@ -150,8 +150,8 @@ class DiscordPoster:
 
         audio = await self._fetch(clip.audio_url, budget) if clip.audio_url else None
         if audio is not None:
-            ext = sniff_extension(audio) or "mp3"
-            files.append(discord.File(io.BytesIO(audio), filename=f"{base_name}.{ext}"))
+            audio_ext = sniff_extension(audio) or "mp3"
+            files.append(discord.File(io.BytesIO(audio), filename=f"{base_name}.{audio_ext}"))
             budget -= len(audio)
         elif clip.audio_url:
             notes.append(f"🔗 [Audio]({clip.audio_url}) — {LINK_NOTE}")
@@ -162,7 +162,7 @@ class DiscordPoster:
             files.append(discord.File(io.BytesIO(data), filename=f"{base_name}-lyrics.txt"))
             budget -= len(data)
 
-        image_url = clip.image_url
+        image_url: str | None = clip.image_url
         if clip.image_url:
             cover = await self._fetch(clip.image_url, min(budget, COVER_MAX_BYTES))
             ext = sniff_extension(cover) if cover else None
@@ -179,7 +179,9 @@ class DiscordPoster:
             files=files,
             nonce=_nonce(job, f"c{index}"),
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)]),
-            view=clip_view(clip.clip_id, job.operation, job.family),
+            # MISSING, not None, when a family has no buttons: discord.py's typed overloads
+            # take a View or nothing.
+            view=clip_view(clip.clip_id, job.operation, job.family) or discord.utils.MISSING,
         )
 
     async def _post_result(

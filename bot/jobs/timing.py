@@ -37,7 +37,7 @@ def next_poll_delay(base: float, state: str, age: float) -> float:
 
 def backoff_delay(base: float, errors: int, retry_after: float | None = None) -> float:
     """Exponential backoff with jitter after `errors` consecutive failures (errors >= 1)."""
-    delay = min(base * (2 ** max(0, errors - 1)), MAX_BACKOFF_S)
+    delay = min(base * (2.0 ** max(0, errors - 1)), MAX_BACKOFF_S)
     delay *= random.uniform(0.8, 1.2)
     if retry_after is not None:
         delay = max(delay, retry_after)

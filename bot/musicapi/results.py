@@ -117,7 +117,7 @@ class MidiResult:
             notes = item.get("notes")
             instruments.append(
                 MidiInstrument(
-                    name=item.get("name") if isinstance(item.get("name"), str) else "",
+                    name=name if isinstance(name := item.get("name"), str) else "",
                     notes=tuple(n for n in notes if isinstance(n, Mapping))
                     if isinstance(notes, list)
                     else (),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 from .requests_legacy import (
     RIFFUSION_MODELS,
@@ -64,7 +64,7 @@ def missing(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -386,12 +386,13 @@ def validate_nuro(body: dict[str, Any], segments_must_sum: bool) -> NuroProblem 
             return _nuro_bad(msg_required("lyrics"))
         if not isinstance(lyrics, str) or len(lyrics) > 2000:
             return _nuro_bad("The lyrics character length should be less than or equal to 2000.")
-        for name, allowed in (
+        vocal_choices: tuple[tuple[str, tuple[str, ...]], ...] = (
             ("gender", NURO_GENDERS),
             ("genre", NURO_VOCAL_GENRES),
             ("mood", NURO_VOCAL_MOODS),
             ("timbre", NURO_TIMBRES),
-        ):
+        )
+        for name, allowed in vocal_choices:
             problem = _nuro_choice(body, name, allowed)
             if problem is not None:
                 return problem
@@ -400,12 +401,13 @@ def validate_nuro(body: dict[str, Any], segments_must_sum: bool) -> NuroProblem 
         return _nuro_bad("The 'type' field should be 'vocal' or 'bgm'.")
     if missing(body.get("description")) or not isinstance(body["description"], str):
         return _nuro_bad(msg_required("description"))
-    for name, allowed in (
+    bgm_choices: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("genre", NURO_BGM_GENRES),
         ("mood", NURO_BGM_MOODS),
         ("instrument", NURO_BGM_INSTRUMENTS),
         ("theme", NURO_BGM_THEMES),
-    ):
+    )
+    for name, allowed in bgm_choices:
         values = body.get(name, [])
         if not isinstance(values, list) or any(v not in allowed for v in values):
             return _nuro_bad(f"The '{name}' field is invalid.")

@@ -22,6 +22,7 @@ import aiohttp
 
 from .errors import (
     MalformedResponseError,
+    MusicAPIError,
     RequestTimeoutError,
     error_for_status,
     extract_error_text,
@@ -176,7 +177,7 @@ class Transport:
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self._backoff_max)
-        ceiling = min(self._backoff_max, self._backoff_base * (2**attempt))
+        ceiling = min(self._backoff_max, self._backoff_base * (2.0**attempt))
         # "Equal jitter": at least half the exponential step, so retries still spread out
         # without ever collapsing to zero delay.
         return ceiling / 2 + random.uniform(0, ceiling / 2)
@@ -215,7 +216,7 @@ class Transport:
                 # Exception texts can include the URL but never our headers; still, log only
                 # the class name to keep the line short and predictable.
                 timed_out = isinstance(exc, TimeoutError)
-                error = RequestTimeoutError(
+                error: MusicAPIError = RequestTimeoutError(
                     "MusicAPI did not answer in time."
                     if timed_out
                     else "Could not connect to MusicAPI."

@@ -54,7 +54,7 @@ class Quota:
         role_ids: tuple[int, ...] = (),
     ) -> Standing:
         settings = await self.settings(conn, guild_id)
-        window = current_window(settings.budget_period, self.clock())  # type: ignore[arg-type]
+        window = current_window(settings.budget_period, self.clock())  # type: ignore[arg-type]  # periods are validated on write
         standing = Standing(
             settings=settings,
             window=window,
