@@ -15,6 +15,7 @@ import aiosqlite
 from bot.errors import UserFacingError
 from bot.jobs.operations import Operation
 from bot.jobs.service import JobOrigin, JobService
+from bot.states import RequestState
 from bot.store import requests as request_sql
 from bot.store.database import Database
 from bot.store.requests import SongRequest
@@ -49,7 +50,7 @@ class CommunityRequests:
                 user_id=origin.user_id,
                 description=description,
                 style=style,
-                state="direct",
+                state=RequestState.DIRECT,
                 now=self.clock(),
                 job_id=job_id,
             )
@@ -63,7 +64,7 @@ class CommunityRequests:
                 user_id=origin.user_id,
                 description=description,
                 style=style,
-                state="pending",
+                state=RequestState.PENDING,
                 now=self.clock(),
             )
 
@@ -76,7 +77,7 @@ class CommunityRequests:
 
         async def claim(conn: aiosqlite.Connection, job_id: int) -> None:
             if not await request_sql.decide(
-                conn, request.id, "approved", moderator_id, self.clock(), job_id=job_id
+                conn, request.id, RequestState.APPROVED, moderator_id, self.clock(), job_id=job_id
             ):
                 raise AlreadyDecided(await request_sql.get(conn, request.id))
 
@@ -91,7 +92,7 @@ class CommunityRequests:
     async def reject(self, request_id: int, moderator_id: int, reason: str) -> SongRequest:
         async with self.db.transaction() as conn:
             decided = await request_sql.decide(
-                conn, request_id, "rejected", moderator_id, self.clock(), reason=reason
+                conn, request_id, RequestState.REJECTED, moderator_id, self.clock(), reason=reason
             )
             request = await request_sql.get(conn, request_id)
         if not decided or request is None:

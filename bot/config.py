@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Literal, TypeVar
 from urllib.parse import urlparse
 
-BudgetPeriod = Literal["day", "week", "month", "none"]
+from bot.states import BudgetPeriod
+
 SyncScope = Literal["global", "guild", "none"]
 
-BUDGET_PERIODS: tuple[BudgetPeriod, ...] = ("day", "week", "month", "none")
+BUDGET_PERIODS: tuple[BudgetPeriod, ...] = tuple(BudgetPeriod)
 SYNC_SCOPES: tuple[SyncScope, ...] = ("global", "guild", "none")
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
@@ -258,7 +259,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sync_commands=sync_commands,
         owner_ids=owner_ids,
         default_guild_budget=budget,
-        default_budget_period=period,
+        default_budget_period=BudgetPeriod(period),
         log_level=_choice(env, "LOG_LEVEL", tuple(lv.lower() for lv in LOG_LEVELS), "info").upper(),
         poll_interval_s=_float(env, "POLL_INTERVAL_S", 15.0, minimum=0.01),
         job_timeout_s=_float(env, "JOB_TIMEOUT_S", 900.0, minimum=1.0),

@@ -8,11 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import BUDGET_PERIODS, BudgetPeriod
+from bot.config import BUDGET_PERIODS
 from bot.errors import InputError
 from bot.permissions import require_moderator
 from bot.quota.admin import HistoryPage
 from bot.quota.limits import describe_reset
+from bot.states import BudgetPeriod
 from bot.store.ledger import LedgerEntry
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 MAX_CREDITS = 10_000_000
 MAX_CONCURRENCY = 100
-PERIOD_CHOICES = [app_commands.Choice(name=p, value=p) for p in BUDGET_PERIODS]
+PERIOD_CHOICES = [app_commands.Choice(name=p.value, value=p.value) for p in BUDGET_PERIODS]
 ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
 CHANNEL_ACTIONS = [
     app_commands.Choice(name=name, value=name) for name in ("show", "add", "remove", "clear")
@@ -162,7 +163,7 @@ class QuotaCog(
         self, interaction: discord.Interaction, amount: int, period: app_commands.Choice[str]
     ) -> None:
         assert interaction.guild_id is not None
-        chosen: BudgetPeriod = period.value  # type: ignore[assignment]  # the choices are the BudgetPeriod values
+        chosen = BudgetPeriod(period.value)
         standing = await self.bot.quota_admin.set_budget(
             interaction.guild_id, _credits("amount", amount), chosen, interaction.user.id
         )

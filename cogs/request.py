@@ -19,6 +19,7 @@ from bot.errors import UserFacingError
 from bot.jobs.operations import sonic_create
 from bot.permissions import require_moderator
 from bot.quota import limits
+from bot.states import RequestState
 from bot.store.requests import SongRequest
 from bot.tree import report_error
 from cogs.song import origin_of, role_ids_of, start_job
@@ -47,7 +48,10 @@ def request_summary(request: SongRequest) -> str:
 
 
 def request_embed(request: SongRequest, votes: int) -> discord.Embed:
-    colours = {"approved": discord.Colour.green(), "rejected": discord.Colour.red()}
+    colours = {
+        RequestState.APPROVED: discord.Colour.green(),
+        RequestState.REJECTED: discord.Colour.red(),
+    }
     embed = discord.Embed(
         title=f"🎤 Song request #{request.id}",
         description=clean(request.description, 1000),
@@ -57,15 +61,15 @@ def request_embed(request: SongRequest, votes: int) -> discord.Embed:
         embed.add_field(name="Style", value=clean(request.style, 1024), inline=False)
     embed.add_field(name="Requested by", value=f"<@{request.user_id}>")
     embed.add_field(name="Votes", value=str(votes))
-    if request.state == "pending":
+    if request.state == RequestState.PENDING:
         embed.add_field(name="Status", value="Waiting for a moderator", inline=False)
-    elif request.state == "approved":
+    elif request.state == RequestState.APPROVED:
         embed.add_field(
             name="Status",
             value=f"Approved by <@{request.moderator_id}> — job #{request.job_id}",
             inline=False,
         )
-    elif request.state == "rejected":
+    elif request.state == RequestState.REJECTED:
         embed.add_field(
             name="Status",
             value=f"Rejected by <@{request.moderator_id}>: {clean(request.reason or '', 900)}",
@@ -75,7 +79,7 @@ def request_embed(request: SongRequest, votes: int) -> discord.Embed:
 
 
 def request_view(request: SongRequest, votes: int) -> discord.ui.View | None:
-    if request.state != "pending":
+    if request.state != RequestState.PENDING:
         return None
     view = discord.ui.View(timeout=None)
     for action in ("approve", "reject", "vote"):
@@ -119,7 +123,7 @@ class RequestButton(
                 await self._vote(bot, interaction, request)
                 return
             await require_moderator(bot, interaction)
-            if request.state != "pending":
+            if request.state != RequestState.PENDING:
                 raise UserFacingError(f"This request was already {request.state}.")
             if self.action == "approve":
                 await self._approve(bot, interaction, request)
@@ -131,7 +135,7 @@ class RequestButton(
     async def _vote(
         self, bot: MusicBot, interaction: discord.Interaction, request: SongRequest
     ) -> None:
-        if request.state != "pending":
+        if request.state != RequestState.PENDING:
             raise UserFacingError("Voting has closed on this request.")
         added, votes = await bot.requests.vote(request.id, interaction.user.id)
         if not added:

@@ -18,6 +18,7 @@ from bot.jobs.operations import Operation, sonic_create
 from bot.jobs.service import JobOrigin
 from bot.musicapi.requests import SonicCreate
 from bot.persona_option import PersonaTransformer
+from bot.states import ClipSource
 from bot.store import clips as clip_sql
 from bot.store.clips import StoredClip
 from bot.store.jobs import Job
@@ -469,7 +470,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
                 StoredClip(
                     clip_id=clip_id, guild_id=job.guild_id, job_id=job.id, user_id=job.user_id,
                     title=title, tags="", lyrics="", duration=None, model=None, image_url=None,
-                    audio_url=None, source="upload", created_at=self.bot.clock(), raw={},
+                    audio_url=None, source=ClipSource.UPLOAD, created_at=self.bot.clock(), raw={},
                 ),
             )  # fmt: skip
 

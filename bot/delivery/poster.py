@@ -17,7 +17,6 @@ import io
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 import aiohttp
 import discord
@@ -29,7 +28,7 @@ from bot.delivery.stems import STEM_OPERATIONS, StemsDelivery
 from bot.store import clips as clip_sql
 from bot.store.clips import StoredClip
 from bot.store.database import Database
-from bot.store.jobs import Job
+from bot.store.jobs import Job, JobResult
 
 log = logging.getLogger(__name__)
 
@@ -185,20 +184,20 @@ class DiscordPoster:
         )
 
     async def _post_result(
-        self, channel: discord.PartialMessageable, job: Job, result: dict[str, Any]
+        self, channel: discord.PartialMessageable, job: Job, result: JobResult
     ) -> discord.Message:
         """A job whose result is not songs: a persona, or files to download."""
         lines = [f"<@{job.user_id}> your request (job #{job.id}) is ready."]
-        persona = result.get("persona")
-        if persona:
-            name = embeds.clean(str(persona.get("name") or "your voice"), 80)
+        persona = result.persona
+        if persona is not None:
+            name = embeds.clean(persona.name or "your voice", 80)
             lines.append(
-                f"Persona **{name}** saved (id `{persona['persona_id']}`). "
+                f"Persona **{name}** saved (id `{persona.persona_id}`). "
                 "Sing with it: `/song persona`."
             )
         files: list[discord.File] = []
         budget = (job.upload_limit or DEFAULT_UPLOAD_LIMIT) - UPLOAD_MARGIN
-        for number, url in enumerate(result.get("files") or [], start=1):
+        for number, url in enumerate(result.files, start=1):
             data = await self._fetch(url, budget)
             ext = sniff_extension(data) if data else None
             if data is not None and ext is not None:

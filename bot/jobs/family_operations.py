@@ -41,6 +41,7 @@ from bot.musicapi.requests_producer import (
     PRODUCER_DOWNLOAD_FORMATS,
     ProducerCreate,
 )
+from bot.states import Family
 from bot.store.clips import StoredClip
 
 PRODUCER_TITLE_MAX = 80  # "title ≤ 80" (§7); the simulator and SDK accept exactly 80
@@ -379,14 +380,14 @@ def _explaining_gone(gone_text: str, send: Submit) -> Submit:
 
 
 def _operation(
-    name: str, family: str, request: _Request, summary: str, send: Submit, gone: str
+    name: str, family: Family, request: _Request, summary: str, send: Submit, gone: str
 ) -> Operation:
     return Operation(name, family, request.to_body(), summary, _explaining_gone(gone, send))
 
 
 def _producer(name: str, request: ProducerCreate, summary: str, send: Submit) -> Operation:
     """`name` is both the cost-table key and the key of its 410 text."""
-    return _operation(name, "producer", request, summary, send, GONE_TEXTS[name])
+    return _operation(name, Family.PRODUCER, request, summary, send, GONE_TEXTS[name])
 
 
 def producer_create(request: ProducerCreate, summary: str) -> Operation:
@@ -425,32 +426,34 @@ def producer_download(clip_id: str, file_format: str, summary: str) -> Operation
 
     body = {"clip_id": clip_id, "format": file_format}
     gone = GONE_TEXTS["producer_download"]
-    return Operation("producer_download", "producer", body, summary, _explaining_gone(gone, send))
+    explained = _explaining_gone(gone, send)
+    return Operation("producer_download", Family.PRODUCER, body, summary, explained)
 
 
 def nuro_vocal(request: NuroVocal, summary: str) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.nuro_vocal(request)
 
-    return _operation("nuro", "nuro", request, summary, send, GONE_TEXTS["nuro"])
+    return _operation("nuro", Family.NURO, request, summary, send, GONE_TEXTS["nuro"])
 
 
 def nuro_bgm(request: NuroBgm, summary: str) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.nuro_bgm(request)
 
-    return _operation("nuro", "nuro", request, summary, send, GONE_TEXTS["nuro"])
+    return _operation("nuro", Family.NURO, request, summary, send, GONE_TEXTS["nuro"])
 
 
 def riffusion_create(request: RiffusionCreate, summary: str) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.riffusion_create(request)
 
-    return _operation("riffusion", "riffusion", request, summary, send, GONE_TEXTS["riffusion"])
+    gone = GONE_TEXTS["riffusion"]
+    return _operation("riffusion", Family.RIFFUSION, request, summary, send, gone)
 
 
 def studio_create(request: StudioCreate, summary: str) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.studio_create(request)
 
-    return _operation("studio", "studio", request, summary, send, GONE_TEXTS["studio"])
+    return _operation("studio", Family.STUDIO, request, summary, send, GONE_TEXTS["studio"])

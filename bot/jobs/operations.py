@@ -12,6 +12,7 @@ from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import MalformedResponseError
 from bot.musicapi.requests import SonicCreate
 from bot.musicapi.requests_sonic import Mashup, ReplaceSection, Sample
+from bot.states import Family
 
 Submit = Callable[[MusicAPIClient], Awaitable[str]]
 
@@ -19,7 +20,7 @@ Submit = Callable[[MusicAPIClient], Awaitable[str]]
 @dataclass(frozen=True, slots=True)
 class Operation:
     name: str  # cost-table key, e.g. create_music, stems_basic
-    family: str  # how its task is polled: sonic, producer, nuro, riffusion, studio
+    family: Family  # how its task is polled
     body: dict[str, Any]  # what was asked, kept with the job
     summary: str  # what the member asked for, in words, for the job card
     send: Submit = field(repr=False)
@@ -31,7 +32,7 @@ def sonic_create(request: SonicCreate, summary: str) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.create_music(request)
 
-    return Operation(request.task_type, "sonic", request.to_body(), summary, send)
+    return Operation(request.task_type, Family.SONIC, request.to_body(), summary, send)
 
 
 def stems(clip_id: str, mode: str, summary: str) -> Operation:
@@ -40,21 +41,21 @@ def stems(clip_id: str, mode: str, summary: str) -> Operation:
             return await client.stems_full(clip_id)
         return await client.stems_basic(clip_id)
 
-    return Operation(f"stems_{mode}", "sonic", {"clip_id": clip_id}, summary, send)
+    return Operation(f"stems_{mode}", Family.SONIC, {"clip_id": clip_id}, summary, send)
 
 
 def replace_section(request: ReplaceSection, summary: str) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.replace_section(request)
 
-    return Operation("replace_section", "sonic", request.to_body(), summary, send)
+    return Operation("replace_section", Family.SONIC, request.to_body(), summary, send)
 
 
 def mashup(request: Mashup, summary: str) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.mashup(request)
 
-    return Operation("mashup", "sonic", request.to_body(), summary, send)
+    return Operation("mashup", Family.SONIC, request.to_body(), summary, send)
 
 
 def sample(request: Sample, summary: str) -> Operation:
@@ -64,7 +65,7 @@ def sample(request: Sample, summary: str) -> Operation:
             raise MalformedResponseError("MusicAPI accepted the sample but returned no task.")
         return result.task_id
 
-    return Operation("sample", "sonic", request.to_body(), summary, send)
+    return Operation("sample", Family.SONIC, request.to_body(), summary, send)
 
 
 def create_voice(audio_url: str, summary: str) -> Operation:
@@ -73,4 +74,4 @@ def create_voice(audio_url: str, summary: str) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.create_voice(audio_url)
 
-    return Operation("create_voice", "sonic", {"audio_url": audio_url}, summary, send)
+    return Operation("create_voice", Family.SONIC, {"audio_url": audio_url}, summary, send)

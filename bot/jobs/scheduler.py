@@ -21,12 +21,13 @@ from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import MusicAPIError, NotFoundError, RateLimitedError
 from bot.musicapi.models import Clip, TaskStatus
 from bot.quota import ledger
+from bot.states import ACTIVE_STATES, ClipSource, JobState
 from bot.store import clips as clip_sql
 from bot.store import jobs as job_sql
 from bot.store import personas as persona_sql
 from bot.store.clips import StoredClip
 from bot.store.database import Database
-from bot.store.jobs import Job
+from bot.store.jobs import Job, JobResult, MadePersona
 from bot.store.personas import Persona
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ class Scheduler:
             # every job still 'submitting' now was cut off by the previous process.
             stale = await job_sql.stale_submitting(conn, now)
             for job in stale:
-                await job_sql.finish(conn, job.id, "failed", now, failure=RESTART_REASON)
+                await job_sql.finish(conn, job.id, JobState.FAILED, now, failure=RESTART_REASON)
                 await ledger.release(conn, job, now, RESTART_REASON)
         if stale:
             log.warning("released %d job(s) interrupted before submission", len(stale))
@@ -144,11 +145,11 @@ class Scheduler:
                 await self._postpone(job)
 
     async def process(self, job: Job) -> None:
-        if job.state == "succeeded":
+        if job.state == JobState.SUCCEEDED:
             await self._notify(job, self.outcomes.job_succeeded)
-        elif job.state == "failed":
+        elif job.state == JobState.FAILED:
             await self._notify(job, self.outcomes.job_failed)
-        elif job.state in job_sql.ACTIVE_STATES:
+        elif job.state in ACTIVE_STATES:
             await self._poll(job)
 
     async def _poll(self, job: Job) -> None:
@@ -184,7 +185,8 @@ class Scheduler:
             await self._fail(job, failure or "MusicAPI reported a failure.")
             return
         if status.state == "succeeded":
-            source = "stem" if job.operation.startswith("stems_") else "generated"
+            stem = job.operation.startswith("stems_")
+            source = ClipSource.STEM if stem else ClipSource.GENERATED
             async with self.db.transaction() as conn:
                 for clip in status.usable_clips:
                     await clip_sql.upsert(conn, _stored(job, clip, now, source))
@@ -202,7 +204,7 @@ class Scheduler:
                             now,
                         ),
                     )
-                if await job_sql.finish(conn, job.id, "succeeded", now):
+                if await job_sql.finish(conn, job.id, JobState.SUCCEEDED, now):
                     await ledger.commit(conn, job, now)
                 finished = await job_sql.get(conn, job.id)
             assert finished is not None
@@ -229,7 +231,7 @@ class Scheduler:
     async def _fail(self, job: Job, reason: str) -> None:
         now = self.clock()
         async with self.db.transaction() as conn:
-            if await job_sql.finish(conn, job.id, "failed", now, failure=reason):
+            if await job_sql.finish(conn, job.id, JobState.FAILED, now, failure=reason):
                 await ledger.release(conn, job, now, reason)
             failed = await job_sql.get(conn, job.id)
         assert failed is not None
@@ -257,15 +259,16 @@ class Scheduler:
             await job_sql.postpone(conn, job.id, self.clock() + delay)
 
 
-def _result_of(status: TaskStatus) -> dict[str, object]:
+def _result_of(status: TaskStatus) -> JobResult:
     """What a task produced besides clips: a persona, or files to download."""
-    result: dict[str, object] = {"files": list(status.files)}
-    if status.persona is not None:
-        result["persona"] = {"persona_id": status.persona.persona_id, "name": status.persona.name}
-    return result
+    persona = status.persona
+    return JobResult(
+        files=tuple(status.files),
+        persona=MadePersona(persona.persona_id, persona.name) if persona is not None else None,
+    )
 
 
-def _stored(job: Job, clip: Clip, now: float, source: str) -> StoredClip:
+def _stored(job: Job, clip: Clip, now: float, source: ClipSource) -> StoredClip:
     return StoredClip(
         clip_id=clip.clip_id,
         guild_id=job.guild_id,

@@ -27,6 +27,7 @@ from bot.musicapi.errors import (
 )
 from bot.quota import ledger
 from bot.quota.ledger import Quota
+from bot.states import Family, JobState
 from bot.store import jobs as job_sql
 from bot.store.database import Database
 from bot.store.jobs import Job, NewJob
@@ -117,7 +118,7 @@ class JobService:
             token_expires_at=now + TOKEN_LIFETIME_S if origin.interaction_token else None,
             upload_limit=origin.upload_limit,
             charge_member=origin.charge_member,
-            family=operation.family,
+            family=Family(operation.family),
         )
         return await self.quota.reserve(new_job, origin.role_ids, claim=claim)
 
@@ -152,7 +153,7 @@ class JobService:
         only if it succeeds, returned at once otherwise. Recorded as a finished job;
         `record(conn, job, result)` stores what it made in the same transaction as the
         charge (e.g. an uploaded clip)."""
-        operation = Operation(name, "sync", body, name, _no_submit)
+        operation = Operation(name, Family.SYNC, body, name, _no_submit)
         job_id = await self.reserve(origin, operation)
         try:
             result = await call()
@@ -167,7 +168,7 @@ class JobService:
         async with self.db.transaction() as conn:
             job = await job_sql.get(conn, job_id)
             assert job is not None
-            await job_sql.finish(conn, job_id, "succeeded", now)
+            await job_sql.finish(conn, job_id, JobState.SUCCEEDED, now)
             await ledger.commit(conn, job, now)
             await job_sql.mark_notified(conn, job_id)
             if record is not None:
@@ -198,7 +199,7 @@ class JobService:
         async with self.db.transaction() as conn:
             job = await job_sql.get(conn, job_id)
             assert job is not None
-            await job_sql.finish(conn, job_id, "failed", now, failure=reason)
+            await job_sql.finish(conn, job_id, JobState.FAILED, now, failure=reason)
             await ledger.release(conn, job, now, reason)
             await job_sql.mark_notified(conn, job_id)
 

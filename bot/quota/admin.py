@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.config import BudgetPeriod
 from bot.quota.ledger import Quota
 from bot.quota.limits import Standing
+from bot.states import BudgetPeriod
 from bot.store import ledger as ledger_sql
 from bot.store import settings as settings_sql
 from bot.store.ledger import LedgerEntry

@@ -14,11 +14,11 @@ from dataclasses import replace
 
 import aiosqlite
 
-from bot.config import BudgetPeriod
 from bot.quota import limits
 from bot.quota.costs import CostTable
 from bot.quota.limits import Standing
 from bot.quota.periods import current_window
+from bot.states import BudgetPeriod
 from bot.store import jobs as job_sql
 from bot.store import ledger as ledger_sql
 from bot.store import settings as settings_sql
@@ -54,7 +54,7 @@ class Quota:
         role_ids: tuple[int, ...] = (),
     ) -> Standing:
         settings = await self.settings(conn, guild_id)
-        window = current_window(settings.budget_period, self.clock())  # type: ignore[arg-type]  # periods are validated on write
+        window = current_window(settings.budget_period, self.clock())
         standing = Standing(
             settings=settings,
             window=window,

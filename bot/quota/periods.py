@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.config import BudgetPeriod
+from bot.states import BudgetPeriod
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,17 +22,17 @@ class Window:
 
 def current_window(period: BudgetPeriod, now: float) -> Window:
     moment = datetime.fromtimestamp(now, UTC)
-    if period == "none":
+    if period == BudgetPeriod.NONE:
         return Window(0.0, None)
-    if period == "day":
+    if period == BudgetPeriod.DAY:
         start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
         end = start + timedelta(days=1)
-    elif period == "week":  # ISO weeks start on Monday
+    elif period == BudgetPeriod.WEEK:  # ISO weeks start on Monday
         start = (moment - timedelta(days=moment.weekday())).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
         end = start + timedelta(days=7)
-    elif period == "month":
+    elif period == BudgetPeriod.MONTH:
         start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         end = (
             start.replace(year=start.year + 1, month=1)

@@ -8,6 +8,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.states import ClipSource
+
 
 @dataclass(frozen=True, slots=True)
 class StoredClip:
@@ -22,7 +24,7 @@ class StoredClip:
     model: str | None
     image_url: str | None
     audio_url: str | None
-    source: str
+    source: ClipSource
     created_at: float
     raw: dict[str, Any]
 
@@ -30,6 +32,7 @@ class StoredClip:
     def from_row(cls, row: aiosqlite.Row) -> StoredClip:
         data = dict(row)
         data["raw"] = json.loads(data["raw"])
+        data["source"] = ClipSource(data["source"])
         return cls(**data)
 
 

@@ -8,13 +8,47 @@ from typing import Any
 
 import aiosqlite
 
-# Upstream work in flight: the scheduler polls these.
-ACTIVE_STATES = ("queued", "pending", "running", "streaming")
+from bot.states import ACTIVE_STATES, FINAL_STATES, Family, JobState
+
 # Accepted locally but not yet confirmed by MusicAPI.
-SUBMITTING = "submitting"
-FINAL_STATES = ("succeeded", "failed")
+SUBMITTING = JobState.SUBMITTING
 _ACTIVE_SQL = ", ".join(f"'{state}'" for state in ACTIVE_STATES)
 _IN_FLIGHT_SQL = ", ".join(f"'{state}'" for state in (SUBMITTING, *ACTIVE_STATES))
+
+
+@dataclass(frozen=True, slots=True)
+class MadePersona:
+    """A persona a create-voice task made."""
+
+    persona_id: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    """What a finished task produced besides clips: files to download, or a persona.
+
+    Kept in the job row as JSON so that delivery after a restart posts the same thing."""
+
+    files: tuple[str, ...] = ()
+    persona: MadePersona | None = None
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = {"files": list(self.files)}
+        if self.persona is not None:
+            data["persona"] = {"persona_id": self.persona.persona_id, "name": self.persona.name}
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, raw: str) -> JobResult:
+        data = json.loads(raw)
+        persona = data.get("persona")
+        return cls(
+            files=tuple(str(url) for url in data.get("files") or ()),
+            persona=MadePersona(str(persona["persona_id"]), persona.get("name"))
+            if persona
+            else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +61,7 @@ class Job:
     request: dict[str, Any]
     summary: str
     cost: int
-    state: str
+    state: JobState
     task_id: str | None
     application_id: int | None
     interaction_token: str | None
@@ -42,10 +76,10 @@ class Job:
     polls: int
     errors: int
     notified: bool
-    card_state: str | None
+    card_state: str | None  # the last state shown on the job card
     charge_member: bool
-    family: str
-    result: dict[str, Any] | None
+    family: Family
+    result: JobResult | None
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Job:
@@ -53,7 +87,9 @@ class Job:
         data["request"] = json.loads(data["request"])
         data["notified"] = bool(data["notified"])
         data["charge_member"] = bool(data["charge_member"])
-        data["result"] = json.loads(data["result"]) if data["result"] else None
+        data["state"] = JobState(data["state"])
+        data["family"] = Family(data["family"])
+        data["result"] = JobResult.from_json(data["result"]) if data["result"] else None
         return cls(**data)
 
     def token_valid(self, now: float) -> bool:
@@ -75,7 +111,7 @@ class NewJob:
     upload_limit: int | None = None
     # False for an approved community request: the server's pool pays, not the member's limit.
     charge_member: bool = True
-    family: str = "sonic"
+    family: Family = Family.SONIC
 
 
 async def insert(conn: aiosqlite.Connection, job: NewJob, now: float) -> int:
@@ -143,7 +179,7 @@ async def record_transient_error(
 async def finish(
     conn: aiosqlite.Connection,
     job_id: int,
-    state: str,
+    state: JobState,
     now: float,
     *,
     failure: str | None = None,
@@ -158,8 +194,8 @@ async def finish(
     return cursor.rowcount == 1
 
 
-async def set_result(conn: aiosqlite.Connection, job_id: int, result: dict[str, Any]) -> None:
-    await conn.execute("UPDATE jobs SET result = ? WHERE id = ?", (json.dumps(result), job_id))
+async def set_result(conn: aiosqlite.Connection, job_id: int, result: JobResult) -> None:
+    await conn.execute("UPDATE jobs SET result = ? WHERE id = ?", (result.to_json(), job_id))
 
 
 async def mark_notified(conn: aiosqlite.Connection, job_id: int) -> None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.states import RequestState
+
 
 @dataclass(frozen=True, slots=True)
 class SongRequest:
@@ -15,7 +17,7 @@ class SongRequest:
     user_id: int
     description: str
     style: str | None
-    state: str  # pending|approved|rejected|direct
+    state: RequestState
     message_id: int | None
     moderator_id: int | None
     reason: str | None
@@ -32,7 +34,7 @@ async def insert(
     user_id: int,
     description: str,
     style: str | None,
-    state: str,
+    state: RequestState,
     now: float,
     job_id: int | None = None,
 ) -> int:
@@ -49,7 +51,11 @@ async def insert(
 async def get(conn: aiosqlite.Connection, request_id: int) -> SongRequest | None:
     cursor = await conn.execute("SELECT * FROM song_requests WHERE id = ?", (request_id,))
     row = await cursor.fetchone()
-    return SongRequest(**dict(row)) if row else None
+    if row is None:
+        return None
+    data = dict(row)
+    data["state"] = RequestState(data["state"])
+    return SongRequest(**data)
 
 
 async def set_message(conn: aiosqlite.Connection, request_id: int, message_id: int) -> None:
@@ -61,7 +67,7 @@ async def set_message(conn: aiosqlite.Connection, request_id: int, message_id: i
 async def decide(
     conn: aiosqlite.Connection,
     request_id: int,
-    state: str,
+    state: RequestState,
     moderator_id: int,
     now: float,
     *,

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.states import BudgetPeriod
+
 _UPDATABLE = frozenset(
     {"budget", "budget_period", "member_jobs_cap", "server_jobs_cap", "approval", "mod_role_id"}
 )
@@ -19,7 +21,7 @@ _UPDATABLE = frozenset(
 class GuildSettings:
     guild_id: int
     budget: int
-    budget_period: str
+    budget_period: BudgetPeriod
     member_jobs_cap: int | None = None
     server_jobs_cap: int | None = None
     approval: bool = False
@@ -36,7 +38,7 @@ async def get(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings | None
     row = await cursor.fetchone()
     if row is None:
         return None
-    return GuildSettings(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6])
+    return GuildSettings(row[0], row[1], BudgetPeriod(row[2]), row[3], row[4], bool(row[5]), row[6])
 
 
 async def update(

@@ -177,7 +177,7 @@ async def test_download_keeps_the_file_url_as_the_result(make_world) -> None:  #
         assert (job.operation, job.family) == ("producer_download", "producer")
         assert job.state == "succeeded"
         assert job.result is not None
-        (url,) = job.result["files"]
+        (url,) = job.result.files
         assert url.endswith(f"/files/{clip_id}.wav")
         assert await world.ledger_kinds() == [
             ("reserve", 10), ("commit", 10), ("reserve", 2), ("commit", 2),
