@@ -216,7 +216,7 @@ def main() -> None:
 
     port = _free_port()
     simulator = subprocess.Popen(
-        [sys.executable, "-m", "bot.musicapi.simulator", "--port", str(port),
+        [sys.executable, "-m", "bot.simulator", "--port", str(port),
          "--generation-time", str(args.generation_time), "--credits", "100000000",
          "--generation-spread", str(args.generation_spread)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},

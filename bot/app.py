@@ -6,6 +6,7 @@ import logging
 import pkgutil
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
@@ -19,12 +20,14 @@ from bot.delivery.poster import DiscordPoster
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.service import JobService
 from bot.musicapi.client import MusicAPIClient
-from bot.musicapi.simulator import MusicAPISimulator, SimulatorConfig
 from bot.quota.admin import QuotaAdmin
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
 from bot.store.database import Database
 from bot.tree import MusicTree
+
+if TYPE_CHECKING:
+    from bot.simulator import MusicAPISimulator
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,9 @@ class MusicBot(commands.Bot):
 
         base_url, key = settings.musicapi_base_url, settings.musicapi_key or ""
         if settings.musicapi_simulate:
+            # Imported here, not at the top: a live bot never loads the simulator.
+            from bot.simulator import MusicAPISimulator, SimulatorConfig
+
             self.simulator = MusicAPISimulator(
                 SimulatorConfig(generation_time=settings.simulator_generation_s)
             )

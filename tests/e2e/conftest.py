@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import MusicBot
 from bot.config import Settings, load_settings
-from bot.musicapi.simulator import MusicAPISimulator, SimulatorConfig
+from bot.simulator import MusicAPISimulator, SimulatorConfig
 from bot.store import ledger as ledger_sql
 from tests.fakediscord import FakeDiscord
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.musicapi.simulator import SimulatorConfig
+from bot.simulator import SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, World
 from tests.e2e.test_song import EPHEMERAL, ephemeral_text
 from tests.fakediscord import DEFAULT_OWNER_ID

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.musicapi.simulator import SimulatorConfig
+from bot.simulator import SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR
 from tests.e2e.test_song import ephemeral_text
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.musicapi.simulator import MusicAPISimulator, SimulatorConfig
+from bot.simulator import MusicAPISimulator, SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, TOKEN, settings_env
 from tests.fakediscord import FakeDiscord
 

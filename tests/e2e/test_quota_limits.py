@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.musicapi.simulator import SimulatorConfig
+from bot.simulator import SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, OTHER_MEMBER, World
 from tests.e2e.test_song import ephemeral_text
 from tests.fakediscord import FakeChannel, FakeRole, FakeUser

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from bot.delivery.poster import UPLOAD_MARGIN
-from bot.musicapi.simulator import SimulatorConfig
+from bot.simulator import SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World
 from tests.e2e.test_song import EPHEMERAL, ephemeral_text
 

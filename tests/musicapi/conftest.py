@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from bot.musicapi.client import MusicAPIClient
-from bot.musicapi.simulator import MusicAPISimulator, SimulatorConfig
+from bot.simulator import MusicAPISimulator, SimulatorConfig
 
 # Long and distinctive so a leak anywhere is easy to spot with a substring check.
 TEST_KEY = "sk-test-7f3a9c1e5b2d4f60-DO-NOT-LEAK"

@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.musicapi.simulator import MusicAPISimulator
+from bot.simulator import MusicAPISimulator
 
 from .conftest import TEST_KEY
 

@@ -40,7 +40,7 @@ from bot.musicapi.requests_sonic import (
     UploadExtend,
 )
 from bot.musicapi.results import AlignedWord, BpmResult, MidiResult, StepsResult, VoxResult
-from bot.musicapi.simulator import (
+from bot.simulator import (
     MSG_CATALOG_MATCH,
     MSG_PERSONA_UNKNOWN,
     MusicAPISimulator,

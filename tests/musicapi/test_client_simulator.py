@@ -28,7 +28,7 @@ from bot.musicapi.errors import (
 )
 from bot.musicapi.models import TaskStatus
 from bot.musicapi.requests import SonicCreate
-from bot.musicapi.simulator import MSG_CREDITS, MSG_MV, MSG_TIMEOUT, MusicAPISimulator
+from bot.simulator import MSG_CREDITS, MSG_MV, MSG_TIMEOUT, MusicAPISimulator
 
 from .conftest import TEST_KEY
 

@@ -65,7 +65,7 @@ from musicapi import (
 from musicapi._polling import poll_sonic
 
 from bot.musicapi.models import parse_duration
-from bot.musicapi.simulator import (
+from bot.simulator import (
     MSG_ARTIST,
     MSG_CREDITS,
     BackgroundSimulator,

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.musicapi.simulator import (
+from bot.simulator import (
     MSG_ARTIST,
     MSG_AUTH_FORMAT,
     MSG_AUTH_MISSING,
@@ -545,7 +545,7 @@ async def test_standalone_entry_point() -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.musicapi.simulator",
+        "bot.simulator",
         "--port",
         "0",
         "--generation-time",
@@ -585,7 +585,7 @@ async def test_request_log_is_bounded(make_sim: SimFactory, session: aiohttp.Cli
 async def test_generation_spread_varies_task_times_and_timing_route_reports_them() -> None:
     import aiohttp
 
-    from bot.musicapi.simulator import MusicAPISimulator, SimulatorConfig
+    from bot.simulator import MusicAPISimulator, SimulatorConfig
 
     sim = MusicAPISimulator(SimulatorConfig(generation_time=10, generation_spread=0.5, seed=3))
     base = await sim.start()

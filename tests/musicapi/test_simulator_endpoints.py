@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.musicapi.simulator import (
+from bot.simulator import (
     ENDPOINT_COSTS,
     MSG_CATALOG_MATCH,
     MSG_MV,

@@ -16,8 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .sim_core import SimCore, inherited_magic
-from .sim_protocol import (
+from .core import SimCore, inherited_magic
+from .protocol import (
     DEFAULT_TEXTS,
     ENDPOINT_COSTS,
     MAGIC_HALF_FAIL,
@@ -37,7 +37,7 @@ from .sim_protocol import (
     msg_within,
     text_of,
 )
-from .sim_rules import (
+from .rules import (
     PRODUCER_RETIRED,
     Problem,
     check_audio_url,

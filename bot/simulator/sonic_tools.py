@@ -15,9 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
-from .sim_core import SimCore, SimPersona, inherited_magic
-from .sim_media import midi_pitch
-from .sim_protocol import (
+from .core import SimCore, SimPersona, inherited_magic
+from .media import midi_pitch
+from .protocol import (
     AUTO_CONCAT_COST,
     ENDPOINT_COSTS,
     MAGIC_HALF_FAIL,
@@ -32,7 +32,7 @@ from .sim_protocol import (
     msg_window,
     text_of,
 )
-from .sim_rules import (
+from .rules import (
     Problem,
     check_audio_url,
     is_number,

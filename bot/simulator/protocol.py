@@ -1,6 +1,6 @@
 """What the simulated MusicAPI says and how its tasks progress, without any HTTP.
 
-Kept apart from the server in ``simulator.py`` so the protocol rules (verbatim messages, costs,
+Kept apart from the server in ``server.py`` so the protocol rules (verbatim messages, costs,
 validation, the per-clip timeline) read as one page and can be tested on their own.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .requests import BOOLEAN_FIELDS, REQUIRED_FIELDS, SONIC_TASK_TYPES
+from .tables import SONIC_BOOLEANS, SONIC_REQUIRED, SONIC_TASK_TYPES
 
 ACCEPTED_MODELS = frozenset(
     {
@@ -321,11 +321,11 @@ def validate_create(body: dict[str, Any], limits: str = "newest") -> tuple[int, 
     task_type = body.get("task_type", "create_music")
     if task_type not in SONIC_TASK_TYPES:
         return 400, "The 'task_type' field is invalid."
-    for name in BOOLEAN_FIELDS:
+    for name in SONIC_BOOLEANS:
         value = body.get(name)
         if value is not None and not isinstance(value, bool):
             return 400, f"The '{name}' field should be boolean."
-    for name in REQUIRED_FIELDS[task_type]:
+    for name in SONIC_REQUIRED[task_type]:
         value = body.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             # Pattern of the documented persona_id message, which it reproduces exactly.

@@ -12,25 +12,7 @@ import math
 from collections.abc import Iterable
 from typing import Any, TypeGuard
 
-from .requests_legacy import (
-    RIFFUSION_MODELS,
-    RIFFUSION_TASK_TYPES,
-    STUDIO_LYRICS_TYPES,
-    STUDIO_MODEL_TYPES,
-)
-from .requests_nuro import (
-    NURO_BGM_GENRES,
-    NURO_BGM_INSTRUMENTS,
-    NURO_BGM_MOODS,
-    NURO_BGM_THEMES,
-    NURO_GENDERS,
-    NURO_SEGMENT_NAMES,
-    NURO_TIMBRES,
-    NURO_VOCAL_GENRES,
-    NURO_VOCAL_MOODS,
-)
-from .requests_producer import PRODUCER_TASK_TYPES, RETIRED_PRODUCER_TASK_TYPES
-from .sim_protocol import (
+from .protocol import (
     ACCEPTED_MODELS,
     MAGIC_CATALOG_MATCH,
     MAGIC_LYRICS_MODERATE,
@@ -50,12 +32,28 @@ from .sim_protocol import (
     msg_between,
     msg_required,
 )
+from .tables import (
+    NURO_BGM_GENRES,
+    NURO_BGM_INSTRUMENTS,
+    NURO_BGM_MOODS,
+    NURO_BGM_THEMES,
+    NURO_GENDERS,
+    NURO_SEGMENT_NAMES,
+    NURO_TIMBRES,
+    NURO_VOCAL_GENRES,
+    NURO_VOCAL_MOODS,
+    PRODUCER_RETIRED_TASK_TYPES,
+    PRODUCER_TASK_TYPES,
+    RIFFUSION_MODELS,
+    RIFFUSION_TASK_TYPES,
+    STUDIO_LYRICS_TYPES,
+    STUDIO_MODEL_TYPES,
+    STUDIO_MODES,
+)
 
 Problem = tuple[int, str]
 
-# The documented enums are the client's own lists: one definition of REFERENCE §6–§8.
-PRODUCER_RETIRED = RETIRED_PRODUCER_TASK_TYPES
-STUDIO_MODES = ("regular", "precede", "continuation")
+PRODUCER_RETIRED = PRODUCER_RETIRED_TASK_TYPES
 _GENERATION_BOOLEANS = ("custom_mode", "make_instrumental", "auto_lyrics", "auto_concat")
 _UNIT_FIELDS = ("style_weight", "weirdness_constraint", "audio_weight")
 

@@ -24,7 +24,7 @@ the second clip, ``[sim:moderate]`` / ``[sim:lyrics-moderate]`` are refused with
 Upload URLs with ``[sim:catalog-match]`` / ``[sim:unreachable]`` are refused like upstream does;
 Nuro answers ``[sim:queue-full]`` / ``[sim:language]`` with its catalogue's errors.
 
-Run standalone: ``python -m bot.musicapi.simulator --port 8765 --generation-time 3``.
+Run standalone: ``python -m bot.simulator --port 8765 --generation-time 3``.
 """
 
 from __future__ import annotations
@@ -40,11 +40,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .requests import REQUIRED_FIELDS
-from .sim_core import API, RETIRABLE, SimulatorConfig, inherited_magic, number
-from .sim_families import FamilyRoutes
-from .sim_media import midi_bytes, mp3_silence, png_bytes, wav_bytes
-from .sim_protocol import (
+from .core import API, RETIRABLE, SimulatorConfig, inherited_magic, number
+from .families import FamilyRoutes
+from .media import midi_bytes, mp3_silence, png_bytes, wav_bytes
+from .protocol import (
     ACCEPTED_MODELS,
     ENDPOINT_COSTS,
     MAGIC_HALF_FAIL,
@@ -75,8 +74,9 @@ from .sim_protocol import (
     msg_window,
     validate_create,
 )
-from .sim_rules import Problem, check_window, is_number
-from .sim_sonic_tools import SonicToolRoutes, midi_notes
+from .rules import Problem, check_window, is_number
+from .sonic_tools import SonicToolRoutes, midi_notes
+from .tables import SONIC_REQUIRED
 
 __all__ = [
     "ACCEPTED_MODELS",
@@ -102,7 +102,7 @@ __all__ = [
     "main",
 ]
 
-log = logging.getLogger("bot.musicapi.simulator")
+log = logging.getLogger("bot.simulator")
 
 # §3.1 rules about the clip a /sonic/create task builds on.
 _UPLOAD_ONLY = ("extend_upload_music", "cover_upload_music", "add_vocals", "add_instrumental")
@@ -241,7 +241,7 @@ class MusicAPISimulator(SonicToolRoutes, FamilyRoutes):
         """The clip (or persona) a task builds on, checked against the §3.1 rules."""
         if task_type == "persona_music":
             return None, self._persona_problem(body.get("persona_id"))
-        if "continue_clip_id" not in REQUIRED_FIELDS[task_type]:
+        if "continue_clip_id" not in SONIC_REQUIRED[task_type]:
             return None, None
         clip, problem = self._source(body.get("continue_clip_id"), "continue_clip_id")
         if problem is not None or clip is None:
@@ -448,7 +448,3 @@ def main(argv: list[str] | None = None) -> None:
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(MusicAPISimulator(config), args.host, args.port))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,8 +1,8 @@
 """The simulator's shared machinery: configuration, request plumbing (auth, injected faults,
 stalls, request log), billing, the task/clip registry and the clip JSON every family builds on.
 
-The endpoint handlers are mixins over ``SimCore`` (``sim_sonic_tools.py``, ``sim_families.py``)
-and the routes are assembled in ``simulator.py``.
+The endpoint handlers are mixins over ``SimCore`` (``sonic_tools.py``, ``families.py``)
+and the routes are assembled in ``server.py``.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from .sim_media import SAMPLE_RATE, wav_frames
-from .sim_protocol import (
+from .media import SAMPLE_RATE, wav_frames
+from .protocol import (
     DEFAULT_TEXTS,
     INHERITED_MAGIC,
     MAGIC_FAIL,
@@ -46,11 +46,11 @@ from .sim_protocol import (
     msg_clip_unknown,
     text_of,
 )
-from .sim_rules import moderation_refusal
+from .rules import moderation_refusal
 
 __all__ = ["API", "RETIRABLE", "TONES", "SimCore", "SimPersona", "SimulatorConfig", "iso_now"]
 
-log = logging.getLogger("bot.musicapi.simulator")
+log = logging.getLogger("bot.simulator")
 
 API = "/api/v1"
 TONES = (262, 294, 330, 349, 392, 440, 494, 523, 587, 659)

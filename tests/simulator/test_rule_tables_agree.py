@@ -1,0 +1,73 @@
+"""The client's tables and the simulator's are two independent readings of REFERENCE.md; where
+they are meant to say the same thing, they must agree, or one of them misread it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import DEFAULT_MODELS
+from bot.musicapi import requests as client_sonic
+from bot.musicapi import requests_legacy as client_legacy
+from bot.musicapi import requests_nuro as client_nuro
+from bot.musicapi import requests_producer as client_producer
+from bot.simulator import protocol as sim_protocol
+from bot.simulator import tables as sim
+from bot.validation import TITLE_MAX, limits_for
+
+
+def test_sonic_task_types_and_required_fields() -> None:
+    assert set(client_sonic.SONIC_TASK_TYPES) == set(sim.SONIC_TASK_TYPES)
+    assert {k: set(v) for k, v in client_sonic.REQUIRED_FIELDS.items()} == {
+        k: set(v) for k, v in sim.SONIC_REQUIRED.items()
+    }
+    # The client checks the booleans it may send; the server checks every documented one.
+    assert set(client_sonic.BOOLEAN_FIELDS) <= set(sim.SONIC_BOOLEANS)
+
+
+def test_family_enums() -> None:
+    pairs = [
+        (client_legacy.RIFFUSION_TASK_TYPES, sim.RIFFUSION_TASK_TYPES),
+        (client_legacy.RIFFUSION_MODELS, sim.RIFFUSION_MODELS),
+        (client_legacy.STUDIO_LYRICS_TYPES, sim.STUDIO_LYRICS_TYPES),
+        (client_legacy.STUDIO_MODEL_TYPES, sim.STUDIO_MODEL_TYPES),
+        (client_legacy.STUDIO_CONFIG_MODES, sim.STUDIO_MODES),
+        (client_producer.PRODUCER_TASK_TYPES, sim.PRODUCER_TASK_TYPES),
+        (client_producer.RETIRED_PRODUCER_TASK_TYPES, sim.PRODUCER_RETIRED_TASK_TYPES),
+        (client_nuro.NURO_GENDERS, sim.NURO_GENDERS),
+        (client_nuro.NURO_VOCAL_GENRES, sim.NURO_VOCAL_GENRES),
+        (client_nuro.NURO_VOCAL_MOODS, sim.NURO_VOCAL_MOODS),
+        (client_nuro.NURO_TIMBRES, sim.NURO_TIMBRES),
+        (client_nuro.NURO_BGM_GENRES, sim.NURO_BGM_GENRES),
+        (client_nuro.NURO_BGM_MOODS, sim.NURO_BGM_MOODS),
+        (client_nuro.NURO_BGM_INSTRUMENTS, sim.NURO_BGM_INSTRUMENTS),
+        (client_nuro.NURO_BGM_THEMES, sim.NURO_BGM_THEMES),
+        (client_nuro.NURO_SEGMENT_NAMES, sim.NURO_SEGMENT_NAMES),
+    ]
+    for client_table, sim_table in pairs:
+        assert set(client_table) == set(sim_table)
+
+
+def test_every_model_the_bot_offers_is_accepted() -> None:
+    assert set(DEFAULT_MODELS) <= set(sim_protocol.ACCEPTED_MODELS)
+
+
+@pytest.mark.parametrize("model", DEFAULT_MODELS)
+def test_the_bot_s_length_limits_fit_the_server_s(model: str) -> None:
+    """Text at the bot's own maximum is accepted by the simulator (it would otherwise be
+    refused upstream after the member was charged)."""
+    limits = limits_for(model)
+    at_limit = {
+        "task_type": "create_music",
+        "custom_mode": True,
+        "mv": model,
+        "prompt": "l" * limits.lyrics,
+        "tags": "t" * limits.style,
+        "title": "n" * TITLE_MAX,
+    }
+    assert sim_protocol.validate_create(at_limit) is None
+    described = {
+        "custom_mode": False,
+        "mv": model,
+        "gpt_description_prompt": "d" * limits.description,
+    }
+    assert sim_protocol.validate_create(described) is None
