@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.features import Features
 from bot.jobs import family_operations as family
 from bot.musicapi.requests_legacy import RIFFUSION_MODELS
+from bot.validation import families as validate
 from cogs.song import start_job
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class Riffusion(
         model: app_commands.Choice[str] | None = None,
     ) -> None:
         await self.features.require("riffusion")
-        request = family.build_riffusion(
+        request = validate.build_riffusion(
             description=description, lyrics=lyrics, sound=sound, title=title,
             instrumental=instrumental, model=model.value if model else None,
         )  # fmt: skip
@@ -96,7 +97,7 @@ class Studio(
         instrumental: bool = False,
     ) -> None:
         await self.features.require("studio")
-        request = family.build_studio(style=style, lyrics=lyrics, instrumental=instrumental)
+        request = validate.build_studio(style=style, lyrics=lyrics, instrumental=instrumental)
         kind = {"user": "your lyrics", "instrumental": "instrumental", "generate": "lyrics written"}
         summary = f"Studio song ({kind[request.lyrics_type]})\nStyle: {request.prompt}"
         await start_job(self.bot, interaction, family.studio_create(request, summary))

@@ -11,15 +11,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery.embeds import clean
-from bot.errors import InputError, UserFacingError
+from bot.errors import UserFacingError
 from bot.store import lyrics as lyrics_sql
 from bot.tree import report_error
+from bot.validation import tools as validate
 from cogs.song import TITLE_MAX_FOR_FORM, LyricsModal, origin_of
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
 
-DESCRIPTION_MAX = 119  # "The description character length should be less than 120."
 # Two drafts share one message, whose embeds may hold 6000 characters in all.
 PREVIEW_MAX = 2500
 
@@ -75,13 +75,7 @@ class Lyrics(commands.GroupCog, group_name="lyrics", group_description="Lyrics d
     @app_commands.guild_only()
     async def write(self, interaction: discord.Interaction, description: str) -> None:
         assert interaction.guild_id is not None
-        text = description.strip()
-        if not text:
-            raise InputError("description", "is required and cannot be empty.")
-        if len(text) > DESCRIPTION_MAX:
-            raise InputError(
-                "description", f"is {len(text)} characters; the limit is {DESCRIPTION_MAX}."
-            )
+        text = validate.lyrics_description(description)
         await interaction.response.defer(thinking=True)
         drafts = await self.bot.jobs.run_now(
             origin_of(interaction),

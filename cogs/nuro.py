@@ -26,6 +26,7 @@ from bot.musicapi.requests_nuro import (
     NURO_VOCAL_GENRES,
     NURO_VOCAL_MOODS,
 )
+from bot.validation import families as validate
 from cogs.song import start_job
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ class Nuro(commands.GroupCog, group_name="nuro", group_description="Songs of an 
         gender: str | None = None,
         timbre: str | None = None,
     ) -> None:
-        request = family.build_nuro_vocal(
+        request = validate.build_nuro_vocal(
             lyrics=lyrics, duration=duration, genre=genre, mood=mood, gender=gender, timbre=timbre
         )
         summary = (
@@ -138,7 +139,7 @@ class Nuro(commands.GroupCog, group_name="nuro", group_description="Songs of an 
         mood: str | None = None,
         instrument: str | None = None,
     ) -> None:
-        request = family.build_nuro_bgm(
+        request = validate.build_nuro_bgm(
             description=description,
             duration=duration,
             genre=genre,

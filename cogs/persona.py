@@ -11,23 +11,18 @@ from discord.ext import commands
 
 from bot.clip_option import ClipTransformer
 from bot.delivery.embeds import clean
-from bot.errors import InputError
 from bot.jobs.operations import create_voice
 from bot.musicapi.models import PersonaResult
-from bot.musicapi.requests_sonic import PersonaCreate
 from bot.store import personas as persona_sql
 from bot.store.clips import StoredClip
 from bot.store.jobs import Job
 from bot.store.personas import Persona
-from bot.validation import check_audio_file
+from bot.validation import attachments
+from bot.validation import tools as validate
 from cogs.song import origin_of, start_job
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
-
-NAME_MAX = 79  # "The name character length should be less than 80."
-DESCRIPTION_MAX = 199
-STYLES_MAX = 2000
 
 
 @app_commands.guild_only()
@@ -52,19 +47,10 @@ class Personas(commands.GroupCog, group_name="persona", group_description="Saved
         styles: str | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        name = name.strip()
-        for field, value, limit in (
-            ("name", name, NAME_MAX),
-            ("description", description or "", DESCRIPTION_MAX),
-            ("styles", styles or "", STYLES_MAX),
-        ):
-            if len(value) > limit:
-                raise InputError(field, f"is {len(value)} characters; the limit is {limit}.")
-        if not name:
-            raise InputError("name", "is required and cannot be empty.")
-        request = PersonaCreate(
-            name=name, clip_id=clip.clip_id, describe=description or None, styles=styles or None
+        request = validate.build_persona(
+            clip.clip_id, name=name, description=description, styles=styles
         )
+        name = request.name
         guild_id, user_id = interaction.guild_id, interaction.user.id
 
         async def remember(conn: aiosqlite.Connection, job: Job, made: PersonaResult) -> None:
@@ -89,8 +75,11 @@ class Personas(commands.GroupCog, group_name="persona", group_description="Saved
     @app_commands.command(name="voice", description="Make a persona from a solo vocal recording")
     @app_commands.describe(file="A clear solo voice, longer than 10 seconds (mp3 or wav)")
     async def voice(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
-        check_audio_file(file.filename, file.content_type, file.size)
-        name = file.filename.rsplit(".", 1)[0][:NAME_MAX] or "voice"
+        attachments.check_audio_file(file.filename, file.content_type, file.size)
+        # Reading the file's first bytes is network I/O: acknowledge first.
+        await interaction.response.defer(thinking=True)
+        await attachments.checked_audio(self.bot.http_session, file)
+        name = validate.voice_name(file.filename)
         await start_job(self.bot, interaction, create_voice(file.url, f"Voice from {name}"))
 
     @app_commands.command(name="list", description="This server's personas")

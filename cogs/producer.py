@@ -19,6 +19,7 @@ from bot.musicapi.requests_producer import PRODUCER_DOWNLOAD_FORMATS
 from bot.store import clips as clip_sql
 from bot.store import jobs as job_sql
 from bot.store.clips import StoredClip
+from bot.validation import families as validate
 from cogs.song import start_job
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ async def producer_source(bot: MusicBot, clip: StoredClip) -> ProducerSource:
     """`clip` as a Producer command's `clip` argument (also for buttons that call the command
     callbacks directly); raises `InputError` for a song Producer did not make."""
     made_by = await bot.jobs.get(clip.job_id)
-    uploaded = family.producer_clip_is_upload(clip, made_by.family, made_by.operation)
+    uploaded = validate.producer_clip_is_upload(clip, made_by.family, made_by.operation)
     return ProducerSource(clip, uploaded)
 
 
@@ -115,7 +116,7 @@ class Producer(
         title: str | None = None,
         length: int | None = None,
     ) -> None:
-        request = family.build_producer_create(
+        request = validate.build_producer_create(
             lyrics=lyrics, sound=sound, title=title, length=length
         )
         summary = "\n".join(
@@ -147,7 +148,7 @@ class Producer(
         lyrics: str | None = None,
         length: int | None = None,
     ) -> None:
-        request = family.build_producer_extend(
+        request = validate.build_producer_extend(
             clip.clip, uploaded=clip.uploaded, starts_at=starts_at,
             instruction=instruction, lyrics=lyrics, length=length,
         )  # fmt: skip
@@ -169,7 +170,7 @@ class Producer(
         ends_at: float,
         instruction: str | None = None,
     ) -> None:
-        request = family.build_producer_replace(
+        request = validate.build_producer_replace(
             clip.clip, uploaded=clip.uploaded, starts_at=starts_at, ends_at=ends_at,
             instruction=instruction,
         )  # fmt: skip
@@ -192,7 +193,7 @@ class Producer(
         instruction: str | None = None,
         strength: float | None = None,
     ) -> None:
-        request = family.build_producer_cover(
+        request = validate.build_producer_cover(
             clip.clip, uploaded=clip.uploaded, instruction=instruction, strength=strength
         )
         summary = f"Cover of {song_title(clip.clip)} (Producer)"
@@ -209,7 +210,7 @@ class Producer(
         # that a value outside the list gets our own refusal naming the option.
         format: str,
     ) -> None:
-        chosen = family.check_download_format(format)
+        chosen = validate.check_download_format(format)
         summary = f"{chosen.upper()} download of {song_title(clip.clip)} (Producer)"
         operation = family.producer_download(clip.clip.clip_id, chosen, summary)
         await start_job(self.bot, interaction, operation)

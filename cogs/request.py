@@ -13,7 +13,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import validation
 from bot.delivery.embeds import clean
 from bot.errors import UserFacingError
 from bot.jobs.operations import sonic_create
@@ -22,6 +21,7 @@ from bot.quota import limits
 from bot.states import RequestState
 from bot.store.requests import SongRequest
 from bot.tree import report_error
+from bot.validation import sonic as validation
 from cogs.song import origin_of, role_ids_of, start_job
 
 if TYPE_CHECKING:
@@ -224,7 +224,9 @@ class Requests(commands.GroupCog, group_name="request", group_description="Ask f
         if not settings.approval:
             summary = f"Request: {song.gpt_description_prompt}"
             job_id = await start_job(self.bot, interaction, sonic_create(song, summary))
-            await self.bot.requests.record_direct(origin, description.strip(), style, job_id)
+            await self.bot.requests.record_direct(
+                origin, song.gpt_description_prompt or description, song.tags, job_id
+            )
             return
 
         # Waiting for approval costs nothing yet, but the server's block list and channel

@@ -10,7 +10,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import validation
 from bot.clip_option import ClipTransformer
 from bot.delivery.embeds import clean, clip_embed, job_card
 from bot.jobs import operations
@@ -24,6 +23,9 @@ from bot.store.clips import StoredClip
 from bot.store.jobs import Job
 from bot.store.personas import Persona
 from bot.tree import report_error
+from bot.validation import attachments, choices
+from bot.validation import sonic as validation
+from bot.validation.text import visible_text
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
@@ -194,7 +196,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
             style=style,
             title=title,
             instrumental=instrumental,
-            model=validation.check_model(model, settings.models, settings.default_model),
+            model=choices.model(model, settings.models, settings.default_model),
             vocal=vocal.value if vocal else None,
             negative=negative,
         )
@@ -222,7 +224,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         lyrics_file: discord.Attachment | None = None,
     ) -> None:
         settings = self.bot.settings
-        chosen = validation.check_model(model, settings.models, settings.default_model)
+        chosen = choices.model(model, settings.models, settings.default_model)
         options: CustomOptions = {
             "title": title,
             "style": style,
@@ -237,18 +239,18 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
             await interaction.response.send_modal(modal)
             return
 
-        validation.check_lyrics_file(
+        attachments.check_lyrics_file(
             lyrics_file.filename, lyrics_file.content_type, lyrics_file.size
         )
         # Reading the attachment is network I/O: acknowledge first.
         await interaction.response.defer(thinking=True)
-        lyrics = validation.decode_lyrics_file(await lyrics_file.read())
+        lyrics = attachments.decode_lyrics_file(await lyrics_file.read())
         request = validation.build_custom(lyrics=lyrics, instrumental=instrumental, **options)
         await start_job(self.bot, interaction, sonic_create(request, summary_of(request)))
 
     def _model(self, model: str | None) -> str:
         settings = self.bot.settings
-        return validation.check_model(model, settings.models, settings.default_model)
+        return choices.model(model, settings.models, settings.default_model)
 
     @app_commands.command(name="extend", description="Continue a song from a moment in it")
     @app_commands.describe(
@@ -452,17 +454,20 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         end: float | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        validation.check_audio_file(file.filename, file.content_type, file.size)
         chosen = action.value if action else "none"
         model = self._model(None)
-        # Every option of the action is checked now, before the upload is paid for.
         plan = validation.UploadPlan(
             chosen, at=at, style=style, lyrics=lyrics, start=start, end=end
         )
+        # Options first (no I/O), then the file's bytes; both before the upload is paid for.
         plan.check(model)
+        attachments.check_audio_file(file.filename, file.content_type, file.size)
         await interaction.response.defer(thinking=True)
+        _, seconds = await attachments.checked_audio(self.bot.http_session, file)
+        # Every step of the action, against the file's own length when its header gives it.
+        plan.check(model, seconds)
         origin = origin_of(interaction)
-        title = file.filename.rsplit(".", 1)[0][: validation.TITLE_MAX] or "Upload"
+        title = visible_text(file.filename.rsplit(".", 1)[0])[: validation.TITLE_MAX] or "Upload"
 
         async def remember(conn: aiosqlite.Connection, job: Job, clip_id: str) -> None:
             await clip_sql.upsert(
@@ -487,7 +492,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         async with self.bot.db.read() as conn:
             stored = await clip_sql.get(conn, interaction.guild_id, clip_id)
         assert stored is not None
-        request = plan.request(stored, model)
+        request = plan.request(replace(stored, duration=seconds or stored.duration), model)
         summary = f"{chosen.replace('-', ' ').capitalize()} on your upload **{clean(title, 80)}**"
         await start_job(self.bot, interaction, sonic_create(request, summary))
 

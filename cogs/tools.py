@@ -8,7 +8,6 @@ defer → `JobService.run_now` (reserved first, charged only if it succeeds) →
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,12 +19,13 @@ from bot.clip_option import ClipTransformer
 from bot.delivery import tool_replies
 from bot.delivery.media import slug
 from bot.delivery.timeline import timed_lines, to_lrc
-from bot.errors import InputError, UserFacingError
+from bot.errors import UserFacingError
 from bot.jobs import operations
 from bot.jobs.service import SubmitRefused
 from bot.musicapi.errors import NotReadyError
 from bot.musicapi.requests_sonic import MAX_VOX_WINDOW_S
 from bot.store.clips import StoredClip
+from bot.validation import tools as validate
 from cogs.song import origin_of, start_job
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 ClipOption = app_commands.Transform[StoredClip, ClipTransformer]
 CLIP_HELP = "A song from this server (start typing, or paste its id)"
-STYLE_MAX = 1000  # upsample-tags refuses longer tags (the style limit of REFERENCE §3.1)
 STEM_MODES = [
     app_commands.Choice(name="basic: vocals and instrumental", value="basic"),
     app_commands.Choice(name="full: one stem per instrument", value="full"),
@@ -43,43 +42,6 @@ MIDI_NOT_READY = (
     "MusicAPI is still preparing this song's MIDI file. Try again in a minute; "
     "you were not charged."
 )
-
-
-def check_vox_window(
-    start: float | None, end: float | None, duration: float | None
-) -> tuple[float | None, float | None]:
-    """The vocal window, checked against REFERENCE §3.7 and the song's length when known.
-
-    Both ends are optional upstream. The docs do not say where a missing `start` falls; 0 is
-    the only reading under which a lone `end` is surely within the 30 s, so it is checked so.
-    """
-    for field, value in (("start", start), ("end", end)):
-        if value is not None and (not math.isfinite(value) or value < 0):
-            raise InputError(field, "must be 0 seconds or more.")
-    if start is not None and end is not None and not start < end:
-        raise InputError("end", f"must be after `start` ({start:g} s).")
-    if end is not None and end - (start or 0.0) > MAX_VOX_WINDOW_S:
-        raise InputError(
-            "end",
-            f"the window is at most {MAX_VOX_WINDOW_S:g} seconds; "
-            f"with `start` at {start or 0:g} s, `end` can be at most "
-            f"{(start or 0) + MAX_VOX_WINDOW_S:g} s.",
-        )
-    if duration is not None:
-        if start is not None and start >= duration:
-            raise InputError("start", f"must be within the song's length ({duration:g} seconds).")
-        if end is not None and end > duration:
-            raise InputError("end", f"must be within the song's length ({duration:g} seconds).")
-    return start, end
-
-
-def check_style(style: str) -> str:
-    value = style.strip()
-    if not value:
-        raise InputError("style", "is required and cannot be empty.")
-    if len(value) > STYLE_MAX:
-        raise InputError("style", f"is {len(value)} characters; the limit is {STYLE_MAX}.")
-    return value
 
 
 @app_commands.guild_only()
@@ -209,15 +171,15 @@ class Tools(commands.GroupCog, group_name="tools", group_description="Analyse an
         start: float | None = None,
         end: float | None = None,
     ) -> None:
-        start, end = check_vox_window(start, end, clip.duration)
+        part = validate.vox_window(start, end, clip.duration)
         body: dict[str, Any] = {"clip_id": clip.clip_id}
-        if start is not None:
-            body["vocal_start_s"] = start
-        if end is not None:
-            body["vocal_end_s"] = end
+        if part.start is not None:
+            body["vocal_start_s"] = part.start
+        if part.end is not None:
+            body["vocal_end_s"] = part.end
         api = self.bot.musicapi
         result = await self._run(
-            interaction, "vox", body, lambda: api.vox(clip.clip_id, start, end)
+            interaction, "vox", body, lambda: api.vox(clip.clip_id, part.start, part.end)
         )
         await interaction.followup.send(
             embed=tool_replies.vox_embed(clip, result), allowed_mentions=tool_replies.NO_MENTIONS
@@ -226,7 +188,7 @@ class Tools(commands.GroupCog, group_name="tools", group_description="Analyse an
     @app_commands.command(name="tags", description="Turn a short style into richer style tags")
     @app_commands.describe(style="A short style, e.g. 'lofi hip hop'")
     async def tags(self, interaction: discord.Interaction, style: str) -> None:
-        value = check_style(style)
+        value = validate.tags_style(style)
         api = self.bot.musicapi
         upsampled = await self._run(
             interaction, "upsample_tags", {"tags": value}, lambda: api.upsample_tags(value)

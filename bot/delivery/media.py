@@ -11,6 +11,8 @@ import re
 
 import aiohttp
 
+from bot.validation.attachments import HEAD_BYTES, audio_kind
+
 FETCH_TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=10, sock_read=20)
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -37,17 +39,10 @@ async def fetch_bounded(session: aiohttp.ClientSession, url: str, max_bytes: int
 
 def sniff_extension(data: bytes) -> str | None:
     """The real type of a media file from its first bytes."""
+    audio = audio_kind(data[:HEAD_BYTES])
+    if audio is not None:
+        return audio
     head = data[:16]
-    if head.startswith(b"RIFF") and data[8:12] == b"WAVE":
-        return "wav"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "mp3"
-    if head.startswith(b"fLaC"):
-        return "flac"
-    if head.startswith(b"OggS"):
-        return "ogg"
-    if data[4:8] == b"ftyp":
-        return "m4a"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     if head.startswith(b"\xff\xd8\xff"):

@@ -15,6 +15,8 @@ from bot.musicapi.errors import GoneError
 from bot.musicapi.requests_legacy import RiffusionCreate
 from bot.store.clips import StoredClip
 from bot.store.database import Database
+from bot.validation import families as validate
+from bot.validation.built import checked
 
 
 def clip(duration: float | None = 10.0) -> StoredClip:
@@ -36,9 +38,9 @@ def refused(call: Any, **options: Any) -> InputError:
 
 
 def test_producer_create_needs_lyrics_or_sound_and_builds_the_body() -> None:
-    error = refused(family.build_producer_create, lyrics=" ", sound=None, title=None, length=None)
+    error = refused(validate.build_producer_create, lyrics=" ", sound=None, title=None, length=None)
     assert error.field == "lyrics" and "`sound`" in str(error)
-    request = family.build_producer_create(
+    request = validate.build_producer_create(
         lyrics=None, sound=" instrumental, no vocals ", title="t" * 80, length=240
     )
     assert request.to_body() == {
@@ -61,12 +63,12 @@ def test_producer_create_limits_name_the_option(
     options: dict[str, Any], field: str, limit: str
 ) -> None:
     base: dict[str, Any] = {"lyrics": None, "sound": "lofi", "title": None, "length": None}
-    error = refused(family.build_producer_create, **(base | options))
+    error = refused(validate.build_producer_create, **(base | options))
     assert error.field == field and limit in str(error)
 
 
 def test_producer_extend_may_start_at_the_very_end_but_not_past_it() -> None:
-    request = family.build_producer_extend(
+    request = validate.build_producer_extend(
         clip(), uploaded=False, starts_at=10.0, instruction=None, lyrics="la", length=None
     )
     assert request.to_body() == {
@@ -74,7 +76,7 @@ def test_producer_extend_may_start_at_the_very_end_but_not_past_it() -> None:
     }  # fmt: skip
     for starts_at, words in ((10.01, "10 seconds"), (-0.5, "negative")):
         error = refused(
-            family.build_producer_extend, clip=clip(), uploaded=False, starts_at=starts_at,
+            validate.build_producer_extend, clip=clip(), uploaded=False, starts_at=starts_at,
             instruction=None, lyrics=None, length=None,
         )  # fmt: skip
         assert error.field == "starts_at" and words in str(error)
@@ -82,11 +84,11 @@ def test_producer_extend_may_start_at_the_very_end_but_not_past_it() -> None:
 
 def test_producer_edits_of_uploads_take_the_upload_task_types() -> None:
     common = {"clip": clip(), "uploaded": True}
-    extend = family.build_producer_extend(
+    extend = validate.build_producer_extend(
         **common, starts_at=1.0, instruction=None, lyrics=None, length=None
     )
-    replace = family.build_producer_replace(**common, starts_at=1, ends_at=2, instruction=None)
-    cover = family.build_producer_cover(**common, instruction=None, strength=None)
+    replace = validate.build_producer_replace(**common, starts_at=1, ends_at=2, instruction=None)
+    cover = validate.build_producer_cover(**common, instruction=None, strength=None)
     assert [r.task_type for r in (extend, replace, cover)] == [
         "extend_upload_music", "replace_upload_music", "cover_upload_music",
     ]  # fmt: skip
@@ -95,7 +97,7 @@ def test_producer_edits_of_uploads_take_the_upload_task_types() -> None:
 def test_producer_replace_window_rules() -> None:
     def replace(start: float, end: float) -> InputError:
         return refused(
-            family.build_producer_replace, clip=clip(), uploaded=False, starts_at=start,
+            validate.build_producer_replace, clip=clip(), uploaded=False, starts_at=start,
             ends_at=end, instruction=None,
         )  # fmt: skip
 
@@ -103,7 +105,7 @@ def test_producer_replace_window_rules() -> None:
     assert replace(3, 10.5).field == "ends_at" and "10 seconds" in str(replace(3, 10.5))
     assert replace(-1, 2).field == "starts_at"
     # An unknown length (no duration from upstream) leaves only the order to check.
-    request = family.build_producer_replace(
+    request = validate.build_producer_replace(
         clip(None), uploaded=False, starts_at=3, ends_at=500, instruction="drums"
     )
     assert (request.starts_at, request.ends_at, request.instruction) == (3, 500, "drums")
@@ -112,28 +114,28 @@ def test_producer_replace_window_rules() -> None:
 def test_producer_cover_strength_is_zero_to_one() -> None:
     for strength in (-0.1, 1.01):
         error = refused(
-            family.build_producer_cover, clip=clip(), uploaded=False, instruction=None,
+            validate.build_producer_cover, clip=clip(), uploaded=False, instruction=None,
             strength=strength,
         )  # fmt: skip
         assert error.field == "strength" and "0 and 1" in str(error)
-    ok = family.build_producer_cover(clip(), uploaded=False, instruction="waltz", strength=1)
+    ok = validate.build_producer_cover(clip(), uploaded=False, instruction="waltz", strength=1)
     assert ok.to_body()["strength"] == 1
 
 
 def test_producer_only_edits_its_own_songs() -> None:
-    assert family.producer_clip_is_upload(clip(), "producer", "producer_create") is False
-    assert family.producer_clip_is_upload(clip(), "producer", "producer_upload") is True
+    assert validate.producer_clip_is_upload(clip(), "producer", "producer_create") is False
+    assert validate.producer_clip_is_upload(clip(), "producer", "producer_upload") is True
     for made_by in (("sonic", "create_music"), ("nuro", "nuro"), ("producer", "producer_download")):
         error = refused(
-            family.producer_clip_is_upload, clip=clip(), made_by_family=made_by[0],
+            validate.producer_clip_is_upload, clip=clip(), made_by_family=made_by[0],
             made_by_operation=made_by[1],
         )  # fmt: skip
         assert error.field == "clip" and "/producer" in str(error)
 
 
 def test_download_format_is_mp3_or_wav() -> None:
-    assert family.check_download_format("WAV") == "wav"
-    error = refused(family.check_download_format, value="flac")
+    assert validate.check_download_format("WAV") == "wav"
+    error = refused(validate.check_download_format, value="flac")
     assert error.field == "format" and "mp3, wav" in str(error)
 
 
@@ -141,7 +143,7 @@ def test_download_format_is_mp3_or_wav() -> None:
 
 
 def test_nuro_vocal_fills_what_nuro_requires_from_the_docs_example() -> None:
-    request = family.build_nuro_vocal(
+    request = validate.build_nuro_vocal(
         lyrics=" [verse] hi ", duration=30, genre="hip hop/rap", mood=None, gender=None,
         timbre="sweet_audio_timbre",
     )  # fmt: skip
@@ -166,12 +168,12 @@ def test_nuro_vocal_limits(options: dict[str, Any], field: str, words: str) -> N
     base: dict[str, Any] = {
         "lyrics": "la", "duration": 60, "genre": None, "mood": None, "gender": None, "timbre": None,
     }  # fmt: skip
-    error = refused(family.build_nuro_vocal, **(base | options))
+    error = refused(validate.build_nuro_vocal, **(base | options))
     assert error.field == field and words in str(error)
 
 
 def test_nuro_bgm_lists_are_parsed_deduplicated_and_capped() -> None:
-    request = family.build_nuro_bgm(
+    request = validate.build_nuro_bgm(
         description="a launch", duration=60, genre="Cinematic,  epic ,cinematic,",
         mood=None, instrument="piano",
     )  # fmt: skip
@@ -181,12 +183,12 @@ def test_nuro_bgm_lists_are_parsed_deduplicated_and_capped() -> None:
     }  # fmt: skip
     six = "pop, rock, jazz, funk, folk, dance"
     base: dict[str, Any] = {"description": "d", "duration": 30, "mood": None, "instrument": None}
-    error = refused(family.build_nuro_bgm, **base, genre=six)
+    error = refused(validate.build_nuro_bgm, **base, genre=six)
     assert error.field == "genre" and "at most 5" in str(error)
-    error = refused(family.build_nuro_bgm, **base, genre="pop, polka")
+    error = refused(validate.build_nuro_bgm, **base, genre="pop, polka")
     assert error.field == "genre" and "polka" in str(error)
     for duration in (0, 61):
-        error = refused(family.build_nuro_bgm, **(base | {"duration": duration}), genre=None)
+        error = refused(validate.build_nuro_bgm, **(base | {"duration": duration}), genre=None)
         assert error.field == "duration" and "1 to 60" in str(error)
 
 
@@ -199,7 +201,7 @@ def test_riffusion_modes() -> None:
             "description": None, "lyrics": None, "sound": None, "title": None,
             "instrumental": False, "model": None,
         }  # fmt: skip
-        return family.build_riffusion(**(base | options))
+        return validate.build_riffusion(**(base | options))
 
     described = build(description="radios", model="fuzz-1.1 pro").to_body()
     assert described == {
@@ -217,21 +219,21 @@ def test_riffusion_modes() -> None:
 def test_studio_kind_follows_what_was_given() -> None:
     def kind(**options: Any) -> str:
         base: dict[str, Any] = {"style": "lofi", "lyrics": None, "instrumental": False}
-        request = family.build_studio(**(base | options))
-        assert request.model_type == family.STUDIO_MODEL  # the one the cost table prices
+        request = validate.build_studio(**(base | options))
+        assert request.model_type == validate.STUDIO_MODEL  # the one the cost table prices
         return request.lyrics_type
 
     assert kind() == "generate"
     assert kind(lyrics="la") == "user"
     assert kind(instrumental=True) == "instrumental"
-    error = refused(family.build_studio, style="lofi", lyrics="la", instrumental=True)
+    error = refused(validate.build_studio, style="lofi", lyrics="la", instrumental=True)
     assert error.field == "instrumental"
 
 
 def test_a_builders_own_value_error_becomes_an_input_error_under_the_option_name() -> None:
     # A rule only the request builder knows still reaches the member as a named refusal.
     with pytest.raises(InputError) as caught:
-        family._checked_body(RiffusionCreate(custom_mode=False, prompt="p" * 201), {"prompt": "x"})
+        checked(RiffusionCreate(custom_mode=False, prompt="p" * 201), {"prompt": "x"})
     assert caught.value.field == "x" and "200" in str(caught.value)
 
 
@@ -249,10 +251,10 @@ class GoneClient:
 
 
 async def test_operations_carry_cost_key_family_and_a_410_in_plain_words() -> None:
-    vocal = family.build_nuro_vocal(
+    vocal = validate.build_nuro_vocal(
         lyrics="la", duration=30, genre=None, mood=None, gender=None, timbre=None
     )
-    producer = family.build_producer_create(lyrics="la", sound=None, title=None, length=None)
+    producer = validate.build_producer_create(lyrics="la", sound=None, title=None, length=None)
     cases = [
         (family.nuro_vocal(vocal, "s"), "nuro", "nuro", "Nuro has been retired upstream"),
         (family.producer_create(producer, "s"), "producer_create", "producer", "/song create"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import InputError
-from cogs.tools import check_style, check_vox_window
+from bot.validation.tools import tags_style as check_style
+from bot.validation.tools import vox_window
 
 
 @pytest.mark.parametrize(
@@ -23,7 +24,8 @@ from cogs.tools import check_style, check_vox_window
 def test_windows_that_are_accepted(
     start: float | None, end: float | None, duration: float | None
 ) -> None:
-    assert check_vox_window(start, end, duration) == (start, end)
+    part = vox_window(start, end, duration)
+    assert (part.start, part.end) == (start, end)
 
 
 @pytest.mark.parametrize(
@@ -31,13 +33,15 @@ def test_windows_that_are_accepted(
     [
         (-0.1, None, None, "start", "0 seconds or more"),
         (None, -1.0, None, "end", "0 seconds or more"),
-        (float("nan"), None, None, "start", "0 seconds or more"),
+        (float("nan"), None, None, "start", "must be a number"),
         (5.0, 5.0, None, "end", "after `start` (5 s)"),
+        (5.0, 5.4, None, "end", "by at least 0.5 s"),
         (5.0, 4.0, None, "end", "after `start`"),
         (0.0, 30.5, None, "end", "at most 30 seconds"),
         (None, 31.0, None, "end", "at most 30 s"),
         (10.0, 41.0, 120.0, "end", "at most 40 s"),
-        (2.5, None, 2.5, "start", "song's length (2.5 seconds)"),
+        (2.5, None, 2.5, "start", "0.5 s before the song's length (2.5 seconds)"),
+        (2.1, None, 2.5, "start", "0.5 s before the song's length (2.5 seconds)"),
         (1.0, 3.0, 2.5, "end", "song's length (2.5 seconds)"),
     ],
 )
@@ -45,7 +49,7 @@ def test_windows_that_are_refused(
     start: float | None, end: float | None, duration: float | None, field: str, words: str
 ) -> None:
     with pytest.raises(InputError) as refused:
-        check_vox_window(start, end, duration)
+        vox_window(start, end, duration)
     assert refused.value.field == field and words in str(refused.value)
 
 

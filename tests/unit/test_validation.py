@@ -1,14 +1,9 @@
 import pytest
 
 from bot.errors import InputError
-from bot.validation import (
-    build_create,
-    build_custom,
-    check_custom_options,
-    check_lyrics_file,
-    check_model,
-    decode_lyrics_file,
-)
+from bot.validation.attachments import check_lyrics_file, decode_lyrics_file
+from bot.validation.choices import model as check_model
+from bot.validation.sonic import build_create, build_custom, check_custom_options
 
 MODELS = ("sonic-v3-5", "sonic-v4", "sonic-v4-5", "sonic-v5")
 
@@ -128,7 +123,7 @@ def _clip(source: str = "generated", duration: float | None = 120.0) -> object:
 
 
 def test_uploaded_clips_take_the_upload_task_types() -> None:
-    from bot.validation import build_cover, build_extend
+    from bot.validation.sonic import build_cover, build_extend
 
     up = _clip("upload")
     assert build_extend(up, at=0.1, lyrics=None, style=None, model="sonic-v5").task_type == (
@@ -144,7 +139,7 @@ def test_uploaded_clips_take_the_upload_task_types() -> None:
 
 
 def test_extend_within_the_song_and_remaster_age() -> None:
-    from bot.validation import build_extend, build_remaster
+    from bot.validation.sonic import build_extend, build_remaster
 
     with pytest.raises(InputError, match="120"):
         build_extend(_clip(), at=120, lyrics=None, style=None, model="sonic-v5")  # type: ignore[arg-type]

@@ -1,0 +1,112 @@
+"""Bad input through the real bot (PRODUCT §6): a clear refusal naming the option, and nothing
+forwarded to MusicAPI and nothing charged, including after the command was acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World
+from tests.fakediscord.records import FakeInteraction
+
+NOT_AUDIO = ("demo.mp3", b"\xff\xd8\xff\xe0JFIF" + b"\x00" * 256, "audio/mpeg")
+AUDIO = ("demo.mp3", b"ID3\x03\x00\x00\x00" + b"\x00" * 2048, "audio/mpeg")
+EPHEMERAL = 1 << 6
+BIG = 2.0**53  # 9007199254740992: the largest number option Discord sends
+
+
+async def refusal_text(interaction: FakeInteraction, within: float = 5) -> str:
+    """The private refusal, whether it was the first answer or came after a deferral."""
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        response = interaction.response
+        if response is not None and response["type"] == 4:
+            assert response["data"]["flags"] & EPHEMERAL
+            return str(response["data"]["content"])
+        for message in interaction.messages:
+            if message["ephemeral"] and not message["deleted"] and message["content"]:
+                return str(message["content"])
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no refusal for {interaction.describe()}")
+
+
+async def slash(
+    world: World, command: str, subcommand: str, files: dict[str, Any] | None = None, **options: Any
+) -> FakeInteraction:
+    return await world.discord.invoke_slash(
+        guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command=command,
+        subcommand=subcommand, options=options, attachments=files or {},
+    )  # fmt: skip
+
+
+def spending_calls(world: World) -> list[str]:
+    return [path for method, path, _ in world.sim.requests if method == "POST"]
+
+
+async def first_clip(world: World) -> str:
+    await world.song(description="a song to edit")
+    clip_messages = await world.clip_messages(2)
+    return str(clip_messages[0]["embeds"][0]["footer"]["text"][5:])
+
+
+@pytest.mark.parametrize(
+    ("command", "subcommand", "files", "options", "words"),
+    [
+        ("song", "create", None, {"description": "x", "model": "m" * 4000}, "`model`"),
+        ("song", "create", None, {"description": "\u200b\u200d\u2060"}, "`description`"),
+        ("song", "upload", {"file": NOT_AUDIO}, {}, "not audio"),
+        ("song", "upload", {"file": AUDIO}, {"action": "extend", "at": BIG}, "`at`"),
+        ("song", "upload", {"file": AUDIO}, {"action": "add-instrumental", "end": 0.001}, "`end`"),
+        ("song", "upload", {"file": AUDIO}, {"action": "add-instrumental", "end": BIG}, "`end`"),
+        ("persona", "voice", {"file": NOT_AUDIO}, {}, "not audio"),
+        ("nuro", "instrumental", None, {"description": "d", "duration": 30, "mood": "x" * 4000},
+         "`mood`"),
+        ("lyrics", "write", None, {"description": "\u202e\u200b"}, "`description`"),
+        ("tools", "tags", None, {"style": "\u3164\u3164"}, "`style`"),
+        ("request", "song", None, {"description": "\ufeff\u200b"}, "`description`"),
+    ],
+)  # fmt: skip
+async def test_bad_input_is_refused_and_nothing_is_forwarded_or_charged(
+    make_world: Any,
+    command: str,
+    subcommand: str,
+    files: dict[str, Any] | None,
+    options: dict[str, Any],
+    words: str,
+) -> None:
+    async with make_world() as world:
+        text = await refusal_text(await slash(world, command, subcommand, files, **options))
+        assert words in text and len(text) < 500
+        assert spending_calls(world) == []
+        assert await world.ledger_kinds() == []
+        assert world.discord.errors == []
+
+
+@pytest.mark.parametrize(
+    ("command", "options", "words"),
+    [
+        ("extend", {"at": 0.001}, "`at`"),
+        ("replace", {"start": 1.0, "end": 1.004}, "`end`"),
+        ("sample", {"start": 1.0, "end": 1.004}, "`end`"),
+    ],
+)
+async def test_numbers_are_checked_as_sent_on_edits(
+    make_world: Any, command: str, options: dict[str, Any], words: str
+) -> None:
+    async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:
+        clip_id = await first_clip(world)
+        before, charged = spending_calls(world), await world.ledger_kinds()
+        text = await refusal_text(await slash(world, "song", command, clip=clip_id, **options))
+        assert words in text and "went wrong" not in text
+        assert spending_calls(world) == before and await world.ledger_kinds() == charged
+
+
+async def test_vox_end_without_start_is_refused_before_upstream(make_world: Any) -> None:
+    async with make_world() as world:
+        clip_id = await first_clip(world)
+        before, charged = spending_calls(world), await world.ledger_kinds()
+        text = await refusal_text(await slash(world, "tools", "vox", clip=clip_id, end=0.0))
+        assert "`end`" in text
+        assert spending_calls(world) == before and await world.ledger_kinds() == charged
