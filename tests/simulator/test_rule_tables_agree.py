@@ -12,7 +12,7 @@ from bot.musicapi import requests_nuro as client_nuro
 from bot.musicapi import requests_producer as client_producer
 from bot.simulator import protocol as sim_protocol
 from bot.simulator import tables as sim
-from bot.validation import TITLE_MAX, limits_for
+from bot.validation.sonic import TITLE_MAX, limits_for
 
 
 def test_sonic_task_types_and_required_fields() -> None:
