@@ -16,6 +16,7 @@ import yarl
 from dotenv import find_dotenv, load_dotenv
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.store.database import DatabaseUnavailable
 
 log = logging.getLogger("bot")
 
@@ -68,6 +69,9 @@ def main() -> int:
             "the Developer Portal (Bot tab)",
             file=sys.stderr,
         )
+        return 2
+    except DatabaseUnavailable as error:
+        print(f"Configuration error: DATABASE_URL: {error}", file=sys.stderr)
         return 2
     except discord.PrivilegedIntentsRequired:
         print("Discord refused a privileged intent the bot asked for.", file=sys.stderr)

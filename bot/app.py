@@ -76,7 +76,7 @@ class MusicBot(commands.Bot):
     async def setup_hook(self) -> None:
         settings = self.settings
         self.http_session = aiohttp.ClientSession()
-        self.db = await Database.open(settings.database_path)
+        self.db = await Database.open(settings.database)
 
         base_url, key = settings.musicapi_base_url, settings.musicapi_key or ""
         if settings.musicapi_simulate:

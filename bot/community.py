@@ -10,14 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import aiosqlite
-
 from bot.errors import UserFacingError
 from bot.jobs.operations import Operation
 from bot.jobs.service import JobOrigin, JobService
 from bot.states import RequestState
 from bot.store import requests as request_sql
-from bot.store.database import Database
+from bot.store.database import Connection, Database
 from bot.store.requests import SongRequest
 
 
@@ -75,7 +73,7 @@ class CommunityRequests:
     async def approve(self, request: SongRequest, moderator_id: int, operation: Operation) -> int:
         """Reserve from the server pool and mark the request approved together; job id."""
 
-        async def claim(conn: aiosqlite.Connection, job_id: int) -> None:
+        async def claim(conn: Connection, job_id: int) -> None:
             if not await request_sql.decide(
                 conn, request.id, RequestState.APPROVED, moderator_id, self.clock(), job_id=job_id
             ):

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 from bot.states import BudgetPeriod
 
@@ -48,7 +48,7 @@ class Settings:
     musicapi_key: str | None = field(repr=False)
     musicapi_base_url: str
     musicapi_simulate: bool
-    database_path: Path
+    database_path: Path | None  # None when DATABASE_URL names a PostgreSQL server
     default_model: str
     models: tuple[str, ...]
     dev_guild_id: int | None
@@ -65,6 +65,16 @@ class Settings:
     discord_api_base_url: str | None = None
     # How long the built-in simulator takes per song when MUSICAPI_SIMULATE=1.
     simulator_generation_s: float = 20.0
+    # DATABASE_URL when it is postgresql://… (it may hold a password: never printed).
+    postgres_url: str | None = field(default=None, repr=False)
+
+    @property
+    def database(self) -> Path | str:
+        """What `Database.open` takes: the SQLite file or the PostgreSQL URL."""
+        if self.postgres_url is not None:
+            return self.postgres_url
+        assert self.database_path is not None
+        return self.database_path
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:
@@ -134,20 +144,44 @@ def _snowflake(raw: str, name: str) -> int:
     return int(raw)
 
 
-def _database_path(env: Mapping[str, str]) -> Path:
+def _database(env: Mapping[str, str]) -> tuple[Path | None, str | None]:
+    """(SQLite file, None) or (None, PostgreSQL URL) from DATABASE_URL."""
     url = _get(env, "DATABASE_URL") or "sqlite:///data/musicbot.db"
     if url.startswith(("postgres://", "postgresql://")):
-        raise ConfigError(
-            "DATABASE_URL",
-            "PostgreSQL is not supported yet; use sqlite:///path/to/file.db",
-        )
+        return None, _postgres_url(url)
     prefix = "sqlite:///"
     if not url.startswith(prefix) or len(url) == len(prefix):
         raise ConfigError(
             "DATABASE_URL",
             f"expected sqlite:///relative/path.db or sqlite:////absolute/path.db, got {url!r}",
         )
-    return Path(url[len(prefix) :])
+    return Path(url[len(prefix) :]), None
+
+
+def _postgres_url(url: str) -> str:
+    """Checks the URL's shape here, so a typo is one line at start; reaching the server is
+    checked when the database opens."""
+    shape = "expected postgresql://user:password@host:port/database"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as error:
+        raise ConfigError("DATABASE_URL", f"{shape} ({error})") from None
+    if parts.path.count("/") > 1:
+        raise ConfigError("DATABASE_URL", f"{shape}; the database name has a '/'")
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError:
+        raise ConfigError(
+            "DATABASE_URL",
+            'PostgreSQL needs the "postgres" extra: pip install ".[postgres]"',
+        ) from None
+    try:
+        conninfo_to_dict(url)
+    except Exception as error:  # psycopg.ProgrammingError: libpq could not parse it
+        problem = " ".join(str(error).split())
+        raise ConfigError("DATABASE_URL", f"{shape} ({problem})") from None
+    return url
 
 
 def _costs(env: Mapping[str, str]) -> dict[str, int]:
@@ -243,6 +277,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     assert budget is not None
     period = _choice(env, "DEFAULT_BUDGET_PERIOD", BUDGET_PERIODS, "month")
 
+    database_path, postgres_url = _database(env)
     discord_base = _get(env, "DISCORD_API_BASE_URL")
     if discord_base is not None and not discord_base.startswith(("http://", "https://")):
         raise ConfigError("DISCORD_API_BASE_URL", f"expected an http(s) URL, got {discord_base!r}")
@@ -252,7 +287,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         musicapi_key=key,
         musicapi_base_url=base_url,
         musicapi_simulate=simulate,
-        database_path=_database_path(env),
+        database_path=database_path,
         default_model=default_model,
         models=models,
         dev_guild_id=dev_guild_id,
@@ -266,4 +301,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cost_overrides=_costs(env),
         discord_api_base_url=discord_base.rstrip("/") if discord_base else None,
         simulator_generation_s=_float(env, "SIMULATOR_GENERATION_S", 20.0, minimum=0.0),
+        postgres_url=postgres_url,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import aiosqlite
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -15,6 +14,7 @@ from bot.jobs.operations import create_voice
 from bot.musicapi.models import PersonaResult
 from bot.store import personas as persona_sql
 from bot.store.clips import StoredClip
+from bot.store.database import Connection
 from bot.store.jobs import Job
 from bot.store.personas import Persona
 from bot.validation import attachments
@@ -53,7 +53,7 @@ class Personas(commands.GroupCog, group_name="persona", group_description="Saved
         name = request.name
         guild_id, user_id = interaction.guild_id, interaction.user.id
 
-        async def remember(conn: aiosqlite.Connection, job: Job, made: PersonaResult) -> None:
+        async def remember(conn: Connection, job: Job, made: PersonaResult) -> None:
             await persona_sql.insert(
                 conn,
                 Persona(made.persona_id, guild_id, user_id, name, clip.clip_id, self.bot.clock()),

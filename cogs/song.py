@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypedDict
 
-import aiosqlite
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -20,6 +19,7 @@ from bot.persona_option import PersonaTransformer
 from bot.states import ClipSource
 from bot.store import clips as clip_sql
 from bot.store.clips import StoredClip
+from bot.store.database import Connection
 from bot.store.jobs import Job
 from bot.store.personas import Persona
 from bot.tree import report_error
@@ -469,7 +469,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         origin = origin_of(interaction)
         title = visible_text(file.filename.rsplit(".", 1)[0])[: validation.TITLE_MAX] or "Upload"
 
-        async def remember(conn: aiosqlite.Connection, job: Job, clip_id: str) -> None:
+        async def remember(conn: Connection, job: Job, clip_id: str) -> None:
             await clip_sql.upsert(
                 conn,
                 StoredClip(

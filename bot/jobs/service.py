@@ -12,8 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
-import aiosqlite
-
 from bot.errors import UserFacingError
 from bot.jobs.operations import Operation
 from bot.jobs.scheduler import Scheduler
@@ -29,7 +27,7 @@ from bot.quota import ledger
 from bot.quota.ledger import Quota
 from bot.states import Family, JobState
 from bot.store import jobs as job_sql
-from bot.store.database import Database
+from bot.store.database import Connection, Database
 from bot.store.jobs import Job, NewJob
 
 log = logging.getLogger(__name__)
@@ -101,7 +99,7 @@ class JobService:
         origin: JobOrigin,
         operation: Operation,
         *,
-        claim: Callable[[aiosqlite.Connection, int], Awaitable[None]] | None = None,
+        claim: Callable[[Connection, int], Awaitable[None]] | None = None,
     ) -> int:
         """Write the job row and reserve its cost (raises QuotaRefused). Fast, local."""
         now = self.clock()
@@ -147,7 +145,7 @@ class JobService:
         body: dict[str, Any],
         call: Callable[[], Awaitable[T]],
         *,
-        record: Callable[[aiosqlite.Connection, Job, T], Awaitable[None]] | None = None,
+        record: Callable[[Connection, Job, T], Awaitable[None]] | None = None,
     ) -> T:
         """A synchronous MusicAPI call through the same quota path: reserved first, charged
         only if it succeeds, returned at once otherwise. Recorded as a finished job;

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
+from bot.store.database import Connection, Row
 
 from bot.states import ClipSource
 
@@ -29,14 +29,15 @@ class StoredClip:
     raw: dict[str, Any]
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> StoredClip:
+    def from_row(cls, row: Row) -> StoredClip:
         data = dict(row)
+        data.pop("seq", None)  # storage order only
         data["raw"] = json.loads(data["raw"])
         data["source"] = ClipSource(data["source"])
         return cls(**data)
 
 
-async def upsert(conn: aiosqlite.Connection, clip: StoredClip) -> None:
+async def upsert(conn: Connection, clip: StoredClip) -> None:
     await conn.execute(
         """INSERT INTO clips (clip_id, guild_id, job_id, user_id, title, tags, lyrics, duration,
                               model, image_url, audio_url, source, created_at, raw)
@@ -64,14 +65,14 @@ async def upsert(conn: aiosqlite.Connection, clip: StoredClip) -> None:
     )
 
 
-async def for_job(conn: aiosqlite.Connection, job_id: int) -> list[StoredClip]:
+async def for_job(conn: Connection, job_id: int) -> list[StoredClip]:
     cursor = await conn.execute(
-        "SELECT * FROM clips WHERE job_id = ? ORDER BY created_at, rowid", (job_id,)
+        "SELECT * FROM clips WHERE job_id = ? ORDER BY created_at, seq", (job_id,)
     )
     return [StoredClip.from_row(row) for row in await cursor.fetchall()]
 
 
-async def get(conn: aiosqlite.Connection, guild_id: int, clip_id: str) -> StoredClip | None:
+async def get(conn: Connection, guild_id: int, clip_id: str) -> StoredClip | None:
     """A clip of this server only: another server's clip is never returned."""
     cursor = await conn.execute(
         "SELECT * FROM clips WHERE guild_id = ? AND clip_id = ?", (guild_id, clip_id)
@@ -80,7 +81,7 @@ async def get(conn: aiosqlite.Connection, guild_id: int, clip_id: str) -> Stored
     return StoredClip.from_row(row) if row else None
 
 
-async def known_elsewhere(conn: aiosqlite.Connection, guild_id: int, clip_id: str) -> bool:
+async def known_elsewhere(conn: Connection, guild_id: int, clip_id: str) -> bool:
     """Whether the id belongs to another server's clip (so the refusal can say so)."""
     cursor = await conn.execute(
         "SELECT 1 FROM clips WHERE clip_id = ? AND guild_id != ?", (clip_id, guild_id)
@@ -89,20 +90,22 @@ async def known_elsewhere(conn: aiosqlite.Connection, guild_id: int, clip_id: st
 
 
 async def recent(
-    conn: aiosqlite.Connection, guild_id: int, query: str, limit: int
+    conn: Connection, guild_id: int, query: str, limit: int
 ) -> list[StoredClip]:
-    """This server's clips, most recent first, whose title or id contains `query`."""
+    """This server's clips, most recent first, whose title or id contains `query` (in any
+    case: lower() on both sides, as PostgreSQL's LIKE is case-sensitive)."""
     pattern = f"%{query.replace('%', '').replace('_', '')}%"
     cursor = await conn.execute(
         """SELECT * FROM clips
-           WHERE guild_id = ? AND source != 'stem' AND (title LIKE ? OR clip_id LIKE ?)
-           ORDER BY created_at DESC, rowid DESC LIMIT ?""",
+           WHERE guild_id = ? AND source != 'stem'
+               AND (lower(title) LIKE lower(?) OR lower(clip_id) LIKE lower(?))
+           ORDER BY created_at DESC, seq DESC LIMIT ?""",
         (guild_id, pattern, pattern, limit),
     )
     return [StoredClip.from_row(row) for row in await cursor.fetchall()]
 
 
-async def delivered(conn: aiosqlite.Connection, job_id: int) -> dict[str, int]:
+async def delivered(conn: Connection, job_id: int) -> dict[str, int]:
     """item -> message id of everything already posted for this job."""
     cursor = await conn.execute(
         "SELECT item, message_id FROM deliveries WHERE job_id = ?", (job_id,)
@@ -111,7 +114,7 @@ async def delivered(conn: aiosqlite.Connection, job_id: int) -> dict[str, int]:
 
 
 async def record_delivery(
-    conn: aiosqlite.Connection, job_id: int, item: str, message_id: int, now: float
+    conn: Connection, job_id: int, item: str, message_id: int, now: float
 ) -> None:
     await conn.execute(
         """INSERT INTO deliveries (job_id, item, message_id, delivered_at) VALUES (?, ?, ?, ?)

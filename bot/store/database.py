@@ -1,106 +1,137 @@
-"""The embedded SQLite database: one aiosqlite connection, WAL, numbered migrations.
+"""The database behind the store: embedded SQLite (the default) or a shared PostgreSQL.
 
-aiosqlite runs every statement on one worker thread, but an `await` between two statements of
-a transaction lets another coroutine slip its own statements into it. Every use therefore goes
-through `transaction()`, which holds an asyncio lock and opens `BEGIN IMMEDIATE`, so that a
-check-then-write (like reserving credits against a budget) is atomic within this process and,
-through SQLite's write lock, against other processes sharing the file.
+Every store function takes a `Connection` and writes its SQL once, in SQLite's dialect with
+`?` placeholders; the PostgreSQL connection translates the placeholders. The few places where
+the engines really differ (a JSON field, a per-server lock) ask `conn.dialect`.
+
+`Database.transaction()` gives exclusive, atomic use of a connection: `BEGIN IMMEDIATE` on
+SQLite (one writer per file, across processes), a pooled connection inside `BEGIN` on
+PostgreSQL. A check-then-write that must not interleave with another one for the same server
+(reserving credits against a budget) also calls `conn.lock_guild(guild_id)`, which on
+PostgreSQL takes `pg_advisory_xact_lock(guild_id)` until the transaction ends: under READ
+COMMITTED, two reservations would otherwise both see the old total and both be granted.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any, Literal, Protocol
 
-import aiosqlite
-
-log = logging.getLogger(__name__)
+DialectName = Literal["sqlite", "postgres"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
-def _migrations() -> list[tuple[int, str, str]]:
+class DatabaseUnavailable(Exception):
+    """The database can't be opened (bad URL, server down or refusing, driver missing).
+
+    The message is one plain line for the operator; no traceback is needed to act on it.
+    """
+
+
+class Row(Protocol):
+    """A result row: by position (`row[0]`), by column name, and `dict(row)`."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def keys(self) -> Iterable[str]: ...
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    async def fetchone(self) -> Any: ...
+
+    async def fetchall(self) -> Iterable[Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What differs between the engines, in the few places the SQL can't be the same."""
+
+    name: DialectName
+
+    def json_text(self, column: str, key: str) -> str:
+        """SQL for the text of a top-level key of a JSON column."""
+        if not key.isidentifier():
+            raise ValueError(f"not a plain JSON key: {key!r}")
+        if self.name == "postgres":
+            return f"({column} ->> '{key}')"
+        return f"json_extract({column}, '$.{key}')"
+
+
+SQLITE = Dialect("sqlite")
+POSTGRES = Dialect("postgres")
+
+
+class Connection(ABC):
+    """One connection, used inside `Database.transaction()` or `Database.read()`."""
+
+    dialect: Dialect
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        """Run one statement written with `?` placeholders."""
+
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    async def execute_fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run one statement and return all its rows (as aiosqlite's helper of that name)."""
+        cursor = await self.execute(sql, params)
+        return list(await cursor.fetchall())
+
+    @abstractmethod
+    async def lock_guild(self, guild_id: int) -> None:
+        """Serialise this transaction with every other one that locks the same server."""
+
+
+class Database(ABC):
+    dialect: Dialect
+
+    @staticmethod
+    async def open(target: Path | str, *, pool_size: int = 10) -> Database:
+        """A file path (or `:memory:`) opens SQLite; a `postgresql://` URL opens PostgreSQL.
+
+        Either way the schema is migrated to the newest version before this returns.
+        Raises DatabaseUnavailable with one plain line when that is impossible.
+        """
+        if isinstance(target, str) and is_postgres_url(target):
+            from bot.store.postgres import PostgresDatabase
+
+            return await PostgresDatabase.open(target, pool_size=pool_size)
+        from bot.store.sqlite import SqliteDatabase
+
+        return await SqliteDatabase.open(target)
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """Exclusive, atomic use of a connection; rolled back if the block raises."""
+
+    @abstractmethod
+    def read(self) -> AbstractAsyncContextManager[Connection]:
+        """A connection for reads that need no transaction."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+def is_postgres_url(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def migrations(dialect: DialectName) -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) of the dialect's migrations, oldest first."""
     found = []
-    for entry in resources.files("bot.store.migrations").iterdir():
+    for entry in resources.files("bot.store.migrations").joinpath(dialect).iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found)
-
-
-class Database:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-        self._lock = asyncio.Lock()
-
-    @classmethod
-    async def open(cls, path: Path | str) -> Database:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves.
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=10000")
-        db = cls(conn)
-        await db.migrate()
-        return db
-
-    async def close(self) -> None:
-        await self._conn.close()
-
-    async def migrate(self) -> None:
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                await self._conn.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations "
-                    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
-                )
-                cursor = await self._conn.execute("SELECT version FROM schema_migrations")
-                applied = {row[0] for row in await cursor.fetchall()}
-                for version, name, sql in _migrations():
-                    if version in applied:
-                        continue
-                    log.info("applying database migration %s", name)
-                    # Statements one by one: executescript would commit our transaction.
-                    for statement in _split_sql(sql):
-                        await self._conn.execute(statement)
-                    await self._conn.execute(
-                        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
-                        (version, name),
-                    )
-                await self._conn.execute("COMMIT")
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Exclusive use of the connection inside BEGIN IMMEDIATE ... COMMIT."""
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
-
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Exclusive use of the connection for reads (no transaction needed)."""
-        async with self._lock:
-            yield self._conn
-
-
-def _split_sql(script: str) -> list[str]:
-    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
-    return [stmt.strip() for stmt in "\n".join(lines).split(";") if stmt.strip()]

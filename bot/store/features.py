@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from bot.store.database import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +15,7 @@ class FeatureChange:
     changed_at: float
 
 
-async def is_enabled(conn: aiosqlite.Connection, name: str) -> bool:
+async def is_enabled(conn: Connection, name: str) -> bool:
     """A feature without a row is off."""
     cursor = await conn.execute("SELECT enabled FROM features WHERE name = ?", (name,))
     row = await cursor.fetchone()
@@ -23,7 +23,7 @@ async def is_enabled(conn: aiosqlite.Connection, name: str) -> bool:
 
 
 async def set_enabled(
-    conn: aiosqlite.Connection, name: str, enabled: bool, user_id: int, now: float
+    conn: Connection, name: str, enabled: bool, user_id: int, now: float
 ) -> bool:
     """Switch `name`; returns whether that changed anything. Every call is recorded, so the
     history shows who confirmed a state as well as who changed it."""
@@ -41,13 +41,13 @@ async def set_enabled(
     return changed
 
 
-async def states(conn: aiosqlite.Connection) -> dict[str, bool]:
+async def states(conn: Connection) -> dict[str, bool]:
     """Every feature that has a row (the others are off)."""
     cursor = await conn.execute("SELECT name, enabled FROM features ORDER BY name")
     return {row[0]: bool(row[1]) for row in await cursor.fetchall()}
 
 
-async def history(conn: aiosqlite.Connection, name: str, limit: int = 20) -> list[FeatureChange]:
+async def history(conn: Connection, name: str, limit: int = 20) -> list[FeatureChange]:
     """The latest changes of `name`, newest first."""
     cursor = await conn.execute(
         """SELECT name, enabled, user_id, changed_at FROM feature_changes WHERE name = ?

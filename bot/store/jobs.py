@@ -6,9 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from bot.states import ACTIVE_STATES, FINAL_STATES, Family, JobState
+from bot.store.database import Connection, Row
 
 # Accepted locally but not yet confirmed by MusicAPI.
 SUBMITTING = JobState.SUBMITTING
@@ -82,7 +81,7 @@ class Job:
     result: JobResult | None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> Job:
+    def from_row(cls, row: Row) -> Job:
         data = dict(row)
         data["request"] = json.loads(data["request"])
         data["notified"] = bool(data["notified"])
@@ -114,12 +113,13 @@ class NewJob:
     family: Family = Family.SONIC
 
 
-async def insert(conn: aiosqlite.Connection, job: NewJob, now: float) -> int:
+async def insert(conn: Connection, job: NewJob, now: float) -> int:
     cursor = await conn.execute(
         """INSERT INTO jobs (guild_id, channel_id, user_id, operation, request, summary, cost,
                              state, application_id, interaction_token, token_expires_at,
                              upload_limit, created_at, charge_member, family)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?)""",
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?)
+           RETURNING id""",
         (
             job.guild_id,
             job.channel_id,
@@ -137,18 +137,18 @@ async def insert(conn: aiosqlite.Connection, job: NewJob, now: float) -> int:
             job.family,
         ),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    row = await cursor.fetchone()
+    return int(row[0])
 
 
-async def get(conn: aiosqlite.Connection, job_id: int) -> Job | None:
+async def get(conn: Connection, job_id: int) -> Job | None:
     cursor = await conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,))
     row = await cursor.fetchone()
     return Job.from_row(row) if row else None
 
 
 async def mark_submitted(
-    conn: aiosqlite.Connection, job_id: int, task_id: str, now: float, next_run_at: float
+    conn: Connection, job_id: int, task_id: str, now: float, next_run_at: float
 ) -> None:
     await conn.execute(
         """UPDATE jobs SET state = 'queued', task_id = ?, submitted_at = ?, next_run_at = ?
@@ -158,7 +158,7 @@ async def mark_submitted(
 
 
 async def record_poll(
-    conn: aiosqlite.Connection, job_id: int, state: str, next_run_at: float
+    conn: Connection, job_id: int, state: str, next_run_at: float
 ) -> None:
     await conn.execute(
         f"""UPDATE jobs SET state = ?, polls = polls + 1, errors = 0, next_run_at = ?
@@ -168,7 +168,7 @@ async def record_poll(
 
 
 async def record_transient_error(
-    conn: aiosqlite.Connection, job_id: int, next_run_at: float, *, polled: bool
+    conn: Connection, job_id: int, next_run_at: float, *, polled: bool
 ) -> None:
     await conn.execute(
         "UPDATE jobs SET errors = errors + 1, polls = polls + ?, next_run_at = ? WHERE id = ?",
@@ -177,7 +177,7 @@ async def record_transient_error(
 
 
 async def finish(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     job_id: int,
     state: JobState,
     now: float,
@@ -194,29 +194,29 @@ async def finish(
     return cursor.rowcount == 1
 
 
-async def set_result(conn: aiosqlite.Connection, job_id: int, result: JobResult) -> None:
+async def set_result(conn: Connection, job_id: int, result: JobResult) -> None:
     await conn.execute("UPDATE jobs SET result = ? WHERE id = ?", (result.to_json(), job_id))
 
 
-async def mark_notified(conn: aiosqlite.Connection, job_id: int) -> None:
+async def mark_notified(conn: Connection, job_id: int) -> None:
     await conn.execute("UPDATE jobs SET notified = 1, next_run_at = NULL WHERE id = ?", (job_id,))
 
 
-async def postpone(conn: aiosqlite.Connection, job_id: int, next_run_at: float) -> None:
+async def postpone(conn: Connection, job_id: int, next_run_at: float) -> None:
     await conn.execute(
         "UPDATE jobs SET errors = errors + 1, next_run_at = ? WHERE id = ?", (next_run_at, job_id)
     )
 
 
-async def set_card_message(conn: aiosqlite.Connection, job_id: int, message_id: int) -> None:
+async def set_card_message(conn: Connection, job_id: int, message_id: int) -> None:
     await conn.execute("UPDATE jobs SET card_message_id = ? WHERE id = ?", (message_id, job_id))
 
 
-async def set_card_state(conn: aiosqlite.Connection, job_id: int, card_state: str) -> None:
+async def set_card_state(conn: Connection, job_id: int, card_state: str) -> None:
     await conn.execute("UPDATE jobs SET card_state = ? WHERE id = ?", (card_state, job_id))
 
 
-async def due(conn: aiosqlite.Connection, now: float, limit: int) -> list[Job]:
+async def due(conn: Connection, now: float, limit: int) -> list[Job]:
     """Jobs the scheduler should look at now: polls that are due and unsent outcomes."""
     cursor = await conn.execute(
         """SELECT * FROM jobs
@@ -227,7 +227,7 @@ async def due(conn: aiosqlite.Connection, now: float, limit: int) -> list[Job]:
     return [Job.from_row(row) for row in await cursor.fetchall()]
 
 
-async def next_due_at(conn: aiosqlite.Connection) -> float | None:
+async def next_due_at(conn: Connection) -> float | None:
     cursor = await conn.execute(
         "SELECT MIN(next_run_at) FROM jobs WHERE notified = 0 AND next_run_at IS NOT NULL"
     )
@@ -235,14 +235,14 @@ async def next_due_at(conn: aiosqlite.Connection) -> float | None:
     return row[0] if row else None
 
 
-async def stale_submitting(conn: aiosqlite.Connection, before: float) -> list[Job]:
+async def stale_submitting(conn: Connection, before: float) -> list[Job]:
     cursor = await conn.execute(
         "SELECT * FROM jobs WHERE state = 'submitting' AND created_at <= ?", (before,)
     )
     return [Job.from_row(row) for row in await cursor.fetchall()]
 
 
-async def in_flight(conn: aiosqlite.Connection, guild_id: int) -> list[Job]:
+async def in_flight(conn: Connection, guild_id: int) -> list[Job]:
     cursor = await conn.execute(
         f"""SELECT * FROM jobs
            WHERE guild_id = ? AND state IN ({_IN_FLIGHT_SQL})
@@ -252,14 +252,14 @@ async def in_flight(conn: aiosqlite.Connection, guild_id: int) -> list[Job]:
     return [Job.from_row(row) for row in await cursor.fetchall()]
 
 
-async def count_in_flight(conn: aiosqlite.Connection) -> int:
+async def count_in_flight(conn: Connection) -> int:
     cursor = await conn.execute(f"SELECT COUNT(*) FROM jobs WHERE state IN ({_IN_FLIGHT_SQL})")
     row = await cursor.fetchone()
     return int(row[0]) if row else 0
 
 
 async def count_active(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int | None = None
+    conn: Connection, guild_id: int, user_id: int | None = None
 ) -> int:
     """Jobs in flight in a server (or of one member there), for the concurrency caps."""
     sql = f"SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND state IN ({_IN_FLIGHT_SQL})"
@@ -273,12 +273,12 @@ async def count_active(
 
 
 async def paid_before(
-    conn: aiosqlite.Connection, guild_id: int, operation: str, clip_id: str
+    conn: Connection, guild_id: int, operation: str, clip_id: str
 ) -> bool:
     """Whether this server already paid for `operation` on this clip."""
     cursor = await conn.execute(
-        """SELECT 1 FROM jobs WHERE guild_id = ? AND operation = ? AND state = 'succeeded'
-           AND json_extract(request, '$.clip_id') = ? LIMIT 1""",
+        f"""SELECT 1 FROM jobs WHERE guild_id = ? AND operation = ? AND state = 'succeeded'
+           AND {conn.dialect.json_text("request", "clip_id")} = ? LIMIT 1""",
         (guild_id, operation, clip_id),
     )
     return await cursor.fetchone() is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from bot.store.database import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,18 +18,19 @@ class LyricsDraftRow:
 
 
 async def insert(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, title: str, lyrics: str, now: float
+    conn: Connection, guild_id: int, user_id: int, title: str, lyrics: str, now: float
 ) -> int:
     cursor = await conn.execute(
         """INSERT INTO lyrics_drafts (guild_id, user_id, title, lyrics, created_at)
-           VALUES (?, ?, ?, ?, ?)""",
+           VALUES (?, ?, ?, ?, ?)
+           RETURNING id""",
         (guild_id, user_id, title, lyrics, now),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    row = await cursor.fetchone()
+    return int(row[0])
 
 
-async def get(conn: aiosqlite.Connection, guild_id: int, draft_id: int) -> LyricsDraftRow | None:
+async def get(conn: Connection, guild_id: int, draft_id: int) -> LyricsDraftRow | None:
     cursor = await conn.execute(
         "SELECT * FROM lyrics_drafts WHERE guild_id = ? AND id = ?", (guild_id, draft_id)
     )

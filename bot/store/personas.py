@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from bot.store.database import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +17,7 @@ class Persona:
     created_at: float
 
 
-async def insert(conn: aiosqlite.Connection, persona: Persona) -> None:
+async def insert(conn: Connection, persona: Persona) -> None:
     await conn.execute(
         """INSERT INTO personas (persona_id, guild_id, user_id, name, clip_id, created_at)
            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (persona_id) DO NOTHING""",
@@ -32,17 +32,18 @@ async def insert(conn: aiosqlite.Connection, persona: Persona) -> None:
     )
 
 
-async def for_guild(conn: aiosqlite.Connection, guild_id: int, query: str = "") -> list[Persona]:
+async def for_guild(conn: Connection, guild_id: int, query: str = "") -> list[Persona]:
     pattern = f"%{query.replace('%', '').replace('_', '')}%"
     cursor = await conn.execute(
-        """SELECT * FROM personas WHERE guild_id = ? AND (name LIKE ? OR persona_id LIKE ?)
+        """SELECT * FROM personas WHERE guild_id = ?
+               AND (lower(name) LIKE lower(?) OR lower(persona_id) LIKE lower(?))
            ORDER BY created_at DESC LIMIT 25""",
         (guild_id, pattern, pattern),
     )
     return [Persona(**dict(row)) for row in await cursor.fetchall()]
 
 
-async def get(conn: aiosqlite.Connection, guild_id: int, persona_id: str) -> Persona | None:
+async def get(conn: Connection, guild_id: int, persona_id: str) -> Persona | None:
     cursor = await conn.execute(
         "SELECT * FROM personas WHERE guild_id = ? AND persona_id = ?", (guild_id, persona_id)
     )

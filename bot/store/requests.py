@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from bot.store.database import Connection
 
 from bot.states import RequestState
 
@@ -27,7 +27,7 @@ class SongRequest:
 
 
 async def insert(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     guild_id: int,
     channel_id: int,
@@ -41,14 +41,15 @@ async def insert(
     cursor = await conn.execute(
         """INSERT INTO song_requests (guild_id, channel_id, user_id, description, style, state,
                                       job_id, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           RETURNING id""",
         (guild_id, channel_id, user_id, description, style, state, job_id, now),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    row = await cursor.fetchone()
+    return int(row[0])
 
 
-async def get(conn: aiosqlite.Connection, request_id: int) -> SongRequest | None:
+async def get(conn: Connection, request_id: int) -> SongRequest | None:
     cursor = await conn.execute("SELECT * FROM song_requests WHERE id = ?", (request_id,))
     row = await cursor.fetchone()
     if row is None:
@@ -58,14 +59,14 @@ async def get(conn: aiosqlite.Connection, request_id: int) -> SongRequest | None
     return SongRequest(**data)
 
 
-async def set_message(conn: aiosqlite.Connection, request_id: int, message_id: int) -> None:
+async def set_message(conn: Connection, request_id: int, message_id: int) -> None:
     await conn.execute(
         "UPDATE song_requests SET message_id = ? WHERE id = ?", (message_id, request_id)
     )
 
 
 async def decide(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     request_id: int,
     state: RequestState,
     moderator_id: int,
@@ -84,7 +85,7 @@ async def decide(
     return cursor.rowcount == 1
 
 
-async def add_vote(conn: aiosqlite.Connection, request_id: int, user_id: int) -> bool:
+async def add_vote(conn: Connection, request_id: int, user_id: int) -> bool:
     cursor = await conn.execute(
         "INSERT INTO request_votes (request_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
         (request_id, user_id),
@@ -92,7 +93,7 @@ async def add_vote(conn: aiosqlite.Connection, request_id: int, user_id: int) ->
     return cursor.rowcount == 1
 
 
-async def vote_count(conn: aiosqlite.Connection, request_id: int) -> int:
+async def vote_count(conn: Connection, request_id: int) -> int:
     cursor = await conn.execute(
         "SELECT COUNT(*) FROM request_votes WHERE request_id = ?", (request_id,)
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from bot.store.database import Connection
 
 from bot.states import BudgetPeriod
 
@@ -28,7 +28,7 @@ class GuildSettings:
     mod_role_id: int | None = None
 
 
-async def get(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings | None:
+async def get(conn: Connection, guild_id: int) -> GuildSettings | None:
     cursor = await conn.execute(
         """SELECT guild_id, budget, budget_period, member_jobs_cap, server_jobs_cap, approval,
                   mod_role_id
@@ -42,7 +42,7 @@ async def get(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings | None
 
 
 async def update(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     guild_id: int,
     *,
     defaults: GuildSettings,
@@ -70,7 +70,7 @@ async def update(
 
 
 async def set_member_limit(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, amount: int | None
+    conn: Connection, guild_id: int, user_id: int, amount: int | None
 ) -> None:
     if amount is None:
         await conn.execute(
@@ -85,7 +85,7 @@ async def set_member_limit(
 
 
 async def set_role_limit(
-    conn: aiosqlite.Connection, guild_id: int, role_id: int, amount: int | None
+    conn: Connection, guild_id: int, role_id: int, amount: int | None
 ) -> None:
     if amount is None:
         await conn.execute(
@@ -100,7 +100,7 @@ async def set_role_limit(
 
 
 async def member_limit(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, role_ids: tuple[int, ...]
+    conn: Connection, guild_id: int, user_id: int, role_ids: tuple[int, ...]
 ) -> int | None:
     """The member's own limit, else the highest of their roles' (with @everyone), else None."""
     cursor = await conn.execute(
@@ -119,7 +119,7 @@ async def member_limit(
     return None if row is None or row[0] is None else int(row[0])
 
 
-async def role_limits(conn: aiosqlite.Connection, guild_id: int) -> dict[int, int]:
+async def role_limits(conn: Connection, guild_id: int) -> dict[int, int]:
     cursor = await conn.execute(
         "SELECT role_id, amount FROM role_limits WHERE guild_id = ? ORDER BY amount DESC",
         (guild_id,),
@@ -127,7 +127,7 @@ async def role_limits(conn: aiosqlite.Connection, guild_id: int) -> dict[int, in
     return {row[0]: row[1] for row in await cursor.fetchall()}
 
 
-async def member_limits(conn: aiosqlite.Connection, guild_id: int) -> dict[int, int]:
+async def member_limits(conn: Connection, guild_id: int) -> dict[int, int]:
     cursor = await conn.execute(
         "SELECT user_id, amount FROM member_limits WHERE guild_id = ?", (guild_id,)
     )
@@ -138,7 +138,7 @@ async def member_limits(conn: aiosqlite.Connection, guild_id: int) -> dict[int, 
 
 
 async def set_blocked(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     guild_id: int,
     user_id: int,
     blocked: bool,
@@ -159,14 +159,14 @@ async def set_blocked(
     return cursor.rowcount == 1
 
 
-async def is_blocked(conn: aiosqlite.Connection, guild_id: int, user_id: int) -> bool:
+async def is_blocked(conn: Connection, guild_id: int, user_id: int) -> bool:
     cursor = await conn.execute(
         "SELECT 1 FROM blocked_members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
     )
     return await cursor.fetchone() is not None
 
 
-async def blocked_members(conn: aiosqlite.Connection, guild_id: int) -> list[int]:
+async def blocked_members(conn: Connection, guild_id: int) -> list[int]:
     cursor = await conn.execute(
         "SELECT user_id FROM blocked_members WHERE guild_id = ? ORDER BY created_at", (guild_id,)
     )
@@ -174,7 +174,7 @@ async def blocked_members(conn: aiosqlite.Connection, guild_id: int) -> list[int
 
 
 async def set_channel_allowed(
-    conn: aiosqlite.Connection, guild_id: int, channel_id: int, allowed: bool
+    conn: Connection, guild_id: int, channel_id: int, allowed: bool
 ) -> None:
     if allowed:
         await conn.execute(
@@ -189,11 +189,11 @@ async def set_channel_allowed(
         )
 
 
-async def clear_channels(conn: aiosqlite.Connection, guild_id: int) -> None:
+async def clear_channels(conn: Connection, guild_id: int) -> None:
     await conn.execute("DELETE FROM allowed_channels WHERE guild_id = ?", (guild_id,))
 
 
-async def allowed_channels(conn: aiosqlite.Connection, guild_id: int) -> list[int]:
+async def allowed_channels(conn: Connection, guild_id: int) -> list[int]:
     cursor = await conn.execute(
         "SELECT channel_id FROM allowed_channels WHERE guild_id = ? ORDER BY channel_id",
         (guild_id,),

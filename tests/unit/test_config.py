@@ -35,6 +35,17 @@ def test_secrets_stay_out_of_repr() -> None:
     assert "very.secret.token" not in repr(s) and "sk-hidden" not in repr(s)
 
 
+def test_a_postgresql_url_selects_postgresql_and_stays_out_of_repr() -> None:
+    url = "postgresql://musicbot:s3cret@127.0.0.1:5432/musicbot"
+    s = load_settings({**BASE, "DATABASE_URL": url})
+    assert s.postgres_url == url and s.database_path is None and s.database == url
+    assert "s3cret" not in repr(s)
+    # Trust authentication: no password at all.
+    assert load_settings({**BASE, "DATABASE_URL": "postgres://bot@db/music"}).database == (
+        "postgres://bot@db/music"
+    )
+
+
 def test_cost_overrides() -> None:
     s = load_settings({**BASE, "MUSICAPI_COSTS": "create_music=15, stems_basic=30"})
     assert s.cost_overrides == {"create_music": 15, "stems_basic": 30}
@@ -50,7 +61,8 @@ def test_cost_overrides() -> None:
         ({**BASE, "MUSICAPI_BASE_URL": "ftp://x"}, "MUSICAPI_BASE_URL"),
         ({**BASE, "MUSICAPI_BASE_URL": "https://api.musicapi.ai/api/v1"}, "MUSICAPI_BASE_URL"),
         ({**BASE, "DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
-        ({**BASE, "DATABASE_URL": "postgresql://u@h/db"}, "DATABASE_URL"),
+        ({**BASE, "DATABASE_URL": "postgresql://u@h:port/db"}, "DATABASE_URL"),
+        ({**BASE, "DATABASE_URL": "postgresql://u@h/db?nonsense=1"}, "DATABASE_URL"),
         ({**BASE, "DEV_GUILD_ID": "abc"}, "DEV_GUILD_ID"),
         ({**BASE, "SYNC_COMMANDS": "everywhere"}, "SYNC_COMMANDS"),
         ({**BASE, "SYNC_COMMANDS": "guild"}, "SYNC_COMMANDS"),

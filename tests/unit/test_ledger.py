@@ -1,5 +1,4 @@
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,10 +28,9 @@ class Clock:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "test.db")
-    yield database
-    await database.close()
+def db(database: Database) -> Database:
+    """Every test here runs on SQLite and on PostgreSQL (see tests/conftest.py)."""
+    return database
 
 
 def quota(db: Database, clock: Clock, budget: int = 100) -> Quota:
@@ -86,10 +84,13 @@ async def test_concurrent_reservations_never_overspend(db: Database) -> None:
     assert (await q.standing(GUILD)).server_spent == 100
 
 
-async def test_two_processes_sharing_the_file_never_overspend(tmp_path: Path) -> None:
-    # Two connections stand for two bot processes: SQLite's write lock must serialise them.
-    first = await Database.open(tmp_path / "shared.db")
-    second = await Database.open(tmp_path / "shared.db")
+async def test_two_processes_sharing_the_database_never_overspend(
+    db_target: Path | str,
+) -> None:
+    # Two connections (pools on PostgreSQL) stand for two bot processes: SQLite's write lock
+    # or PostgreSQL's per-server advisory lock must serialise them.
+    first = await Database.open(db_target)
+    second = await Database.open(db_target)
     try:
         qa, qb = quota(first, Clock(NOV)), quota(second, Clock(NOV))
         attempts = [q.reserve(new_job(user=i)) for i in range(12) for q in (qa, qb)]

@@ -70,9 +70,10 @@ def clip(n: int, state: str = "succeeded") -> Clip:
 
 @pytest.fixture
 async def env(
-    tmp_path: Path,
+    db_target: Path | str,
 ) -> AsyncIterator[tuple[Database, Scheduler, ScriptedAPI, Recorder, Clock]]:
-    db = await Database.open(tmp_path / "s.db")
+    # Every test here runs on SQLite and on PostgreSQL (see tests/conftest.py).
+    db = await Database.open(db_target)
     api, rec, clock = ScriptedAPI(), Recorder(), Clock()
     sched = Scheduler(db, api, rec, poll_interval=BASE, job_timeout=300, clock=clock)  # type: ignore[arg-type]
     yield db, sched, api, rec, clock

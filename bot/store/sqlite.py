@@ -1,0 +1,142 @@
+"""The embedded SQLite database: one aiosqlite connection, WAL, numbered migrations.
+
+aiosqlite runs every statement on one worker thread, but an `await` between two statements of
+a transaction lets another coroutine slip its own statements into it. Every use therefore goes
+through `transaction()`, which holds an asyncio lock and opens `BEGIN IMMEDIATE`, so that a
+check-then-write (like reserving credits against a budget) is atomic within this process and,
+through SQLite's write lock, against other processes sharing the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.store.database import SQLITE, Connection, Cursor, Database, DatabaseUnavailable, migrations
+
+log = logging.getLogger(__name__)
+
+
+class SqliteConnection(Connection):
+    dialect = SQLITE
+
+    def __init__(self, raw: aiosqlite.Connection) -> None:
+        self.raw = raw
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        return await self.raw.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.raw.executemany(sql, rows)
+
+    async def lock_guild(self, guild_id: int) -> None:
+        # BEGIN IMMEDIATE already holds the file's only write lock.
+        return None
+
+
+class SqliteDatabase(Database):
+    dialect = SQLITE
+
+    def __init__(self, raw: aiosqlite.Connection) -> None:
+        self._conn = SqliteConnection(raw)
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str, *, pool_size: int = 1) -> SqliteDatabase:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves.
+            raw = await aiosqlite.connect(str(path), isolation_level=None)
+        except sqlite3.Error as error:
+            raise DatabaseUnavailable(f"can't open SQLite database {path}: {error}") from None
+        raw.row_factory = aiosqlite.Row
+        # The busy timeout first: switching to WAL needs a moment of exclusive access, which
+        # another process opening the same file at the same time may hold.
+        await raw.execute("PRAGMA busy_timeout=10000")
+        await raw.execute("PRAGMA journal_mode=WAL")
+        await raw.execute("PRAGMA synchronous=NORMAL")
+        await raw.execute("PRAGMA foreign_keys=ON")
+        db = cls(raw)
+        await db.migrate()
+        return db
+
+    async def close(self) -> None:
+        await self._conn.raw.close()
+
+    async def migrate(self, up_to: int | None = None) -> list[int]:
+        """Apply every migration not applied yet (up to `up_to`); returns their versions.
+
+        BEGIN IMMEDIATE takes the write lock before the applied versions are read, so of
+        several processes starting at once exactly one applies each migration.
+        """
+        raw = self._conn.raw
+        done: list[int] = []
+        async with self._lock:
+            await raw.execute("BEGIN IMMEDIATE")
+            try:
+                await raw.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
+                )
+                cursor = await raw.execute("SELECT version FROM schema_migrations")
+                applied = {row[0] for row in await cursor.fetchall()}
+                for version, name, sql in migrations("sqlite"):
+                    if version in applied or (up_to is not None and version > up_to):
+                        continue
+                    log.info("applying database migration %s", name)
+                    # Statements one by one: executescript would commit our transaction.
+                    for statement in split_sql(sql):
+                        await raw.execute(statement)
+                    await raw.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                        (version, name),
+                    )
+                    done.append(version)
+                await raw.execute("COMMIT")
+            except BaseException:
+                await raw.execute("ROLLBACK")
+                raise
+        return done
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """Exclusive use of the connection inside BEGIN IMMEDIATE ... COMMIT."""
+        async with self._lock:
+            raw = self._conn.raw
+            await raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await raw.execute("ROLLBACK")
+                raise
+            await raw.execute("COMMIT")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Connection]:
+        """Exclusive use of the connection for reads (no transaction needed)."""
+        async with self._lock:
+            yield self._conn
+
+
+def split_sql(script: str) -> list[str]:
+    """The statements of a script; a trigger's BEGIN ... END stays one statement."""
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        if not current and (not line.strip() or line.lstrip().startswith("--")):
+            continue
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
