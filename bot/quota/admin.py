@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.quota.ledger import Quota
 from bot.quota.limits import Standing
 from bot.states import BudgetPeriod
 from bot.store import ledger as ledger_sql
 from bot.store import settings as settings_sql
+from bot.store.database import Connection
 from bot.store.ledger import LedgerEntry
 
 HISTORY_PAGE = 10
@@ -32,7 +31,7 @@ class QuotaAdmin:
 
     async def _record(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         guild_id: int,
         moderator_id: int,
         note: str,
@@ -55,7 +54,7 @@ class QuotaAdmin:
         )
 
     async def _update(
-        self, conn: aiosqlite.Connection, guild_id: int, moderator_id: int, **changes: object
+        self, conn: Connection, guild_id: int, moderator_id: int, **changes: object
     ) -> None:
         await settings_sql.update(
             conn,
@@ -107,6 +106,7 @@ class QuotaAdmin:
     async def reset(self, guild_id: int, user_id: int | None, moderator_id: int) -> int:
         """Forgive spending so far this period (a member's, or the server budget's)."""
         async with self.db.transaction() as conn:
+            await conn.lock_guild(guild_id)  # the amount read is the amount forgiven
             standing = await self.quota.read_standing(conn, guild_id, user_id)
             amount = standing.member_spent if user_id is not None else standing.server_spent
             note = "member spending reset" if user_id is not None else "server spending reset"

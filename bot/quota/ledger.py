@@ -12,8 +12,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-import aiosqlite
-
 from bot.quota import limits
 from bot.quota.costs import CostTable
 from bot.quota.limits import Standing
@@ -22,7 +20,7 @@ from bot.states import BudgetPeriod
 from bot.store import jobs as job_sql
 from bot.store import ledger as ledger_sql
 from bot.store import settings as settings_sql
-from bot.store.database import Database
+from bot.store.database import Connection, Database
 from bot.store.jobs import Job, NewJob
 from bot.store.settings import GuildSettings
 
@@ -42,23 +40,27 @@ class Quota:
         self.defaults = GuildSettings(0, default_budget, default_period)
         self.clock = clock
 
-    async def settings(self, conn: aiosqlite.Connection, guild_id: int) -> GuildSettings:
+    async def settings(self, conn: Connection, guild_id: int) -> GuildSettings:
         found = await settings_sql.get(conn, guild_id)
         return found or replace(self.defaults, guild_id=guild_id)
 
     async def read_standing(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         guild_id: int,
         user_id: int | None = None,
         role_ids: tuple[int, ...] = (),
     ) -> Standing:
         settings = await self.settings(conn, guild_id)
         window = current_window(settings.budget_period, self.clock())
+        # Running totals: one indexed read, however many entries the period holds.
+        totals = await ledger_sql.totals(
+            conn, guild_id, user_id, settings.budget_period, window.start
+        )
         standing = Standing(
             settings=settings,
             window=window,
-            server_spent=await ledger_sql.server_spent(conn, guild_id, window.start, window.end),
+            server_spent=totals.server_spent,
             server_active=await job_sql.count_active(conn, guild_id),
             allowed_channels=tuple(await settings_sql.allowed_channels(conn, guild_id)),
         )
@@ -67,13 +69,9 @@ class Quota:
         return replace(
             standing,
             member_id=user_id,
-            member_spent=await ledger_sql.member_spent(
-                conn, guild_id, user_id, window.start, window.end
-            ),
+            member_spent=totals.member_spent,
             member_limit=await settings_sql.member_limit(conn, guild_id, user_id, role_ids),
-            member_grants=await ledger_sql.member_grants(
-                conn, guild_id, user_id, window.start, window.end
-            ),
+            member_grants=totals.member_granted,
             member_active=await job_sql.count_active(conn, guild_id, user_id),
             blocked=await settings_sql.is_blocked(conn, guild_id, user_id),
         )
@@ -89,7 +87,7 @@ class Quota:
         new_job: NewJob,
         role_ids: tuple[int, ...] = (),
         *,
-        claim: Callable[[aiosqlite.Connection, int], Awaitable[None]] | None = None,
+        claim: Callable[[Connection, int], Awaitable[None]] | None = None,
     ) -> int:
         """Check every limit, then write the job and its reservation, atomically.
 
@@ -100,6 +98,9 @@ class Quota:
         """
         now = self.clock()
         async with self.db.transaction() as conn:
+            # Before reading anything: every reservation in this server waits for the one
+            # ahead of it, so two can never both fit under the same remaining budget.
+            await conn.lock_guild(new_job.guild_id)
             standing = await self.read_standing(conn, new_job.guild_id, new_job.user_id, role_ids)
             limits.check(
                 standing, new_job.cost, new_job.channel_id, member_checks=new_job.charge_member
@@ -122,18 +123,18 @@ class Quota:
             return job_id
 
 
-async def commit(conn: aiosqlite.Connection, job: Job, now: float) -> bool:
+async def commit(conn: Connection, job: Job, now: float) -> bool:
     """Turn the job's reservation into a charge. Idempotent; refused after a release."""
     return await _settle(conn, job, "commit", now)
 
 
-async def release(conn: aiosqlite.Connection, job: Job, now: float, reason: str) -> bool:
+async def release(conn: Connection, job: Job, now: float, reason: str) -> bool:
     """Return the job's reservation. Idempotent; refused after a commit."""
     return await _settle(conn, job, "release", now, note=reason[:500])
 
 
 async def _settle(
-    conn: aiosqlite.Connection, job: Job, kind: str, now: float, note: str | None = None
+    conn: Connection, job: Job, kind: str, now: float, note: str | None = None
 ) -> bool:
     """Close a reservation one way. A job is settled once: commit and release exclude each
     other, and the unique (job_id, kind) index makes a repeat a no-op."""

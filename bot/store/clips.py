@@ -6,9 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.store.database import Connection, Row
-
 from bot.states import ClipSource
+from bot.store.database import Connection, Row
 
 
 @dataclass(frozen=True, slots=True)

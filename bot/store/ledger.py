@@ -5,13 +5,25 @@ Kinds: reserve / commit / release (a job's cost; commit only marks the charge fi
 for one member when user_id is set, for the server's budget when it is not), setting (a
 moderator's change, with amount and note). `charged_at` puts an entry in a budget period; a
 release carries its reservation's, so refunds land in the period they were charged.
+
+Every entry also moves the running totals in `ledger_totals` (server and member, for each kind
+of budget period), in the same transaction, so reading what a server or member has spent costs
+one row however long the period's history is. The ledger stays the source of truth:
+`check_totals` recomputes the totals from it and reports any difference.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
-import aiosqlite
+from bot.config import BUDGET_PERIODS
+from bot.quota.periods import current_window
+from bot.store.database import Connection
+
+# ledger_totals.user_id of the row that counts against the server's budget (no Discord id
+# is negative).
+SERVER = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +48,11 @@ def _window(start: float, end: float | None) -> tuple[str, list[object]]:
     return "charged_at >= ? AND charged_at < ?", [start, end]
 
 
-async def server_spent(
-    conn: aiosqlite.Connection, guild_id: int, start: float, end: float | None
+async def server_spent_from_ledger(
+    conn: Connection, guild_id: int, start: float, end: float | None
 ) -> int:
-    """Credits counted against the server's budget in [start, end)."""
+    """Credits counted against the server's budget in [start, end), summed from the ledger
+    (cost grows with the period's entries: for checks and the benchmark's baseline)."""
     where, params = _window(start, end)
     cursor = await conn.execute(
         f"""SELECT COALESCE(SUM(CASE
@@ -54,10 +67,11 @@ async def server_spent(
     return max(0, int(row[0])) if row else 0
 
 
-async def member_spent(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, start: float, end: float | None
+async def member_spent_from_ledger(
+    conn: Connection, guild_id: int, user_id: int, start: float, end: float | None
 ) -> int:
-    """Credits counted against one member's own limit in [start, end)."""
+    """Credits counted against one member's own limit in [start, end), summed from the
+    ledger."""
     where, params = _window(start, end)
     cursor = await conn.execute(
         f"""SELECT COALESCE(SUM(CASE
@@ -72,8 +86,8 @@ async def member_spent(
     return max(0, int(row[0])) if row else 0
 
 
-async def member_grants(
-    conn: aiosqlite.Connection, guild_id: int, user_id: int, start: float, end: float | None
+async def member_grants_from_ledger(
+    conn: Connection, guild_id: int, user_id: int, start: float, end: float | None
 ) -> int:
     where, params = _window(start, end)
     cursor = await conn.execute(
@@ -86,7 +100,7 @@ async def member_grants(
 
 
 async def add(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     guild_id: int,
     kind: str,
@@ -100,7 +114,8 @@ async def add(
     note: str | None = None,
     member_share: bool = True,
 ) -> bool:
-    """Append an entry; False when this job already has an entry of this kind (idempotent)."""
+    """Append an entry and move the running totals with it; False when this job already has
+    an entry of this kind (idempotent: then nothing moves)."""
     cursor = await conn.execute(
         """INSERT INTO ledger (guild_id, user_id, job_id, kind, amount, operation, moderator_id,
                                note, charged_at, created_at, member_share)
@@ -120,15 +135,20 @@ async def add(
             int(member_share),
         ),
     )
-    return cursor.rowcount == 1
+    if cursor.rowcount != 1:
+        return False
+    await _move_totals(
+        conn, guild_id, user_id, charged_at, _deltas(kind, amount, user_id, member_share)
+    )
+    return True
 
 
-async def job_entries(conn: aiosqlite.Connection, job_id: int) -> list[LedgerEntry]:
+async def job_entries(conn: Connection, job_id: int) -> list[LedgerEntry]:
     cursor = await conn.execute("SELECT * FROM ledger WHERE job_id = ? ORDER BY id", (job_id,))
     return [LedgerEntry(**dict(row)) for row in await cursor.fetchall()]
 
 
-async def guild_entries(conn: aiosqlite.Connection, guild_id: int) -> list[LedgerEntry]:
+async def guild_entries(conn: Connection, guild_id: int) -> list[LedgerEntry]:
     cursor = await conn.execute("SELECT * FROM ledger WHERE guild_id = ? ORDER BY id", (guild_id,))
     return [LedgerEntry(**dict(row)) for row in await cursor.fetchall()]
 
@@ -140,7 +160,7 @@ def _about(guild_id: int, member_id: int | None) -> tuple[str, list[object]]:
     return "guild_id = ? AND (user_id = ? OR moderator_id = ?)", [guild_id, member_id, member_id]
 
 
-async def history_count(conn: aiosqlite.Connection, guild_id: int, member_id: int | None) -> int:
+async def history_count(conn: Connection, guild_id: int, member_id: int | None) -> int:
     where, params = _about(guild_id, member_id)
     cursor = await conn.execute(f"SELECT COUNT(*) FROM ledger WHERE {where}", params)
     row = await cursor.fetchone()
@@ -148,7 +168,7 @@ async def history_count(conn: aiosqlite.Connection, guild_id: int, member_id: in
 
 
 async def history(
-    conn: aiosqlite.Connection, guild_id: int, member_id: int | None, *, limit: int, offset: int
+    conn: Connection, guild_id: int, member_id: int | None, *, limit: int, offset: int
 ) -> list[LedgerEntry]:
     """Newest first."""
     where, params = _about(guild_id, member_id)
@@ -157,3 +177,125 @@ async def history(
         (*params, limit, offset),
     )
     return [LedgerEntry(**dict(r)) for r in await cursor.fetchall()]
+
+
+# -- running totals ---------------------------------------------------------------------------
+
+
+def _deltas(
+    kind: str, amount: int, user_id: int | None, member_share: bool
+) -> tuple[int, int, int]:
+    """How one entry moves (server spent, member spent, member granted).
+
+    The same rules as the sums in `server_spent_from_ledger` and friends."""
+    server = {"reserve": amount, "release": -amount}.get(kind, 0)
+    if kind == "reset" and user_id is None:
+        server = -amount
+    if user_id is None:
+        return server, 0, 0
+    member = 0
+    if kind in ("reserve", "release") and member_share:
+        member = amount if kind == "reserve" else -amount
+    elif kind == "reset":
+        member = -amount
+    return server, member, amount if kind == "grant" else 0
+
+
+async def _move_totals(
+    conn: Connection,
+    guild_id: int,
+    user_id: int | None,
+    charged_at: float,
+    deltas: tuple[int, int, int],
+) -> None:
+    server, member, granted = deltas
+    rows: list[tuple[object, ...]] = []
+    for period in BUDGET_PERIODS:
+        start = current_window(period, charged_at).start
+        if server:
+            rows.append((guild_id, SERVER, str(period), start, server, 0))
+        if user_id is not None and (member or granted):
+            rows.append((guild_id, user_id, str(period), start, member, granted))
+    if not rows:
+        return
+    marks = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in rows)
+    await conn.execute(
+        f"""INSERT INTO ledger_totals (guild_id, user_id, period, period_start, spent, granted)
+            VALUES {marks}
+            ON CONFLICT (guild_id, user_id, period, period_start) DO UPDATE SET
+                spent = ledger_totals.spent + excluded.spent,
+                granted = ledger_totals.granted + excluded.granted""",
+        [value for row in rows for value in row],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Where a server (and one member) stands in one budget period."""
+
+    server_spent: int
+    member_spent: int = 0
+    member_granted: int = 0
+
+
+async def totals(
+    conn: Connection, guild_id: int, user_id: int | None, period: str, start: float
+) -> Totals:
+    """The running totals of the period starting at `start`: one or two rows by key."""
+    scopes = [SERVER] if user_id is None else [SERVER, user_id]
+    marks = ", ".join("?" for _ in scopes)
+    cursor = await conn.execute(
+        f"""SELECT user_id, spent, granted FROM ledger_totals
+            WHERE guild_id = ? AND period = ? AND period_start = ? AND user_id IN ({marks})""",
+        (guild_id, str(period), start, *scopes),
+    )
+    found = {int(row[0]): (int(row[1]), int(row[2])) for row in await cursor.fetchall()}
+    server = found.get(SERVER, (0, 0))
+    member = found.get(user_id, (0, 0)) if user_id is not None else (0, 0)
+    return Totals(max(0, server[0]), max(0, member[0]), member[1])
+
+
+TotalsKey = tuple[int, int, str, float]
+
+
+async def check_totals(
+    conn: Connection, guild_id: int | None = None
+) -> dict[TotalsKey, tuple[int, int]]:
+    """Differences between the running totals and the ledger they summarise.
+
+    Returns {(guild, user or 0, period, period start): (spent, granted) the totals are off by};
+    empty when they agree. Reads the whole ledger (of one server when `guild_id` is given).
+    """
+    where, params = ("WHERE guild_id = ?", [guild_id]) if guild_id is not None else ("", [])
+    expected: dict[TotalsKey, list[int]] = defaultdict(lambda: [0, 0])
+    cursor = await conn.execute(
+        f"SELECT guild_id, user_id, kind, amount, member_share, charged_at FROM ledger {where}",
+        params,
+    )
+    for row in await cursor.fetchall():
+        guild, user, kind, amount, share, charged_at = (row[i] for i in range(6))
+        server, member, granted = _deltas(kind, amount, user, bool(share))
+        for period in BUDGET_PERIODS:
+            start = current_window(period, charged_at).start
+            if server:
+                expected[(guild, SERVER, str(period), start)][0] += server
+            if user is not None and (member or granted):
+                entry = expected[(guild, user, str(period), start)]
+                entry[0] += member
+                entry[1] += granted
+    cursor = await conn.execute(
+        f"""SELECT guild_id, user_id, period, period_start, spent, granted
+            FROM ledger_totals {where}""",
+        params,
+    )
+    actual = {
+        (int(row[0]), int(row[1]), str(row[2]), float(row[3])): (int(row[4]), int(row[5]))
+        for row in await cursor.fetchall()
+    }
+    differences: dict[TotalsKey, tuple[int, int]] = {}
+    for key in set(expected) | set(actual):
+        want = tuple(expected.get(key, (0, 0)))
+        have = actual.get(key, (0, 0))
+        if want != have:
+            differences[key] = (have[0] - want[0], have[1] - want[1])
+    return differences

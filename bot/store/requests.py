@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.store.database import Connection
-
 from bot.states import RequestState
+from bot.store.database import Connection
 
 
 @dataclass(frozen=True, slots=True)

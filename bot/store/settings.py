@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.store.database import Connection
-
 from bot.states import BudgetPeriod
+from bot.store.database import Connection
 
 _UPDATABLE = frozenset(
     {"budget", "budget_period", "member_jobs_cap", "server_jobs_cap", "approval", "mod_role_id"}
