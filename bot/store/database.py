@@ -106,10 +106,10 @@ class Database(ABC):
         if isinstance(target, str) and is_postgres_url(target):
             from bot.store.postgres import PostgresDatabase
 
-            return await PostgresDatabase.open(target, pool_size=pool_size)
+            return await PostgresDatabase.connect(target, pool_size=pool_size)
         from bot.store.sqlite import SqliteDatabase
 
-        return await SqliteDatabase.open(target)
+        return await SqliteDatabase.connect(target)
 
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Connection]:

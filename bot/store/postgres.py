@@ -34,7 +34,7 @@ try:
     from psycopg.types.string import TextLoader
     from psycopg_pool import AsyncConnectionPool
 except ImportError:  # pragma: no cover - exercised only where the extra is missing
-    psycopg = None  # type: ignore[assignment]
+    psycopg = None  # type: ignore[assignment]  # the module is optional: checked at open
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class PostgresDatabase(Database):
         self._pool = pool
 
     @classmethod
-    async def open(cls, url: str, *, pool_size: int = 10) -> PostgresDatabase:
+    async def connect(cls, url: str, *, pool_size: int = 10) -> PostgresDatabase:
         if psycopg is None:
             raise DatabaseUnavailable(
                 'PostgreSQL needs the "postgres" extra: pip install ".[postgres]"'

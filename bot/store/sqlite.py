@@ -49,7 +49,7 @@ class SqliteDatabase(Database):
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path | str, *, pool_size: int = 1) -> SqliteDatabase:
+    async def connect(cls, path: Path | str) -> SqliteDatabase:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
