@@ -24,6 +24,7 @@ __all__ = [
     "RequestTimeoutError",
     "ServerError",
     "StepFailedError",
+    "SubmitOutcomeUnknown",
     "UpstreamValidationError",
     "error_for_status",
     "extract_error_text",
@@ -145,6 +146,13 @@ class RequestTimeoutError(MusicAPIError):
 
 class MalformedResponseError(MusicAPIError):
     """The body was not JSON, or not the shape this endpoint documents."""
+
+
+class SubmitOutcomeUnknown(MusicAPIError):
+    """A task-creating request left, but no answer says whether MusicAPI made the task: it
+    timed out, the connection dropped, a gateway answered 5xx, or a 2xx carried no readable
+    task id. The task may exist and be billed, so the request is never sent again: sending it
+    twice could make (and bill) two."""
 
 
 class NotReadyError(MusicAPIError):

@@ -2,8 +2,11 @@
 
 Transport policy (REFERENCE §2.5, matching the official SDK): retry with exponential backoff and
 jitter on 429, 5xx and our own timeouts / connection failures, honouring ``Retry-After``; never
-retry any other 4xx. Request ids from the response headers are logged for support; the API key
-never is.
+retry any other 4xx. Task-creating requests are the exception: they are retried only when
+MusicAPI's own answer says it did not take them (429, 500, 503) or the connection never opened,
+because a resent create can make and bill a second task. A timeout, a dropped connection or a
+gateway's (non-JSON) 502 / 504 leaves the outcome unknown: ``SubmitOutcomeUnknown``, never a
+resend. Request ids from the response headers are logged for support; the API key never is.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from .errors import (
     MalformedResponseError,
     MusicAPIError,
     RequestTimeoutError,
+    SubmitOutcomeUnknown,
     error_for_status,
     extract_error_text,
 )
@@ -111,18 +115,23 @@ class Transport:
         self, path: str, body: dict[str, Any], *, upload: bool = False, key: str = "task_id"
     ) -> str:
         """POST a task-creating body; returns the task id found under ``key``."""
-        # A submit that timed out or got a 5xx may still have been accepted upstream, so a
-        # retry can start (and bill) a second task. We retry anyway, as the official SDK does,
-        # because silently dropping the member's request is the worse failure. When this
-        # finally raises RequestTimeoutError/ServerError the outcome is unknown, not "nothing
-        # happened": callers holding a credit reservation should reconcile via get_credits.
+        # A submit that timed out, lost its connection or got a gateway 5xx may still have been
+        # accepted upstream, so it is never resent (a second task would be billed too): it
+        # raises SubmitOutcomeUnknown and the caller records the job as possibly made.
         timeout = self._upload_timeout if upload else None
-        status, data, request_id = await self._request(
-            "create", "POST", path, body, call_timeout=timeout
-        )
+        try:
+            status, data, request_id = await self._request(
+                "create", "POST", path, body, call_timeout=timeout, resend_safe=False
+            )
+        except MalformedResponseError as error:  # a 2xx we could not read: accepted, maybe
+            raise SubmitOutcomeUnknown(
+                "MusicAPI accepted the request but its answer could not be read.",
+                status=error.status,
+                request_id=error.request_id,
+            ) from None
         task_id = data.get(key) if isinstance(data, Mapping) else None
         if not isinstance(task_id, str) or not task_id.strip():
-            raise MalformedResponseError(
+            raise SubmitOutcomeUnknown(
                 "MusicAPI accepted the request but sent no task id.",
                 status=status,
                 request_id=request_id,
@@ -192,12 +201,15 @@ class Transport:
         poll: bool = False,
         allow_202: bool = False,
         call_timeout: aiohttp.ClientTimeout | None = None,
+        resend_safe: bool = True,
     ) -> tuple[int, Any, str | None]:
         """Send with retries; returns ``(status, parsed_json, request_id)`` for 2xx responses
         (and for a poll's JSON 504). Raises a ``MusicAPIError`` subclass otherwise.
 
         ``allow_202`` returns a 202 whatever its body (``/sonic/midi`` "not ready yet"), as a
-        poll does; ``call_timeout`` overrides the client's per-request timeout."""
+        poll does; ``call_timeout`` overrides the client's per-request timeout.
+        ``resend_safe=False`` (task-creating requests) retries only what MusicAPI certainly
+        did not take, and raises ``SubmitOutcomeUnknown`` for the rest."""
         url = f"{self._base_url}{_API_PREFIX}{path}"
         headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
         attempts = self._max_retries + 1
@@ -216,6 +228,9 @@ class Transport:
                 # Exception texts can include the URL but never our headers; still, log only
                 # the class name to keep the line short and predictable.
                 timed_out = isinstance(exc, TimeoutError)
+                never_sent = isinstance(
+                    exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError
+                )
                 error: MusicAPIError = RequestTimeoutError(
                     "MusicAPI did not answer in time."
                     if timed_out
@@ -230,6 +245,10 @@ class Transport:
                     attempt + 1,
                     attempts,
                 )
+                if not resend_safe and not never_sent:
+                    raise SubmitOutcomeUnknown(
+                        "MusicAPI did not answer, so whether it took the job is unknown."
+                    ) from None
                 if last:
                     raise error from None
                 await asyncio.sleep(self._backoff(attempt, None))
@@ -300,6 +319,15 @@ class Transport:
                 attempt + 1,
                 attempts,
             )
+            if not resend_safe and status in (502, 504) and data is _NOT_JSON:
+                # A gateway's page, not MusicAPI's JSON: MusicAPI behind it may have taken the
+                # request before the gateway gave up on it, so it is not resent. (MusicAPI's
+                # own JSON errors, and any 500 or 503, say it failed: retried as before.)
+                raise SubmitOutcomeUnknown(
+                    f"MusicAPI answered {status}, so whether it took the job is unknown.",
+                    status=status,
+                    request_id=request_id,
+                )
             if not error.retryable or last:
                 raise error
             await asyncio.sleep(self._backoff(attempt, retry_after))
