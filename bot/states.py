@@ -15,6 +15,9 @@ class JobState(StrEnum):
     """Where a job is: accepted locally, in flight upstream, or finished."""
 
     SUBMITTING = "submitting"  # reserved locally; MusicAPI has not confirmed a task yet
+    # Sent, but no answer said whether MusicAPI made it: held in case a webhook names the
+    # task, then released as a possibly billed orphan (see bot.jobs.orphans).
+    UNCONFIRMED = "unconfirmed"
     QUEUED = "queued"
     PENDING = "pending"
     RUNNING = "running"

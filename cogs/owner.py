@@ -57,9 +57,12 @@ class Owner(commands.GroupCog, group_name="musicbot", group_description="Bot own
         except MusicAPIError as error:
             balance = f"unavailable ({type(error).__name__})"
         in_flight = await self.bot.jobs.count_in_flight()
+        orphaned = await self.bot.jobs.count_orphans()
         mode = "simulator" if self.bot.settings.musicapi_simulate else "live"
         await interaction.followup.send(
             f"MusicAPI credits: {balance}\nJobs in flight: {in_flight}\n"
+            f"Possibly billed orphans: {orphaned} (sent to MusicAPI when the bot restarted or "
+            "got no answer; released, and not tracked)\n"
             f"Features: {await self._feature_summary()}\n"
             f"Version {self.bot.version} ({mode}), {len(self.bot.guilds)} server(s).",
             ephemeral=True,

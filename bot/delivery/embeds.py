@@ -14,6 +14,7 @@ FIELD_MAX = 1024
 
 STATE_LABELS = {
     "submitting": ("⏳", "Sending to MusicAPI"),
+    "unconfirmed": ("⏳", "Waiting for MusicAPI to confirm"),
     "queued": ("⏳", "Queued"),
     "pending": ("⏳", "Queued"),
     "running": ("🎼", "Generating"),

@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from bot.jobs import timing
+from bot.jobs import orphans, timing
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import MusicAPIError, NotFoundError, RateLimitedError
 from bot.musicapi.models import Clip, TaskStatus
@@ -32,7 +32,6 @@ from bot.store.personas import Persona
 
 log = logging.getLogger(__name__)
 
-RESTART_REASON = "The bot restarted before MusicAPI confirmed this job, so it was not made."
 MAX_IDLE_SLEEP_S = 60.0
 
 
@@ -57,8 +56,11 @@ class Scheduler:
         clock: Callable[[], float] = time.time,
         concurrency: int = 16,
         batch_size: int = 100,
+        orphan_hold_s: float = 0.0,
     ) -> None:
         self.db = db
+        # See JobService.orphan_hold_s: how long a cut-off submit waits for its webhook.
+        self.orphan_hold_s = orphan_hold_s
         self.client = client
         self.outcomes = outcomes
         self.poll_interval = poll_interval
@@ -85,21 +87,68 @@ class Scheduler:
         self._wake.set()
 
     async def recover(self) -> int:
-        """At start-up: fail jobs a crash left between reservation and upstream confirmation.
+        """At start-up: settle jobs a crash left between reservation and upstream confirmation.
 
-        Everything else resumes by itself, because the loop reads state from the table.
+        A job whose request never left is released ("not made"). One whose request may have
+        reached MusicAPI is held for a webhook (`orphan_hold_s`) or released at once as a
+        possibly billed orphan (see `bot.jobs.orphans`). Either way the member's failure
+        notice goes out through the loop. Everything else resumes by itself, because the loop
+        reads state from the table. Returns how many jobs were settled or held.
         """
         now = self.clock()
+        not_sent = held = orphaned = 0
         async with self.db.transaction() as conn:
             # One process owns the database, and it recovers before it takes commands, so
             # every job still 'submitting' now was cut off by the previous process.
             stale = await job_sql.stale_submitting(conn, now)
             for job in stale:
-                await job_sql.finish(conn, job.id, JobState.FAILED, now, failure=RESTART_REASON)
-                await ledger.release(conn, job, now, RESTART_REASON)
-        if stale:
-            log.warning("released %d job(s) interrupted before submission", len(stale))
+                if job.sent_at is None:
+                    await job_sql.finish(
+                        conn, job.id, JobState.FAILED, now, failure=orphans.NOT_SENT_REASON
+                    )
+                    await ledger.release(conn, job, now, orphans.NOT_SENT_REASON)
+                    not_sent += 1
+                elif self.orphan_hold_s > 0:
+                    await job_sql.mark_unconfirmed(
+                        conn, job.id, now + self.orphan_hold_s, orphans.RESTART_ORPHAN_REASON
+                    )
+                    held += 1
+                elif await orphans.release_orphan(
+                    conn, job, now, orphans.RESTART_ORPHAN_REASON
+                ):
+                    orphaned += 1
+            total_orphans = await orphans.count(conn)
+        if not_sent:
+            log.warning("released %d job(s) the restart cut off before sending", not_sent)
+        if held:
+            log.warning(
+                "%d job(s) were cut off while being sent; waiting %.0f s for MusicAPI's webhook "
+                "to name their tasks",
+                held,
+                self.orphan_hold_s,
+            )
+        if orphaned:
+            log.warning(
+                "%d job(s) were cut off while being sent and may have been made and billed by "
+                "MusicAPI; released (possibly billed orphans so far: %d, see /musicbot status)",
+                orphaned,
+                total_orphans,
+            )
         return len(stale)
+
+    async def adopt_task(self, job_id: int, task_id: str) -> bool:
+        """Resume a job whose submit was cut off, now that its webhook names the task MusicAPI
+        made for it. False when the job no longer waits for one (it has its task, or it was
+        already released)."""
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            adopted = await job_sql.adopt_task(
+                conn, job_id, task_id, now, now + timing.first_poll_delay(self.poll_interval)
+            )
+        if adopted:
+            log.info("job %s: adopted task %s after an interrupted submit", job_id, task_id)
+            self.wake()
+        return adopted
 
     async def _run(self) -> None:
         await self.recover()
@@ -151,6 +200,18 @@ class Scheduler:
             await self._notify(job, self.outcomes.job_failed)
         elif job.state in ACTIVE_STATES:
             await self._poll(job)
+        elif job.state == job_sql.UNCONFIRMED:
+            await self._release_unconfirmed(job)
+
+    async def _release_unconfirmed(self, job: Job) -> None:
+        """No webhook named the task within the hold: release the job as an orphan."""
+        reason = job.failure or orphans.NO_ANSWER_ORPHAN_REASON
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            await orphans.release_orphan(conn, job, now, reason)
+            failed = await job_sql.get(conn, job.id)
+        assert failed is not None
+        await self._notify(failed, self.outcomes.job_failed)
 
     async def _poll(self, job: Job) -> None:
         now = self.clock()

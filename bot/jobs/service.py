@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 from bot.errors import UserFacingError
+from bot.jobs import orphans
 from bot.jobs.operations import Operation
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.timing import first_poll_delay
@@ -21,6 +22,7 @@ from bot.musicapi.errors import (
     InsufficientCreditsError,
     ModerationError,
     MusicAPIError,
+    SubmitOutcomeUnknown,
     UpstreamValidationError,
 )
 from bot.quota import ledger
@@ -83,8 +85,12 @@ class JobService:
         *,
         poll_interval: float,
         clock: Callable[[], float] = time.time,
+        orphan_hold_s: float = 0.0,
     ) -> None:
         self.db = db
+        # How long a submit without an answer waits for a webhook to name its task before it
+        # is released as a possibly billed orphan (0 without webhooks: nothing could).
+        self.orphan_hold_s = orphan_hold_s
         self.quota = quota
         self.client = client
         self.scheduler = scheduler
@@ -121,9 +127,18 @@ class JobService:
         return await self.quota.reserve(new_job, origin.role_ids, claim=claim)
 
     async def submit(self, job_id: int, operation: Operation) -> Job:
-        """Send a reserved job upstream. On refusal: release, and raise SubmitRefused."""
+        """Send a reserved job upstream. On refusal: release, and raise SubmitRefused.
+
+        The intent (fingerprint, `sent_at`) is committed before the request leaves, so a
+        crash at any point after it leaves a job a restart knows may exist upstream (see
+        `bot.jobs.orphans`). A request whose outcome is unknown is never resent."""
+        digest = orphans.fingerprint(operation.name, operation.family, operation.body)
+        async with self.db.transaction() as conn:
+            await job_sql.mark_sending(conn, job_id, digest, self.clock())
         try:
             task_id = await operation.send(self.client)
+        except SubmitOutcomeUnknown as error:
+            return await self._unconfirmed(job_id, error)
         except MusicAPIError as error:
             await self._refused(job_id, error)
             raise  # pragma: no cover - _refused always raises
@@ -173,6 +188,31 @@ class JobService:
                 await record(conn, job, result)
         return result
 
+    async def _unconfirmed(self, job_id: int, error: SubmitOutcomeUnknown) -> Job:
+        """The request left but nothing says whether MusicAPI made the task. Held while a
+        webhook could still name it (`orphan_hold_s`), else released now as an orphan."""
+        now = self.clock()
+        log.warning("job %s: submit outcome unknown (%s)", job_id, error)
+        async with self.db.transaction() as conn:
+            if self.orphan_hold_s > 0:
+                await job_sql.mark_unconfirmed(
+                    conn, job_id, now + self.orphan_hold_s, orphans.NO_ANSWER_ORPHAN_REASON
+                )
+                job = await job_sql.get(conn, job_id)
+                assert job is not None
+            else:
+                job = await job_sql.get(conn, job_id)
+                assert job is not None
+                await orphans.release_orphan(conn, job, now, orphans.NO_ANSWER_ORPHAN_REASON)
+                # Told right here, through the interaction, so no channel notice follows.
+                await job_sql.mark_notified(conn, job_id)
+        if self.orphan_hold_s > 0:
+            self.scheduler.wake()
+            return job
+        raise SubmitRefused(
+            f"{orphans.NO_ANSWER_ORPHAN_REASON}\nYour {job.cost} credits were returned."
+        ) from error
+
     async def _refused(self, job_id: int, error: MusicAPIError) -> NoReturn:
         reason = refusal_text(error)
         log.warning("job %s refused upstream: %s", job_id, type(error).__name__)
@@ -204,6 +244,11 @@ class JobService:
     async def in_flight(self, guild_id: int) -> list[Job]:
         async with self.db.read() as conn:
             return await job_sql.in_flight(conn, guild_id)
+
+    async def count_orphans(self, since: float = 0.0) -> int:
+        """Jobs released although MusicAPI may have made (and billed) them."""
+        async with self.db.read() as conn:
+            return await orphans.count(conn, since)
 
     async def count_in_flight(self) -> int:
         async with self.db.read() as conn:

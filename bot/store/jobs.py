@@ -9,10 +9,13 @@ from typing import Any
 from bot.states import ACTIVE_STATES, FINAL_STATES, Family, JobState
 from bot.store.database import Connection, Row
 
-# Accepted locally but not yet confirmed by MusicAPI.
+# Accepted locally but not yet confirmed by MusicAPI (`sent_at` says whether it left).
 SUBMITTING = JobState.SUBMITTING
+# Sent, but no answer said whether MusicAPI made it; held until `next_run_at` in case its
+# webhook names the task, then released as a possibly billed orphan.
+UNCONFIRMED = JobState.UNCONFIRMED
 _ACTIVE_SQL = ", ".join(f"'{state}'" for state in ACTIVE_STATES)
-_IN_FLIGHT_SQL = ", ".join(f"'{state}'" for state in (SUBMITTING, *ACTIVE_STATES))
+_IN_FLIGHT_SQL = ", ".join(f"'{state}'" for state in (SUBMITTING, UNCONFIRMED, *ACTIVE_STATES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,9 @@ class Job:
     charge_member: bool
     family: Family
     result: JobResult | None
+    request_fingerprint: str | None = None
+    sent_at: float | None = None
+    orphaned_at: float | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Job:
@@ -155,6 +161,56 @@ async def mark_submitted(
            WHERE id = ? AND state = 'submitting'""",
         (task_id, now, next_run_at, job_id),
     )
+
+
+async def mark_sending(
+    conn: aiosqlite.Connection, job_id: int, fingerprint: str, now: float
+) -> None:
+    """Stamp the intent to send, committed before the request leaves: from here on a crash
+    leaves a job that MusicAPI may have made."""
+    await conn.execute(
+        """UPDATE jobs SET request_fingerprint = ?, sent_at = ?
+           WHERE id = ? AND state = 'submitting'""",
+        (fingerprint, now, job_id),
+    )
+
+
+async def mark_unconfirmed(
+    conn: aiosqlite.Connection, job_id: int, hold_until: float, reason: str
+) -> None:
+    """Hold a sent job without an answer; `reason` is what the member is told if no webhook
+    names its task before `hold_until`."""
+    await conn.execute(
+        """UPDATE jobs SET state = 'unconfirmed', next_run_at = ?, failure = ?
+           WHERE id = ? AND state = 'submitting'""",
+        (hold_until, reason, job_id),
+    )
+
+
+async def adopt_task(
+    conn: aiosqlite.Connection, job_id: int, task_id: str, now: float, next_run_at: float
+) -> bool:
+    """Give a job whose submit was cut off the task MusicAPI made for it (learned from its
+    webhook); False when the job is no longer waiting for one."""
+    cursor = await conn.execute(
+        """UPDATE jobs SET state = 'queued', task_id = ?, submitted_at = ?, next_run_at = ?,
+                          failure = NULL
+           WHERE id = ? AND state IN ('submitting', 'unconfirmed') AND task_id IS NULL""",
+        (task_id, now, next_run_at, job_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def mark_orphaned(conn: aiosqlite.Connection, job_id: int, now: float) -> None:
+    await conn.execute("UPDATE jobs SET orphaned_at = ? WHERE id = ?", (now, job_id))
+
+
+async def orphans(conn: aiosqlite.Connection, since: float = 0.0) -> list[Job]:
+    """Jobs released although MusicAPI may have made (and billed) them, newest first."""
+    cursor = await conn.execute(
+        "SELECT * FROM jobs WHERE orphaned_at >= ? ORDER BY orphaned_at DESC", (since,)
+    )
+    return [Job.from_row(row) for row in await cursor.fetchall()]
 
 
 async def record_poll(

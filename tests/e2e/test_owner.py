@@ -10,7 +10,10 @@ from tests.e2e.test_song import ephemeral_text
 async def test_status_shows_upstream_credits_and_jobs_in_flight(make_world) -> None:  # type: ignore[no-untyped-def]
     config = SimulatorConfig(generation_time=5, credits=1234)
     async with make_world(sim_config=config, OWNER_IDS=str(MODERATOR)) as world:
-        await (await world.song(description="still running")).wait_response()
+        song = await world.song(description="still running")
+        await song.wait_response()
+        # The card fills the deferred reply after the submit: MusicAPI has taken the job.
+        await song.wait_original(lambda m: bool(m["embeds"]))
         status = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="musicbot",
             subcommand="status",
@@ -38,3 +41,23 @@ async def test_sync_registers_the_commands(make_world) -> None:  # type: ignore[
         names = {c["name"] for c in world.discord.registered_commands[GUILD]}
         assert {"song", "tools", "quota", "request", "credits", "queue", "lyrics"} <= names
         assert f"Synced {len(names)} command(s)." == reply
+
+
+async def test_status_counts_possibly_billed_orphans(make_world) -> None:  # type: ignore[no-untyped-def]
+    async with make_world(OWNER_IDS=str(MODERATOR)) as world:
+        # A gateway page instead of MusicAPI's answer: the task may exist, so it is not resent.
+        world.sim.inject("/api/v1/sonic/create", 502, body="<html>bad gateway</html>")
+        song = await world.song(description="lost in the gateway")
+        await song.wait_response()
+        told = (await song.wait_followups())[-1]["content"]
+        assert "cannot tell whether it was made" in told and "credits were returned" in told
+        assert len(world.creates()) == 1
+        assert await world.ledger_kinds() == [("reserve", 20), ("release", 20)]
+
+        status = await world.discord.invoke_slash(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="musicbot",
+            subcommand="status",
+        )  # fmt: skip
+        await status.wait_response()
+        text = (await status.wait_original())["content"]
+        assert "Possibly billed orphans: 1" in text

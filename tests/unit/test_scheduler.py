@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.jobs.scheduler import RESTART_REASON, Scheduler
+from bot.jobs.orphans import NOT_SENT_REASON
+from bot.jobs.scheduler import Scheduler
 from bot.musicapi.errors import NotFoundError, RateLimitedError, ServerError
 from bot.musicapi.models import Clip, TaskStatus
 from bot.quota.costs import CostTable
@@ -234,7 +235,7 @@ async def test_restart_releases_jobs_cut_off_before_submission(env) -> None:  # 
     )
     assert await sched.recover() == 1
     await sched.run_due()
-    assert rec.failed == [(job_id, RESTART_REASON)]
+    assert rec.failed == [(job_id, NOT_SENT_REASON)]
     assert await kinds(db, job_id) == ["reserve", "release"]
 
 

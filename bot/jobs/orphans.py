@@ -1,0 +1,81 @@
+"""Jobs whose submit was cut off: what they were, what the member is told, and the owner's count.
+
+A job row exists from its reservation, state 'submitting'. Just before its task-creating request
+leaves, the job is stamped with the request's fingerprint and `sent_at` (committed first), so a
+job found 'submitting' after a crash is one of two kinds:
+
+- `sent_at` unset: the request never left. Nothing was made; the reservation is released.
+- `sent_at` set: the request may have reached MusicAPI, which may have made and billed the
+  task. Without the task id the bot cannot poll it, and a resend could make a second one, so
+  the job is an *orphan*: released, the member told the truth, and the owner shown a count
+  (`/musicbot status`, and a warning in the log with the fingerprint to match against
+  MusicAPI's dashboard). Where a webhook can still name the task, the job is held
+  ('unconfirmed') for a while first, and `Scheduler.adopt_task` resumes it as usual.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+import aiosqlite
+
+from bot.quota import ledger
+from bot.states import JobState
+from bot.store import jobs as job_sql
+from bot.store.jobs import Job
+
+log = logging.getLogger(__name__)
+
+NOT_SENT_REASON = (
+    "The bot restarted before sending this job to MusicAPI, so it was not made."
+)
+RESTART_ORPHAN_REASON = (
+    "The bot restarted while sending this job to MusicAPI, before MusicAPI confirmed it. "
+    "It might still have been made, but the bot cannot deliver it, and it will not send it "
+    "again."
+)
+NO_ANSWER_ORPHAN_REASON = (
+    "MusicAPI did not confirm this job (no answer in time), so the bot cannot tell whether "
+    "it was made. It might still have been, but the bot cannot deliver it, and it will not "
+    "send it again."
+)
+
+
+def fingerprint(operation: str, family: str, body: dict[str, Any]) -> str:
+    """A stable digest of what was asked: matches a job to a task on MusicAPI's side without
+    keeping (or logging) the request text."""
+    canonical = json.dumps(
+        {"operation": operation, "family": family, "body": body},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+async def release_orphan(conn: aiosqlite.Connection, job: Job, now: float, reason: str) -> bool:
+    """Fail and release a job MusicAPI may have made; False if it had already finished."""
+    if not await job_sql.finish(conn, job.id, JobState.FAILED, now, failure=reason):
+        return False
+    await ledger.release(conn, job, now, reason)
+    await job_sql.mark_orphaned(conn, job.id, now)
+    log.warning(
+        "job %s released as a possibly billed orphan: its %s request (fingerprint %s, sent "
+        "at %s) may have made a MusicAPI task the bot cannot track",
+        job.id,
+        job.operation,
+        (job.request_fingerprint or "?")[:16],
+        f"{job.sent_at:.0f}" if job.sent_at is not None else "?",
+    )
+    return True
+
+
+async def count(conn: aiosqlite.Connection, since: float = 0.0) -> int:
+    cursor = await conn.execute(
+        "SELECT COUNT(*) FROM jobs WHERE orphaned_at IS NOT NULL AND orphaned_at >= ?", (since,)
+    )
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,282 @@
+"""A submit killed at each of its steps, then a restart on the same database.
+
+The kill is a BaseException raised at the step (nothing after it runs, an open transaction rolls
+back, as with `kill -9`), followed by a new scheduler on the reopened database. Against the real
+simulator, so "MusicAPI made a task" is a fact the test can count. Every case must end with the
+job settled, the member told (truthfully: made, not made, or may have been made), the credits
+committed or released once, and each possibly billed orphan counted for the owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.jobs import orphans
+from bot.jobs.operations import Operation, sonic_create
+from bot.jobs.scheduler import Scheduler
+from bot.jobs.service import JobOrigin, JobService, SubmitRefused
+from bot.musicapi.client import MusicAPIClient
+from bot.musicapi.requests import SonicCreate
+from bot.musicapi.simulator import MusicAPISimulator, SimulatorConfig
+from bot.quota.costs import CostTable
+from bot.quota.ledger import Quota
+from bot.store import jobs as job_sql
+from bot.store import ledger as ledger_sql
+from bot.store.database import Database
+from bot.store.jobs import Job
+
+T0 = 1_800_000_000.0
+POLL = 5.0
+REQ = SonicCreate(custom_mode=False, mv="sonic-v5", gpt_description_prompt="a road trip song")
+ORIGIN = JobOrigin(guild_id=1, channel_id=2, user_id=3)
+
+
+class Kill(BaseException):
+    """The process dies here: not an Exception, so no handler of the bot's catches it."""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.succeeded: list[int] = []
+        self.failed: list[tuple[int, str | None]] = []
+
+    async def job_progress(self, job: Job, state: str) -> None:
+        pass
+
+    async def job_succeeded(self, job: Job) -> None:
+        self.succeeded.append(job.id)
+
+    async def job_failed(self, job: Job) -> None:
+        self.failed.append((job.id, job.failure))
+
+
+@dataclass
+class Bot:
+    """One process's worth of job machinery on a shared database file and simulator."""
+
+    db: Database
+    service: JobService
+    scheduler: Scheduler
+    outcomes: Recorder
+
+
+@dataclass
+class World:
+    path: Path
+    clock: Clock
+    sim: MusicAPISimulator
+    client: MusicAPIClient
+    bots: list[Bot]
+
+    async def start(self, orphan_hold_s: float = 0.0) -> Bot:
+        db = await Database.open(self.path)
+        quota = Quota(db, CostTable(), default_budget=100, default_period="month", clock=self.clock)
+        outcomes = Recorder()
+        scheduler = Scheduler(
+            db,
+            self.client,
+            outcomes,
+            poll_interval=POLL,
+            job_timeout=600,
+            clock=self.clock,
+            orphan_hold_s=orphan_hold_s,
+        )
+        service = JobService(
+            db,
+            quota,
+            self.client,
+            scheduler,
+            poll_interval=POLL,
+            clock=self.clock,
+            orphan_hold_s=orphan_hold_s,
+        )
+        bot = Bot(db, service, scheduler, outcomes)
+        self.bots.append(bot)
+        return bot
+
+    async def restart(self, dead: Bot, orphan_hold_s: float = 0.0) -> Bot:
+        await dead.db.close()
+        bot = await self.start(orphan_hold_s)
+        await bot.scheduler.recover()
+        return bot
+
+    async def settle(self, bot: Bot, rounds: int = 30) -> None:
+        """Run the loop's passes with time moving on, until nothing is left to do."""
+        for _ in range(rounds):
+            await bot.scheduler.run_due()
+            async with bot.db.read() as conn:
+                next_at = await job_sql.next_due_at(conn)
+            if next_at is None:
+                return
+            self.clock.now = max(self.clock.now, next_at)
+        raise AssertionError("jobs did not settle")
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    clock = Clock()
+    sim = MusicAPISimulator(SimulatorConfig(generation_time=20.0, api_key="k", clock=clock))
+    base_url = await sim.start()
+    async with aiohttp.ClientSession() as session:
+        client = MusicAPIClient(session, base_url, "k", backoff_base=0.01, backoff_max=0.02)
+        w = World(tmp_path / "jobs.db", clock, sim, client, [])
+        yield w
+        for bot in w.bots:
+            try:
+                await bot.db.close()
+            except ValueError:  # already closed by a restart
+                pass
+    await sim.stop()
+
+
+def killing(operation: Operation, *, after_send: bool) -> Operation:
+    """The operation with a kill just before its request leaves, or just after MusicAPI
+    answered (the task made, the answer never recorded)."""
+
+    async def send(client: MusicAPIClient) -> str:
+        if not after_send:
+            raise Kill
+        await operation.send(client)
+        raise Kill
+
+    return replace(operation, send=send)
+
+
+async def ledger_kinds(db: Database, job_id: int) -> list[str]:
+    async with db.read() as conn:
+        return [entry.kind for entry in await ledger_sql.job_entries(conn, job_id)]
+
+
+async def the_job(db: Database, job_id: int) -> Job:
+    async with db.read() as conn:
+        job = await job_sql.get(conn, job_id)
+    assert job is not None
+    return job
+
+
+async def start_killed(bot: Bot, step: Callable[[Bot, int, Operation], Awaitable[None]]) -> int:
+    operation = sonic_create(REQ, "a road trip song")
+    job_id = await bot.service.reserve(ORIGIN, operation)
+    with pytest.raises(Kill):
+        await step(bot, job_id, operation)
+    return job_id
+
+
+async def kill_before_sending(bot: Bot, job_id: int, operation: Operation) -> None:
+    raise Kill  # between the reservation and the submit
+
+
+async def kill_as_it_leaves(bot: Bot, job_id: int, operation: Operation) -> None:
+    await bot.service.submit(job_id, killing(operation, after_send=False))
+
+
+async def kill_after_musicapi_made_it(bot: Bot, job_id: int, operation: Operation) -> None:
+    await bot.service.submit(job_id, killing(operation, after_send=True))
+
+
+async def test_killed_before_the_request_left_is_released_as_not_made(world: World) -> None:
+    bot = await world.start()
+    job_id = await start_killed(bot, kill_before_sending)
+    bot = await world.restart(bot)
+    await world.settle(bot)
+    assert bot.outcomes.failed == [(job_id, orphans.NOT_SENT_REASON)]
+    assert await ledger_kinds(bot.db, job_id) == ["reserve", "release"]
+    assert await bot.service.count_orphans() == 0
+    assert world.sim.tasks == {}
+
+
+@pytest.mark.parametrize(
+    ("step", "tasks_made"),
+    [(kill_as_it_leaves, 0), (kill_after_musicapi_made_it, 1)],
+    ids=["as-it-leaves", "after-musicapi-made-it"],
+)
+async def test_killed_once_sent_is_a_counted_orphan_and_the_member_is_told_it_may_exist(
+    world: World, step: Callable[[Bot, int, Operation], Awaitable[None]], tasks_made: int
+) -> None:
+    bot = await world.start()
+    job_id = await start_killed(bot, step)
+    before = await the_job(bot.db, job_id)
+    assert before.state == "submitting" and before.sent_at is not None
+    assert before.request_fingerprint == orphans.fingerprint("create_music", "sonic", REQ.to_body())
+    bot = await world.restart(bot)
+    await world.settle(bot)
+    assert bot.outcomes.failed == [(job_id, orphans.RESTART_ORPHAN_REASON)]
+    assert "might still have been made" in orphans.RESTART_ORPHAN_REASON
+    assert await ledger_kinds(bot.db, job_id) == ["reserve", "release"]
+    assert await bot.service.count_orphans() == 1
+    # Never sent again: MusicAPI holds at most the one task the first process made.
+    assert len(world.sim.tasks) == tasks_made
+
+
+async def test_killed_after_the_task_id_was_recorded_resumes_and_delivers(world: World) -> None:
+    bot = await world.start()
+    operation = sonic_create(REQ, "a road trip song")
+    job_id = await bot.service.reserve(ORIGIN, operation)
+    await bot.service.submit(job_id, operation)  # killed right after: the card never posted
+    bot = await world.restart(bot)
+    world.clock.now += 60  # the song finishes while the bot is down
+    await world.settle(bot)
+    assert bot.outcomes.succeeded == [job_id] and bot.outcomes.failed == []
+    assert await ledger_kinds(bot.db, job_id) == ["reserve", "commit"]
+    assert await bot.service.count_orphans() == 0
+    assert len(world.sim.tasks) == 1
+
+
+async def test_a_create_without_an_answer_is_not_resent_and_is_released_honestly(
+    world: World,
+) -> None:
+    bot = await world.start()
+    world.sim.inject("/api/v1/sonic/create", 502, body="<html>bad gateway</html>")
+    operation = sonic_create(REQ, "a road trip song")
+    job_id = await bot.service.reserve(ORIGIN, operation)
+    with pytest.raises(SubmitRefused, match="cannot tell whether it was made") as refused:
+        await bot.service.submit(job_id, operation)
+    assert "credits were returned" in str(refused.value)
+    assert await ledger_kinds(bot.db, job_id) == ["reserve", "release"]
+    assert await bot.service.count_orphans() == 1
+    creates = [r for r in world.sim.requests if r[1] == "/api/v1/sonic/create"]
+    assert len(creates) == 1
+    # Told through the interaction already: no channel notice follows.
+    await world.settle(bot)
+    assert bot.outcomes.failed == []
+
+
+async def test_a_held_orphan_is_adopted_when_its_webhook_names_the_task(world: World) -> None:
+    bot = await world.start()
+    job_id = await start_killed(bot, kill_after_musicapi_made_it)
+    (task_id,) = world.sim.tasks
+    bot = await world.restart(bot, orphan_hold_s=300)
+    assert (await the_job(bot.db, job_id)).state == "unconfirmed"
+    assert await bot.scheduler.adopt_task(job_id, task_id)
+    assert not await bot.scheduler.adopt_task(job_id, task_id)  # a repeated webhook
+    world.clock.now += 60
+    await world.settle(bot)
+    assert bot.outcomes.succeeded == [job_id]
+    assert await ledger_kinds(bot.db, job_id) == ["reserve", "commit"]
+    assert await bot.service.count_orphans() == 0
+
+
+async def test_a_held_orphan_nobody_names_is_released_when_the_hold_ends(world: World) -> None:
+    bot = await world.start()
+    job_id = await start_killed(bot, kill_as_it_leaves)
+    bot = await world.restart(bot, orphan_hold_s=300)
+    await bot.scheduler.run_due()
+    assert bot.outcomes.failed == []  # still waiting for a webhook
+    await world.settle(bot)
+    assert bot.outcomes.failed == [(job_id, orphans.RESTART_ORPHAN_REASON)]
+    assert await ledger_kinds(bot.db, job_id) == ["reserve", "release"]
+    assert await bot.service.count_orphans() == 1
+    assert not await bot.scheduler.adopt_task(job_id, "late-task")
