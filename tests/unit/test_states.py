@@ -17,7 +17,7 @@ def test_states_equal_the_texts_stored_before_they_were_enums() -> None:
     assert RequestState.DIRECT == "direct"
     assert f"per {BudgetPeriod.WEEK}" == "per week"
     assert json.dumps({"source": ClipSource.STEM}) == '{"source": "stem"}'
-    assert [state.final for state in JobState] == [False] * 5 + [True, True]
+    assert [state.final for state in JobState] == [False] * 6 + [True, True]
 
 
 def test_a_result_written_as_a_plain_dict_reads_back_typed() -> None:
