@@ -22,9 +22,9 @@ from bot.jobs.scheduler import Scheduler
 from bot.jobs.service import JobOrigin, JobService, SubmitRefused
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.requests import SonicCreate
-from bot.musicapi.simulator import MusicAPISimulator, SimulatorConfig
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
+from bot.simulator import MusicAPISimulator, SimulatorConfig
 from bot.store import jobs as job_sql
 from bot.store import ledger as ledger_sql
 from bot.store.database import Database
