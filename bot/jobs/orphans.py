@@ -20,11 +20,10 @@ import json
 import logging
 from typing import Any
 
-import aiosqlite
-
 from bot.quota import ledger
 from bot.states import JobState
 from bot.store import jobs as job_sql
+from bot.store.database import Connection
 from bot.store.jobs import Job
 
 log = logging.getLogger(__name__)
@@ -56,7 +55,7 @@ def fingerprint(operation: str, family: str, body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-async def release_orphan(conn: aiosqlite.Connection, job: Job, now: float, reason: str) -> bool:
+async def release_orphan(conn: Connection, job: Job, now: float, reason: str) -> bool:
     """Fail and release a job MusicAPI may have made; False if it had already finished."""
     if not await job_sql.finish(conn, job.id, JobState.FAILED, now, failure=reason):
         return False
@@ -73,7 +72,7 @@ async def release_orphan(conn: aiosqlite.Connection, job: Job, now: float, reaso
     return True
 
 
-async def count(conn: aiosqlite.Connection, since: float = 0.0) -> int:
+async def count(conn: Connection, since: float = 0.0) -> int:
     cursor = await conn.execute(
         "SELECT COUNT(*) FROM jobs WHERE orphaned_at IS NOT NULL AND orphaned_at >= ?", (since,)
     )

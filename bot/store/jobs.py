@@ -164,7 +164,7 @@ async def mark_submitted(
 
 
 async def mark_sending(
-    conn: aiosqlite.Connection, job_id: int, fingerprint: str, now: float
+    conn: Connection, job_id: int, fingerprint: str, now: float
 ) -> None:
     """Stamp the intent to send, committed before the request leaves: from here on a crash
     leaves a job that MusicAPI may have made."""
@@ -176,7 +176,7 @@ async def mark_sending(
 
 
 async def mark_unconfirmed(
-    conn: aiosqlite.Connection, job_id: int, hold_until: float, reason: str
+    conn: Connection, job_id: int, hold_until: float, reason: str
 ) -> None:
     """Hold a sent job without an answer; `reason` is what the member is told if no webhook
     names its task before `hold_until`."""
@@ -188,7 +188,7 @@ async def mark_unconfirmed(
 
 
 async def adopt_task(
-    conn: aiosqlite.Connection, job_id: int, task_id: str, now: float, next_run_at: float
+    conn: Connection, job_id: int, task_id: str, now: float, next_run_at: float
 ) -> bool:
     """Give a job whose submit was cut off the task MusicAPI made for it (learned from its
     webhook); False when the job is no longer waiting for one."""
@@ -201,11 +201,11 @@ async def adopt_task(
     return cursor.rowcount == 1
 
 
-async def mark_orphaned(conn: aiosqlite.Connection, job_id: int, now: float) -> None:
+async def mark_orphaned(conn: Connection, job_id: int, now: float) -> None:
     await conn.execute("UPDATE jobs SET orphaned_at = ? WHERE id = ?", (now, job_id))
 
 
-async def orphans(conn: aiosqlite.Connection, since: float = 0.0) -> list[Job]:
+async def orphans(conn: Connection, since: float = 0.0) -> list[Job]:
     """Jobs released although MusicAPI may have made (and billed) them, newest first."""
     cursor = await conn.execute(
         "SELECT * FROM jobs WHERE orphaned_at >= ? ORDER BY orphaned_at DESC", (since,)

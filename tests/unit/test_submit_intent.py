@@ -2,7 +2,8 @@
 
 The kill is a BaseException raised at the step (nothing after it runs, an open transaction rolls
 back, as with `kill -9`), followed by a new scheduler on the reopened database. Against the real
-simulator, so "MusicAPI made a task" is a fact the test can count. Every case must end with the
+simulator, so "MusicAPI made a task" is a fact the test can count; on both database engines.
+Every case must end with the
 job settled, the member told (truthfully: made, not made, or may have been made), the credits
 committed or released once, and each possibly billed orphan counted for the owner.
 """
@@ -75,14 +76,14 @@ class Bot:
 
 @dataclass
 class World:
-    path: Path
+    target: Path | str  # the same database for every "process": SQLite file or PostgreSQL URL
     clock: Clock
     sim: MusicAPISimulator
     client: MusicAPIClient
     bots: list[Bot]
 
     async def start(self, orphan_hold_s: float = 0.0) -> Bot:
-        db = await Database.open(self.path)
+        db = await Database.open(self.target)
         quota = Quota(db, CostTable(), default_budget=100, default_period="month", clock=self.clock)
         outcomes = Recorder()
         scheduler = Scheduler(
@@ -126,13 +127,13 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
+async def world(db_target: Path | str) -> AsyncIterator[World]:
     clock = Clock()
     sim = MusicAPISimulator(SimulatorConfig(generation_time=20.0, api_key="k", clock=clock))
     base_url = await sim.start()
     async with aiohttp.ClientSession() as session:
         client = MusicAPIClient(session, base_url, "k", backoff_base=0.01, backoff_max=0.02)
-        w = World(tmp_path / "jobs.db", clock, sim, client, [])
+        w = World(db_target, clock, sim, client, [])
         yield w
         for bot in w.bots:
             try:
