@@ -218,7 +218,7 @@ def main() -> None:
     simulator = subprocess.Popen(
         [sys.executable, "-m", "bot.simulator", "--port", str(port),
          "--generation-time", str(args.generation_time), "--credits", "100000000",
-         "--generation-spread", str(args.generation_spread)],
+         "--generation-spread", str(args.generation_spread), "--seed", "1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
     )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"

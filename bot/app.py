@@ -84,7 +84,9 @@ class MusicBot(commands.Bot):
             from bot.simulator import MusicAPISimulator, SimulatorConfig
 
             self.simulator = MusicAPISimulator(
-                SimulatorConfig(generation_time=settings.simulator_generation_s)
+                SimulatorConfig(
+                    generation_time=settings.simulator_generation_s, seed=settings.simulator_seed
+                )
             )
             base_url, key = await self.simulator.start(), "simulated"
             log.info("MUSICAPI_SIMULATE=1: using the built-in MusicAPI simulator at %s", base_url)

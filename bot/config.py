@@ -67,6 +67,9 @@ class Settings:
     simulator_generation_s: float = 20.0
     # DATABASE_URL when it is postgresql://… (it may hold a password: never printed).
     postgres_url: str | None = field(default=None, repr=False)
+    # Seed of the built-in simulator (MUSICAPI_SIMULATE=1): the same seed replays the same
+    # ids, task times and faults. None: a fresh seed each start.
+    simulator_seed: int | None = None
 
     @property
     def database(self) -> Path | str:
@@ -302,4 +305,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         discord_api_base_url=discord_base.rstrip("/") if discord_base else None,
         simulator_generation_s=_float(env, "SIMULATOR_GENERATION_S", 20.0, minimum=0.0),
         postgres_url=postgres_url,
+        simulator_seed=_int(env, "SIMULATOR_SEED", None),
     )

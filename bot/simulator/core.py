@@ -89,6 +89,9 @@ class SimulatorConfig:
     error_key: Literal["message", "error", "detail"] = "message"
     submit_includes_code: bool = False
     retry_after: float | None = 1.0  # header sent with random 429s
+    # One seed makes a run repeatable: faults, failures, task times and every id (and what is
+    # derived from ids: BPM, tones, colours). None draws a fresh one, so two runs never share
+    # ids (a demo bot restarted against a new simulator keeps its database).
     seed: int | None = None
     # Cap on ``requests``/``file_requests`` so a long demo run (MUSICAPI_SIMULATE=1) does not
     # grow without bound; the oldest entries are dropped first.
@@ -167,9 +170,17 @@ class SimCore:
         self._rng = random.Random(self.config.seed)
         # Separate, so that drawing task times never shifts the fault-injection sequence.
         self._timing_rng = random.Random(self.config.seed)
+        # Task, clip and persona ids, and through them everything derived from an id (tone,
+        # cover colour, BPM, MIDI notes), come from the seed too: a seeded run is repeatable.
+        seed = self.config.seed
+        self._id_rng = random.Random(None if seed is None else f"ids-{seed}")
         self._stopping = asyncio.Event()
 
     # ------------------------------------------------------------------ control
+
+    def new_id(self) -> uuid.UUID:
+        """A version-4 UUID drawn from the seeded generator."""
+        return uuid.UUID(int=self._id_rng.getrandbits(128), version=4)
 
     def completed_at(self, task_id: str) -> float:
         """Monotonic time at which the task finishes (or fails), by construction."""
@@ -399,7 +410,7 @@ class SimCore:
             cfg.failure_rate > 0 and self._rng.random() < cfg.failure_rate
         )
         task = SimTask(
-            task_id=str(uuid.uuid4()),
+            task_id=str(self.new_id()),
             task_type=kind,
             body=body,
             created_at=cfg.clock(),
@@ -435,7 +446,7 @@ class SimCore:
         tone: int = 0,
         **extra: Any,
     ) -> SimClip:
-        clip_id = str(uuid.uuid4())
+        clip_id = str(self.new_id())
         digest = hashlib.sha256(clip_id.encode()).digest()
         return SimClip(
             clip_id=clip_id,

@@ -11,7 +11,6 @@ legacy ``/suno/*`` aliases (§3.19), each with its own poll shape on the shared 
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 from aiohttp import web
@@ -525,7 +524,7 @@ class FamilyRoutes(SimCore):
             return self._error(400, msg_required("prompt"))
         if len(prompt) >= 120:
             return self._error(400, "The prompt character length should be less than 120.")
-        task_id = str(uuid.uuid4())
+        task_id = str(self.new_id())
         self._suno_lyrics[task_id] = {
             "task_id": task_id,
             "status": "complete",

@@ -429,6 +429,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--credits", type=float, default=SimulatorConfig.credits)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument(
+        "--seed", type=int, default=None, help="repeat the same ids, timings and faults"
+    )
+    parser.add_argument(
         "--require-key",
         action="store_true",
         help="only accept the key in the MUSICAPI_KEY environment variable",
@@ -445,6 +448,7 @@ def main(argv: list[str] | None = None) -> None:
         credits=args.credits,
         latency=args.latency,
         api_key=api_key,
+        seed=args.seed,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(MusicAPISimulator(config), args.host, args.port))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import uuid
 from typing import Any
 
 from aiohttp import web
@@ -377,7 +376,7 @@ class SonicToolRoutes(SimCore):
         if not self._charge(ENDPOINT_COSTS["persona"]):
             return self._no_credits()
         # The legacy docs show a bare UUID; the newest a "persona-..." id.
-        persona_id = str(uuid.uuid4()) if legacy else f"persona-{uuid.uuid4().hex}"
+        persona_id = str(self.new_id()) if legacy else f"persona-{self.new_id().hex}"
         self.personas[persona_id] = SimPersona(persona_id, body["name"], self.config.clock())
         return web.json_response({"code": 200, "persona_id": persona_id, "message": "success"})
 
@@ -393,7 +392,7 @@ class SonicToolRoutes(SimCore):
         task = self._open_task(family="sonic", kind="create_voice", body=body, cost=cost, text=text)
         name = body["audio_url"].rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
         name = name.replace("-", " ").replace("_", " ").title() or "My Voice"
-        persona_id = f"persona-{uuid.uuid4().hex}"
+        persona_id = f"persona-{self.new_id().hex}"
         task.extra.update(persona_id=persona_id, name=name)
         if task.fail_message is None:
             # Usable with persona_music only once the task has succeeded.
@@ -420,6 +419,7 @@ class SonicToolRoutes(SimCore):
             return clip
         if not self._charge(ENDPOINT_COSTS["bpm"]):
             return self._no_credits()
+        # Fixed per clip: an average in [70, 160) BPM, and a range of 2.5 either side.
         digest = hashlib.sha256(clip.clip_id.encode()).digest()
         avg = 70.0 + digest[0] % 90 + digest[1] % 10 / 10
         data = {
@@ -445,7 +445,7 @@ class SonicToolRoutes(SimCore):
             return self._error(400, MSG_VOX_WINDOW)
         if not self._charge(ENDPOINT_COSTS["vox"]):
             return self._no_credits()
-        vox_id = str(uuid.uuid4())
+        vox_id = str(self.new_id())
         self.vox_ids[vox_id] = clip.clip_id
         peaks = [round(0.3 + 0.6 * abs(((i * 37) % 17) - 8) / 8, 2) for i in range(16)]
         data = {

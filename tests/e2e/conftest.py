@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ OTHER_MEMBER = 900000000000000004
 MODERATOR = 900000000000000005
 MANAGE_GUILD = 1 << 5
 TOKEN = "test.bot.token"
+SIM_SEED = 7
 
 
 class Clock:
@@ -121,7 +123,11 @@ def make_world(tmp_path: Path) -> Callable[..., Any]:
         attachment_limit: int | None = None,
         **env: str,
     ) -> AsyncIterator[World]:
-        sim = MusicAPISimulator(sim_config or SimulatorConfig(generation_time=0.6))
+        config = sim_config or SimulatorConfig(generation_time=0.6)
+        if config.seed is None:
+            # Seeded, so ids and everything derived from them (BPM, tones) repeat run to run.
+            config = dataclasses.replace(config, seed=SIM_SEED)
+        sim = MusicAPISimulator(config)
         base_url = await sim.start()
         fake = FakeDiscord()
         await fake.start()

@@ -47,7 +47,7 @@ class BotProcess:
 
 @pytest.fixture
 async def services() -> AsyncIterator[tuple[FakeDiscord, MusicAPISimulator]]:
-    sim = MusicAPISimulator(SimulatorConfig(generation_time=2.0))
+    sim = MusicAPISimulator(SimulatorConfig(generation_time=2.0, seed=7))
     await sim.start()
     fake = FakeDiscord()
     await fake.start()

@@ -31,6 +31,7 @@ async def make_sim() -> AsyncIterator[Callable[..., Any]]:
     async def factory(**config: Any) -> MusicAPISimulator:
         config.setdefault("generation_time", 0.2)
         config.setdefault("api_key", TEST_KEY)
+        config.setdefault("seed", 7)  # repeatable ids, timings and faults
         sim = MusicAPISimulator(SimulatorConfig(**config))
         await sim.start()
         started.append(sim)

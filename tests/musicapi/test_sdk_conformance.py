@@ -81,7 +81,7 @@ FAST = PollOptions(poll_interval_ms=20, timeout_ms=10_000)
 
 @pytest.fixture
 def background() -> Iterator[BackgroundSimulator]:
-    with BackgroundSimulator(SimulatorConfig(generation_time=0.3, api_key=TEST_KEY)) as bg:
+    with BackgroundSimulator(SimulatorConfig(generation_time=0.3, api_key=TEST_KEY, seed=7)) as bg:
         yield bg
 
 
@@ -197,7 +197,7 @@ def clocked() -> Iterator[tuple[MusicAPI, BackgroundSimulator, FakeClock]]:
     """An SDK client on a simulator whose time moves only when a test says so."""
     clock = FakeClock()
     config = SimulatorConfig(
-        generation_time=10.0, api_key=TEST_KEY, clock=clock, midi_not_ready_calls=1
+        generation_time=10.0, api_key=TEST_KEY, clock=clock, midi_not_ready_calls=1, seed=7
     )
     with (
         BackgroundSimulator(config) as bg,
