@@ -47,6 +47,13 @@ from .protocol import (
     text_of,
 )
 from .rules import moderation_refusal
+from .webhooks import (
+    WEBHOOK_PATHS,
+    WebhookDelivery,
+    WebhookScheme,
+    WebhookSender,
+    check_webhook_fields,
+)
 
 __all__ = ["API", "RETIRABLE", "TONES", "SimCore", "SimPersona", "SimulatorConfig", "iso_now"]
 
@@ -114,6 +121,26 @@ class SimulatorConfig:
     auto_concat_charges: bool = False
     # OPEN-QUESTIONS E.26: must Nuro v2.0 segment durations add up to ``duration``?
     nuro_segments_must_sum: bool = True
+    # Webhooks (REFERENCE §5; see webhooks.py). Signature scheme: the newest guide's
+    # timestamped one, the older body-only X-Signature, or both sets of headers.
+    webhook_scheme: WebhookScheme = "timestamped"
+    # Signs deliveries of requests without webhook_secret; the customer never sees it (§5).
+    webhook_default_secret: str = "sim-platform-default-secret"
+    # Faults: events never sent (e.g. {"song.completed"}), a seeded share of deliveries lost,
+    # extra copies of each delivery (same id and bytes), a delay after each transition.
+    webhook_drop: frozenset[str] = frozenset()
+    webhook_drop_rate: float = 0.0
+    webhook_duplicates: int = 0
+    webhook_delay: float = 0.0
+    # Retries of a POST that failed or was not answered 2xx, with the same id (undocumented
+    # upstream: OPEN-QUESTIONS F.29).
+    webhook_retries: int = 0
+    webhook_retry_delay: float = 1.0
+    webhook_timeout: float = 10.0
+    # Tasks finish at once and their final webhook is delivered before the create response.
+    webhook_early: bool = False
+    # The clock of X-Webhook-Timestamp (unix seconds): a test may skew it.
+    webhook_clock: Callable[[], float] = field(default=time.time, repr=False)
 
 
 @dataclass
@@ -175,12 +202,27 @@ class SimCore:
         seed = self.config.seed
         self._id_rng = random.Random(None if seed is None else f"ids-{seed}")
         self._stopping = asyncio.Event()
+        self.webhooks = WebhookSender(self.config, self._webhook_data)
 
     # ------------------------------------------------------------------ control
 
     def new_id(self) -> uuid.UUID:
         """A version-4 UUID drawn from the seeded generator."""
         return uuid.UUID(int=self._id_rng.getrandbits(128), version=4)
+
+    @property
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        """Every webhook POST made (and every one deliberately dropped), oldest first."""
+        return self.webhooks.deliveries
+
+    async def deliver_due_webhooks(self) -> None:
+        """Send the webhooks due on the simulator's clock now and wait for them (for tests that
+        move a fake clock)."""
+        await self.webhooks.deliver_due()
+
+    def _webhook_data(self, task: SimTask) -> Any:
+        """The ``data`` of a webhook for ``task``: defined where the poll shapes are."""
+        raise NotImplementedError
 
     def completed_at(self, task_id: str) -> float:
         """Monotonic time at which the task finishes (or fails), by construction."""
@@ -354,12 +396,31 @@ class SimCore:
         denied = self._check_auth(request) or self._retired(path)
         if denied is not None:
             return denied
+        if request.method == "POST" and path in WEBHOOK_PATHS:
+            invalid = await self._webhook_fields_problem(request, path)
+            if invalid is not None:
+                return invalid
         self._settle()
         try:
-            return await handler(request)
+            response = await handler(request)
         except web.HTTPException as exc:
             # Unknown routes and methods: keep the JSON envelope of the real API.
             return self._error(exc.status, exc.reason)
+        if self.config.webhook_early:
+            await self.webhooks.flush_early()
+        return response
+
+    async def _webhook_fields_problem(self, request: web.Request, path: str) -> web.Response | None:
+        try:
+            body = json.loads(await request.read() or b"null")
+        except ValueError:
+            return None  # the handler answers a body that is not JSON
+        message = check_webhook_fields(body)
+        if message is None:
+            return None
+        if path.startswith(f"{API}/nuro/"):
+            return self._nuro_error(400, ("bad_request", message))
+        return self._error(400, message)
 
     async def _read_object(self, request: web.Request) -> dict[str, Any] | None:
         try:
@@ -426,6 +487,7 @@ class SimCore:
             if task.fail_message is not None:
                 # Only failing tasks are tracked for refunds, so settling stays cheap under load.
                 self._awaiting_refund.append(task)
+            self.webhooks.subscribe(task)
         return task
 
     def _add_clip(self, task: SimTask, clip: SimClip, *, full: bool = False) -> SimClip:
@@ -521,9 +583,9 @@ class SimCore:
     def _persona_problem(self, persona_id: Any) -> tuple[int, str] | None:
         return None if self._persona_ready(persona_id) else (400, MSG_PERSONA_UNKNOWN)
 
-    def _clip_json(self, request: web.Request, clip: SimClip, state: str) -> dict[str, Any]:
-        """A Sonic clip object, keys as in the observed poll payload."""
-        origin = self._origin(request)
+    def _clip_json(self, origin: str, clip: SimClip, state: str) -> dict[str, Any]:
+        """A Sonic clip object, keys as in the observed poll payload. ``origin`` is the base of
+        the file URLs: the request's host for a poll, the simulator's own for a webhook."""
         has_audio = state in ("streaming", "succeeded")
         return {
             "clip_id": clip.clip_id,

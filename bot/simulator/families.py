@@ -232,27 +232,26 @@ class FamilyRoutes(SimCore):
         if state == "failed":
             body = {"code": 200, "status": status, "message": task.fail_message, "data": []}
             return web.json_response(body)
-        origin = self._origin(request)
-        if task.task_type == "download":
-            # The SDK's reading of a download result: bare ``[{audio_url}]`` (OPEN-QUESTIONS E.25).
-            data = (
-                [{"audio_url": f"{origin}/files/{task.extra['file']}"}]
-                if state == "succeeded"
-                else []
-            )
-        else:
-            data = [
-                self._producer_json(request, task, c, task.clip_state(c, progress))
-                for c in task.clips
-            ]
+        data = self._producer_data(self._origin(request), task, progress)
         return web.json_response(
             {"code": 200, "status": status, "message": "success", "data": data}
         )
 
+    def _producer_data(self, origin: str, task: SimTask, progress: float) -> list[dict[str, Any]]:
+        """The ``data`` of a Producer poll (and of its webhooks)."""
+        if task.task_type == "download":
+            # The SDK's reading of a download result: bare ``[{audio_url}]`` (OPEN-QUESTIONS E.25).
+            if task.state != "succeeded":
+                return []
+            return [{"audio_url": f"{origin}/files/{task.extra['file']}"}]
+        return [
+            self._producer_json(origin, task, c, task.clip_state(c, progress)) for c in task.clips
+        ]
+
     def _producer_json(
-        self, request: web.Request, task: SimTask, clip: SimClip, state: str
+        self, origin: str, task: SimTask, clip: SimClip, state: str
     ) -> dict[str, Any]:
-        base = self._clip_json(request, clip, state)
+        base = self._clip_json(origin, clip, state)
         final = state == "succeeded"
         return {
             "clip_id": clip.clip_id,
@@ -307,26 +306,28 @@ class FamilyRoutes(SimCore):
         task = self._family_task(request, "nuro")
         if task is None:
             return self._nuro_error(404, NURO_NOT_FOUND)
+        return web.json_response(self._nuro_flat(self._origin(request), task))
+
+    def _nuro_flat(self, origin: str, task: SimTask) -> dict[str, Any]:
+        """A Nuro poll body (flat, no envelope), also the ``data`` of its webhooks."""
         progress, state = task.progress(), task.state
         body = task.body
         flat: dict[str, Any] = {"task_id": task.task_id, "progress": min(99, int(progress * 100))}
         if state == "failed":
             kind, description = NURO_ALGORITHM  # api_error: refunded (§10.2)
-            return web.json_response(
-                {
-                    **flat,
-                    "status": "failed",
-                    "progress": 100,
-                    "type": kind,
-                    "description": description,
-                }
-            )
+            return {
+                **flat,
+                "status": "failed",
+                "progress": 100,
+                "type": kind,
+                "description": description,
+            }
         (clip,) = task.clips
         done = state == "succeeded"
         genre, mood = body.get("genre"), body.get("mood")
         flat.update(
             status="succeeded" if done else ("running" if progress >= 0.35 else "pending"),
-            audio_url=f"{self._origin(request)}/files/{clip.clip_id}.wav" if done else "",
+            audio_url=f"{origin}/files/{clip.clip_id}.wav" if done else "",
             lyrics=clip.lyrics,
             duration=round(self._clip_seconds(clip), 2) if done else None,
             genre=", ".join(genre) if isinstance(genre, list) else genre,
@@ -336,7 +337,7 @@ class FamilyRoutes(SimCore):
         )
         if done:
             flat["progress"] = 100
-        return web.json_response(flat)
+        return flat
 
     # ------------------------------------------------------------------ riffusion
 
@@ -411,7 +412,7 @@ class FamilyRoutes(SimCore):
             if not task.visible(clip, progress):
                 continue
             state = task.clip_state(clip, progress)
-            base = self._clip_json(request, clip, state)
+            base = self._clip_json(self._origin(request), clip, state)
             final = state == "succeeded"
             data.append(
                 {

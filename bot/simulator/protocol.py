@@ -223,6 +223,8 @@ MAGIC_FIELDS = (
 NOT_READY_UNTIL = 0.2
 _RUNNING_AT = (0.35, 0.45)
 _STREAMING_AT = (0.6, 0.75)
+# When a song task first streams (its first clip): the moment of its song.streaming webhook.
+STREAMING_FROM = _STREAMING_AT[0]
 
 
 @dataclass

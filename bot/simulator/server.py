@@ -24,6 +24,9 @@ the second clip, ``[sim:moderate]`` / ``[sim:lyrics-moderate]`` are refused with
 Upload URLs with ``[sim:catalog-match]`` / ``[sim:unreachable]`` are refused like upstream does;
 Nuro answers ``[sim:queue-full]`` / ``[sim:language]`` with its catalogue's errors.
 
+Requests that carry ``webhook_url`` get MusicAPI's webhooks (``webhooks.py``), on loopback only.
+``seed`` makes a run repeatable (ids, task times, faults).
+
 Run standalone: ``python -m bot.simulator --port 8765 --generation-time 3``.
 """
 
@@ -192,6 +195,7 @@ class MusicAPISimulator(SonicToolRoutes, FamilyRoutes):
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         self._stopping = asyncio.Event()
+        await self.webhooks.start()
         # handler_cancellation: a client that gave up on a stalled request frees its handler.
         runner = web.AppRunner(
             self.make_app(), access_log=None, shutdown_timeout=1.0, handler_cancellation=True
@@ -210,6 +214,7 @@ class MusicAPISimulator(SonicToolRoutes, FamilyRoutes):
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.webhooks.stop()
         self._base_url = None
 
     # ------------------------------------------------------------------ /sonic/create
@@ -295,30 +300,42 @@ class MusicAPISimulator(SonicToolRoutes, FamilyRoutes):
         if progress >= 1.0 and task.fail_message is not None:
             if self.config.failure_mode == "type" or voice:
                 return web.json_response({"type": "failed", "error": task.fail_message})
-        if voice:
-            data: Any = None
-            if progress >= 1.0:
-                data = {"persona_id": task.extra["persona_id"], "name": task.extra["name"]}
-            return web.json_response({"code": 200, "data": data, "message": "success"})
+        data = self._sonic_data(self._origin(request), task, progress)
+        return web.json_response({"code": 200, "data": data, "message": "success"})
+
+    def _webhook_data(self, task: SimTask) -> Any:
+        # File URLs of a webhook point at the simulator itself: there is no request to follow.
+        origin = self._base_url or ""
+        if task.family == "producer":
+            return self._producer_data(origin, task, task.progress())
+        if task.family == "nuro":
+            return self._nuro_flat(origin, task)
+        return self._sonic_data(origin, task, task.progress())
+
+    def _sonic_data(self, origin: str, task: SimTask, progress: float) -> Any:
+        """The ``data`` of a Sonic poll (and of its webhooks): clips, auto_concat pairs, or a
+        create-voice result."""
+        if task.task_type == "create_voice":
+            if progress < 1.0:
+                return None
+            return {"persona_id": task.extra["persona_id"], "name": task.extra["name"]}
         pair_key = task.extra.get("pair_key")
         if pair_key:
-            data = [
+            return [
                 {
-                    pair_key: self._clip_json(request, part, task.clip_state(part, progress)),
+                    pair_key: self._clip_json(origin, part, task.clip_state(part, progress)),
                     # "full stays null while the concat step is still running" (§3.13)
-                    "full": self._clip_json(request, full, task.clip_state(full, progress))
+                    "full": self._clip_json(origin, full, task.clip_state(full, progress))
                     if task.visible(full, progress)
                     else None,
                 }
                 for part, full in zip(task.clips, task.fulls, strict=True)
             ]
-        else:
-            data = [
-                self._clip_json(request, c, task.clip_state(c, progress))
-                for c in task.clips
-                if task.visible(c, progress)
-            ]
-        return web.json_response({"code": 200, "data": data, "message": "success"})
+        return [
+            self._clip_json(origin, c, task.clip_state(c, progress))
+            for c in task.clips
+            if task.visible(c, progress)
+        ]
 
     # ------------------------------------------------------------------ credits, lyrics, files
 
@@ -432,6 +449,12 @@ def main(argv: list[str] | None = None) -> None:
         "--seed", type=int, default=None, help="repeat the same ids, timings and faults"
     )
     parser.add_argument(
+        "--webhook-scheme",
+        choices=("timestamped", "legacy", "both"),
+        default="timestamped",
+        help="how webhooks to loopback receivers are signed (REFERENCE §5)",
+    )
+    parser.add_argument(
         "--require-key",
         action="store_true",
         help="only accept the key in the MUSICAPI_KEY environment variable",
@@ -449,6 +472,7 @@ def main(argv: list[str] | None = None) -> None:
         latency=args.latency,
         api_key=api_key,
         seed=args.seed,
+        webhook_scheme=args.webhook_scheme,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(MusicAPISimulator(config), args.host, args.port))
