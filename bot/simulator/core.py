@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import random
 import time
 import uuid
@@ -60,6 +61,8 @@ __all__ = ["API", "RETIRABLE", "TONES", "SimCore", "SimPersona", "SimulatorConfi
 log = logging.getLogger("bot.simulator")
 
 API = "/api/v1"
+STREAM_PREFIX = "stream_"
+_FILE_KINDS = {"wav": "audio", "mp3": "audio", "png": "image", "mid": "midi"}
 TONES = (262, 294, 330, 349, 392, 440, 494, 523, 587, 659)
 DAY_S = 24 * 3600.0
 # Families (and one task type) the ``retired`` knob can turn into 410 Gone (OPEN-QUESTIONS
@@ -121,6 +124,15 @@ class SimulatorConfig:
     auto_concat_charges: bool = False
     # OPEN-QUESTIONS E.26: must Nuro v2.0 segment durations add up to ``duration``?
     nuro_segments_must_sum: bool = True
+    # CDN faults on the /files/ URLs (audio, cover art, MIDI): each file answers
+    # ``cdn_failure_status`` to its first ``cdn_failures`` fetches then serves it, or fails every
+    # time with ``cdn_always_fail``. A failing fetch first hangs ``cdn_hang_s`` seconds (inf:
+    # never answers, so the client's timeout decides). ``cdn_fault_kinds`` picks the files hit.
+    cdn_failures: int = 0
+    cdn_always_fail: bool = False
+    cdn_failure_status: int = 503
+    cdn_hang_s: float = 0.0
+    cdn_fault_kinds: frozenset[str] = frozenset({"audio", "image", "midi"})
     # Webhooks (REFERENCE §5; see webhooks.py). Signature scheme: the newest guide's
     # timestamped one, the older body-only X-Signature, or both sets of headers.
     webhook_scheme: WebhookScheme = "timestamped"
@@ -188,6 +200,7 @@ class SimCore:
         self.vox_ids: dict[str, str] = {}  # vox_audio_id -> clip id
         self._clips: dict[str, tuple[SimTask, SimClip]] = {}
         self._midi_calls: dict[str, int] = {}
+        self.cdn_fetches: dict[str, int] = {}  # file name -> fetches that the fault knobs saw
         self._aligned_paid: set[str] = set()
         self._suno_lyrics: dict[str, dict[str, Any]] = {}
         self._injections: list[_Rule] = []
@@ -259,6 +272,9 @@ class SimCore:
 
     async def _sleep(self, seconds: float) -> None:
         if seconds <= 0:
+            return
+        if math.isinf(seconds):
+            await self._stopping.wait()  # until the simulator stops (or the client gives up)
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
@@ -433,6 +449,21 @@ class SimCore:
     def _origin(request: web.Request) -> str:
         return f"{request.scheme}://{request.host}"
 
+    async def _cdn_fault(self, name: str) -> web.Response | None:
+        """The injected CDN failure for this fetch of ``/files/<name>``, if any."""
+        cfg = self.config
+        kind = _FILE_KINDS.get(name.rpartition(".")[2])
+        if kind is None or kind not in cfg.cdn_fault_kinds:
+            return None
+        if not cfg.cdn_always_fail and cfg.cdn_failures <= 0:
+            return None
+        fetches = self.cdn_fetches[name] = self.cdn_fetches.get(name, 0) + 1
+        if not cfg.cdn_always_fail and fetches > cfg.cdn_failures:
+            return None
+        await self._sleep(cfg.cdn_hang_s)
+        text = DEFAULT_TEXTS.get(cfg.cdn_failure_status, f"HTTP {cfg.cdn_failure_status}")
+        return web.Response(status=cfg.cdn_failure_status, text=text, content_type="text/plain")
+
     # ------------------------------------------------------------------ billing
 
     def _charge(self, cost: float) -> bool:
@@ -587,6 +618,11 @@ class SimCore:
         """A Sonic clip object, keys as in the observed poll payload. ``origin`` is the base of
         the file URLs: the request's host for a poll, the simulator's own for a webhook."""
         has_audio = state in ("streaming", "succeeded")
+        # A streaming clip plays from a stream URL of its own (§2.3: "audio is already playable
+        # but not final"); the final file has another URL, as upstream's CDN file does.
+        audio = f"{origin}/files/{clip.clip_id}.wav"
+        if state == "streaming":
+            audio = f"{origin}/files/{STREAM_PREFIX}{clip.clip_id}.wav"
         return {
             "clip_id": clip.clip_id,
             "state": state,
@@ -594,7 +630,7 @@ class SimCore:
             "tags": clip.tags,
             "lyrics": clip.lyrics,
             "image_url": f"{origin}/files/image_{clip.clip_id}.png" if has_audio else "",
-            "audio_url": f"{origin}/files/{clip.clip_id}.wav" if has_audio else "",
+            "audio_url": audio if has_audio else "",
             "video_url": None,
             "created_at": clip.created_at,
             "gpt_description_prompt": clip.gpt_description_prompt,

@@ -43,7 +43,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .core import API, RETIRABLE, SimulatorConfig, inherited_magic, number
+from .core import API, RETIRABLE, STREAM_PREFIX, SimulatorConfig, inherited_magic, number
 from .families import FamilyRoutes
 from .media import midi_bytes, mp3_silence, png_bytes, wav_bytes
 from .protocol import (
@@ -364,7 +364,11 @@ class MusicAPISimulator(SonicToolRoutes, FamilyRoutes):
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
+        fault = await self._cdn_fault(name)
+        if fault is not None:
+            return fault
         stem, _, extension = name.rpartition(".")
+        stem = stem.removeprefix(STREAM_PREFIX)  # the stream plays the same audio
         if name.startswith("image_") and extension == "png":
             found = self._clips.get(stem.removeprefix("image_"))
             if found is not None:
