@@ -29,6 +29,7 @@ from bot.store import clips as clip_sql
 from bot.store.clips import StoredClip
 from bot.store.database import Database
 from bot.store.jobs import Job, JobResult
+from bot.store.leases import fenced
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class DiscordPoster:
         if not clips and job.result:
             if "result" not in done:
                 message = await self._post_result(channel, job, job.result)
-                async with self.db.transaction() as conn:
+                async with fenced(self.db, job) as conn:
                     await clip_sql.record_delivery(conn, job.id, "result", message.id, self.clock())
             await self._edit_card(job, embeds.job_card(job, "succeeded", result="Posted below."))
             return
@@ -106,7 +107,7 @@ class DiscordPoster:
                     raise
                 # The channel's real limit was lower than the interaction said: links instead.
                 message = await self._post_clip(channel, job, clip, index, len(clips), attach=False)
-            async with self.db.transaction() as conn:
+            async with fenced(self.db, job) as conn:
                 await clip_sql.record_delivery(conn, job.id, clip.clip_id, message.id, self.clock())
         await self._edit_card(job, embeds.job_card(job, "succeeded", clips_posted=len(clips)))
 
@@ -128,7 +129,7 @@ class DiscordPoster:
                 nonce=_nonce(job, "f"),
                 allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)]),
             )
-            async with self.db.transaction() as conn:
+            async with fenced(self.db, job) as conn:
                 await clip_sql.record_delivery(conn, job.id, "failure", message.id, self.clock())
         await self._edit_card(job, embeds.job_card(job, "failed"))
 

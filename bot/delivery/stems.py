@@ -29,6 +29,7 @@ from bot.store import clips as clip_sql
 from bot.store.clips import StoredClip
 from bot.store.database import Database
 from bot.store.jobs import Job
+from bot.store.leases import fenced
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ class StemsDelivery:
             if not carried:
                 # Never loop on a message that carries nothing; the scheduler retries later.
                 raise RuntimeError(f"job {job.id}: a stems message carried no stem")
-            async with self.db.transaction() as conn:
+            async with fenced(self.db, job) as conn:
                 for stem in carried:
                     await clip_sql.record_delivery(
                         conn, job.id, stem.clip_id, message.id, self.clock()

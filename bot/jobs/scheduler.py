@@ -1,10 +1,16 @@
-"""One loop that polls every job and hands finished ones to delivery.
+"""One loop per process that polls the jobs it owns and hands finished ones to delivery.
 
-Modelled on a database-backed timer: the loop sleeps until the earliest `next_run_at` in the
-jobs table (or until `wake()` says a sooner job was added), takes the due rows, and works on
+Modelled on a database-backed timer: the loop sleeps until the earliest `next_run_at` among
+its jobs (or until `wake()` says a sooner job was added), takes the due rows, and works on
 them with bounded concurrency. Nothing lives only in memory, so a restart simply picks up
 where the table says each job is. Delivery retries go through the same loop: a finished job
 stays due until its outcome is posted.
+
+Several processes may share the database. Each unfinished job is leased to one of them
+(store/leases.py): the process that submits a job owns it, a heartbeat renews its leases
+and claims jobs whose owner stopped renewing, and a clean stop hands its jobs back. Every
+state write of a job runs in a transaction fenced by the lease epoch the scheduler read, so
+a process that stalled past its lease and comes back writes nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -24,15 +33,26 @@ from bot.quota import ledger
 from bot.states import ACTIVE_STATES, ClipSource, JobState
 from bot.store import clips as clip_sql
 from bot.store import jobs as job_sql
+from bot.store import leases as lease_sql
 from bot.store import personas as persona_sql
 from bot.store.clips import StoredClip
-from bot.store.database import Database
+from bot.store.database import Connection, Database
 from bot.store.jobs import Job, JobResult, MadePersona
+from bot.store.leases import LeaseLost
 from bot.store.personas import Persona
 
 log = logging.getLogger(__name__)
 
 MAX_IDLE_SLEEP_S = 60.0
+# A dead process's jobs are claimed by the others within a lease plus one heartbeat (25 s).
+DEFAULT_LEASE_S = 20.0
+# Jobs one heartbeat may take over; the rest follow at the next beats (or other processes).
+CLAIM_BATCH = 500
+
+
+def new_owner_id() -> str:
+    """Unique per process start, readable in the jobs table: host, pid and a random tail."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class Outcomes(Protocol):
@@ -57,6 +77,9 @@ class Scheduler:
         concurrency: int = 16,
         batch_size: int = 100,
         orphan_hold_s: float = 0.0,
+        owner: str | None = None,
+        lease_s: float = DEFAULT_LEASE_S,
+        claim_batch: int = CLAIM_BATCH,
     ) -> None:
         self.db = db
         # See JobService.orphan_hold_s: how long a cut-off submit waits for its webhook.
@@ -67,40 +90,71 @@ class Scheduler:
         self.job_timeout = job_timeout
         self.clock = clock
         self.batch_size = batch_size
+        self.owner = owner or new_owner_id()
+        self.lease_s = lease_s
+        self.claim_batch = claim_batch
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._paused_until = 0.0  # after a 429, no poll goes out before this
+        self._beat: asyncio.Task[None] | None = None
+        self._renewed_at = float("-inf")
+        self._paused_until = 0.0  # after a 429 (ours or another process's), no poll before this
+
+    @property
+    def heartbeat_interval(self) -> float:
+        # Four beats per lease: a beat or two can be late or fail without losing the jobs.
+        return self.lease_s / 4
+
+    def new_lease(self) -> tuple[str, float]:
+        """Owner and expiry for a job this process is about to submit."""
+        return self.owner, self.clock() + self.lease_s
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="job-scheduler")
+            self._beat = asyncio.create_task(self._heartbeat_loop(), name="job-leases")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop polling and hand every job back, so the other processes take them at once."""
+        for task in (self._task, self._beat):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._beat = None
+        try:
+            async with self.db.transaction() as conn:
+                count = await lease_sql.hand_back(conn, self.owner)
+        except Exception:
+            # The leases still run out by themselves; others take over within one lease.
+            log.warning("could not hand jobs back at stop", exc_info=True)
+            return
+        if count:
+            log.info("handed %d job(s) back", count)
 
     def wake(self) -> None:
         self._wake.set()
 
     async def recover(self) -> int:
-        """At start-up: settle jobs a crash left between reservation and upstream confirmation.
+        """Claim jobs nobody holds, and settle those a former owner left 'submitting'.
 
-        A job whose request never left is released ("not made"). One whose request may have
-        reached MusicAPI is held for a webhook (`orphan_hold_s`) or released at once as a
-        possibly billed orphan (see `bot.jobs.orphans`). Either way the member's failure
-        notice goes out through the loop. Everything else resumes by itself, because the loop
-        reads state from the table. Returns how many jobs were settled or held.
+        Runs at start-up and at every heartbeat, because a process may die at any time, not
+        only before this one starts. A job is judged by its lease: only a job whose owner
+        stopped renewing (or never had one) is taken, so another live process's submit in
+        flight is never mistaken for an orphan. Of those: a job whose request never left is
+        released ("not made"); one whose request may have reached MusicAPI is held for a
+        webhook (`orphan_hold_s`) or released at once as a possibly billed orphan (see
+        `bot.jobs.orphans`). Either way the member's failure notice goes out through the
+        loop. Everything else resumes by itself, because the loop reads state from the table.
+        Returns how many jobs were settled or held.
         """
         now = self.clock()
         not_sent = held = orphaned = 0
         async with self.db.transaction() as conn:
-            # One process owns the database, and it recovers before it takes commands, so
-            # every job still 'submitting' now was cut off by the previous process.
-            stale = await job_sql.stale_submitting(conn, now)
+            claimed = await lease_sql.claim(
+                conn, self.owner, now, now + self.lease_s, self.claim_batch
+            )
+            stale = await job_sql.owned_submitting(conn, self.owner, claimed)
             for job in stale:
                 if job.sent_at is None:
                     await job_sql.finish(
@@ -118,6 +172,9 @@ class Scheduler:
                 ):
                     orphaned += 1
             total_orphans = await orphans.count(conn)
+        if claimed:
+            log.info("took over %d job(s) nobody held", len(claimed))
+            self.wake()
         if not_sent:
             log.warning("released %d job(s) the restart cut off before sending", not_sent)
         if held:
@@ -150,8 +207,27 @@ class Scheduler:
             self.wake()
         return adopted
 
+    async def heartbeat(self) -> None:
+        """Renew this process's leases, then take over any job whose owner went quiet."""
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            await lease_sql.renew(conn, self.owner, now + self.lease_s)
+        self._renewed_at = now
+        await self.recover()
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            try:
+                await self.heartbeat()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("lease heartbeat failed; retrying", exc_info=True)
+
     async def _run(self) -> None:
         await self.recover()
+        self._renewed_at = self.clock()
         while True:
             try:
                 await self.run_due()
@@ -164,7 +240,8 @@ class Scheduler:
 
     async def _sleep(self) -> None:
         async with self.db.read() as conn:
-            next_at = await job_sql.next_due_at(conn)
+            next_at = await job_sql.next_due_at(conn, self.owner)
+            self._paused_until = max(self._paused_until, await lease_sql.pause_until(conn))
         now = self.clock()
         delay = MAX_IDLE_SLEEP_S if next_at is None else max(0.0, next_at - now)
         delay = max(delay, self._paused_until - now)
@@ -175,25 +252,42 @@ class Scheduler:
             await asyncio.wait_for(self._wake.wait(), timeout=min(delay, MAX_IDLE_SLEEP_S))
 
     async def run_due(self) -> int:
-        """Work on every due job once; returns how many were looked at."""
+        """Work on every due job this process owns once; returns how many were looked at."""
         now = self.clock()
-        if now < self._paused_until:
-            return 0
+        if now - self._renewed_at >= self.heartbeat_interval:
+            # The heartbeat task normally does this; a pass after a long stall (or a test
+            # moving the clock) renews first, so it works only on leases it still holds.
+            await self.heartbeat()
         async with self.db.read() as conn:
-            due = await job_sql.due(conn, now, self.batch_size)
+            self._paused_until = max(self._paused_until, await lease_sql.pause_until(conn))
+            if now < self._paused_until:
+                return 0
+            due = await job_sql.due(conn, self.owner, now, self.batch_size)
         if due:
             await asyncio.gather(*(self._guarded(job) for job in due))
         return len(due)
+
+    def _fenced(self, job: Job) -> contextlib.AbstractAsyncContextManager[Connection]:
+        """A transaction that writes only if this process still holds `job` at its epoch."""
+        return lease_sql.fenced(self.db, job)
 
     async def _guarded(self, job: Job) -> None:
         async with self._slots:
             try:
                 await self.process(job)
+            except LeaseLost:
+                # Another process took it over while this one was stalled: its work stands.
+                log.info("job %s: lease lost to another process; dropping this pass", job.id)
             except Exception:
                 log.exception("job %s: unexpected error; will retry", job.id)
-                await self._postpone(job)
+                with contextlib.suppress(LeaseLost):
+                    await self._postpone(job)
 
     async def process(self, job: Job) -> None:
+        if job.lease_until is None or self.clock() >= job.lease_until:
+            # The lease ran out since it was read (this process stalled): another process
+            # may own the job now, so neither poll nor post; the heartbeat sorts it out.
+            return
         if job.state == JobState.SUCCEEDED:
             await self._notify(job, self.outcomes.job_succeeded)
         elif job.state == JobState.FAILED:
@@ -207,7 +301,7 @@ class Scheduler:
         """No webhook named the task within the hold: release the job as an orphan."""
         reason = job.failure or orphans.NO_ANSWER_ORPHAN_REASON
         now = self.clock()
-        async with self.db.transaction() as conn:
+        async with self._fenced(job) as conn:
             await orphans.release_orphan(conn, job, now, reason)
             failed = await job_sql.get(conn, job.id)
         assert failed is not None
@@ -229,7 +323,7 @@ class Scheduler:
         except RateLimitedError as error:
             retry_after = error.retry_after or self.poll_interval
             self._paused_until = max(self._paused_until, self.clock() + retry_after)
-            await self._backoff(job, retry_after)
+            await self._backoff(job, retry_after, pause_all=True)
             return
         except MusicAPIError as error:
             # 5xx, timeouts, garbage bodies, even auth trouble: the job is not lost; look
@@ -248,7 +342,7 @@ class Scheduler:
         if status.state == "succeeded":
             stem = job.operation.startswith("stems_")
             source = ClipSource.STEM if stem else ClipSource.GENERATED
-            async with self.db.transaction() as conn:
+            async with self._fenced(job) as conn:
                 for clip in status.usable_clips:
                     await clip_sql.upsert(conn, _stored(job, clip, now, source))
                 if status.persona is not None or status.files:
@@ -274,7 +368,7 @@ class Scheduler:
             return
         age = now - (job.submitted_at or job.created_at)
         delay = timing.next_poll_delay(self.poll_interval, status.state, age)
-        async with self.db.transaction() as conn:
+        async with self._fenced(job) as conn:
             await job_sql.record_poll(conn, job.id, status.state, now + delay)
         if status.state != job.card_state:
             await self._progress(job, status.state)
@@ -286,12 +380,12 @@ class Scheduler:
             # A card edit is cosmetic; the next state change tries again.
             log.warning("job %s: could not update its card", job.id, exc_info=True)
             return
-        async with self.db.transaction() as conn:
+        async with self._fenced(job) as conn:
             await job_sql.set_card_state(conn, job.id, state)
 
     async def _fail(self, job: Job, reason: str) -> None:
         now = self.clock()
-        async with self.db.transaction() as conn:
+        async with self._fenced(job) as conn:
             if await job_sql.finish(conn, job.id, JobState.FAILED, now, failure=reason):
                 await ledger.release(conn, job, now, reason)
             failed = await job_sql.get(conn, job.id)
@@ -306,17 +400,22 @@ class Scheduler:
             log.warning("job %s: delivery failed; will retry", job.id, exc_info=True)
             await self._postpone(job)
             return
-        async with self.db.transaction() as conn:
+        async with self._fenced(job) as conn:
             await job_sql.mark_notified(conn, job.id)
 
-    async def _backoff(self, job: Job, retry_after: float | None) -> None:
+    async def _backoff(
+        self, job: Job, retry_after: float | None, *, pause_all: bool = False
+    ) -> None:
         delay = timing.backoff_delay(self.poll_interval, job.errors + 1, retry_after)
-        async with self.db.transaction() as conn:
+        async with self._fenced(job) as conn:
             await job_sql.record_transient_error(conn, job.id, self.clock() + delay, polled=True)
+            if pause_all:
+                # The rate limit is the account's, so every process holds back its polls.
+                await lease_sql.extend_pause(conn, self._paused_until)
 
     async def _postpone(self, job: Job) -> None:
         delay = timing.backoff_delay(self.poll_interval, job.errors + 1)
-        async with self.db.transaction() as conn:
+        async with self._fenced(job) as conn:
             await job_sql.postpone(conn, job.id, self.clock() + delay)
 
 

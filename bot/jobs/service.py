@@ -109,6 +109,7 @@ class JobService:
     ) -> int:
         """Write the job row and reserve its cost (raises QuotaRefused). Fast, local."""
         now = self.clock()
+        owner, lease_until = self.scheduler.new_lease()
         new_job = NewJob(
             guild_id=origin.guild_id,
             channel_id=origin.channel_id,
@@ -123,6 +124,8 @@ class JobService:
             upload_limit=origin.upload_limit,
             charge_member=origin.charge_member,
             family=Family(operation.family),
+            owner=owner,
+            lease_until=lease_until,
         )
         return await self.quota.reserve(new_job, origin.role_ids, claim=claim)
 

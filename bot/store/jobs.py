@@ -85,6 +85,11 @@ class Job:
     request_fingerprint: str | None = None
     sent_at: float | None = None
     orphaned_at: float | None = None
+    # The lease (see store/leases.py): the process that owns the job, until when, and the
+    # epoch every state write of the job is fenced with.
+    owner: str | None = None
+    lease_until: float | None = None
+    lease_epoch: int = 0
 
     @classmethod
     def from_row(cls, row: Row) -> Job:
@@ -117,6 +122,10 @@ class NewJob:
     # False for an approved community request: the server's pool pays, not the member's limit.
     charge_member: bool = True
     family: Family = Family.SONIC
+    # The process that submits the job owns it from the start, so no other process can
+    # mistake its submit in flight for an orphan.
+    owner: str | None = None
+    lease_until: float | None = None
 
 
 async def insert(conn: Connection, job: NewJob, now: float) -> int:
@@ -126,6 +135,9 @@ async def insert(conn: Connection, job: NewJob, now: float) -> int:
                              upload_limit, created_at, charge_member, family)
            VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?)
            RETURNING id""",
+                             upload_limit, created_at, charge_member, family,
+                             owner, lease_until, lease_epoch)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             job.guild_id,
             job.channel_id,
@@ -141,6 +153,9 @@ async def insert(conn: Connection, job: NewJob, now: float) -> int:
             now,
             int(job.charge_member),
             job.family,
+            job.owner,
+            job.lease_until,
+            1 if job.owner else 0,
         ),
     )
     row = await cursor.fetchone()
@@ -274,26 +289,39 @@ async def set_card_state(conn: Connection, job_id: int, card_state: str) -> None
 
 async def due(conn: Connection, now: float, limit: int) -> list[Job]:
     """Jobs the scheduler should look at now: polls that are due and unsent outcomes."""
+async def due(conn: aiosqlite.Connection, owner: str, now: float, limit: int) -> list[Job]:
+    """Jobs `owner` should look at now: its polls that are due and its unsent outcomes."""
     cursor = await conn.execute(
         """SELECT * FROM jobs
-           WHERE notified = 0 AND next_run_at IS NOT NULL AND next_run_at <= ?
+           WHERE notified = 0 AND owner = ? AND next_run_at IS NOT NULL AND next_run_at <= ?
            ORDER BY next_run_at LIMIT ?""",
-        (now, limit),
+        (owner, now, limit),
     )
     return [Job.from_row(row) for row in await cursor.fetchall()]
 
 
 async def next_due_at(conn: Connection) -> float | None:
+async def next_due_at(conn: aiosqlite.Connection, owner: str) -> float | None:
     cursor = await conn.execute(
-        "SELECT MIN(next_run_at) FROM jobs WHERE notified = 0 AND next_run_at IS NOT NULL"
+        """SELECT MIN(next_run_at) FROM jobs
+           WHERE notified = 0 AND owner = ? AND next_run_at IS NOT NULL""",
+        (owner,),
     )
     row = await cursor.fetchone()
     return row[0] if row else None
 
 
 async def stale_submitting(conn: Connection, before: float) -> list[Job]:
+async def owned_submitting(conn: aiosqlite.Connection, owner: str, ids: list[int]) -> list[Job]:
+    """Of the jobs just claimed by `owner`, those a former owner left 'submitting': it died
+    (or stalled past its lease) between the reservation and MusicAPI's answer."""
+    if not ids:
+        return []
+    marks = ", ".join("?" for _ in ids)
     cursor = await conn.execute(
-        "SELECT * FROM jobs WHERE state = 'submitting' AND created_at <= ?", (before,)
+        f"""SELECT * FROM jobs WHERE owner = ? AND state = 'submitting' AND id IN ({marks})
+           ORDER BY id""",
+        (owner, *ids),
     )
     return [Job.from_row(row) for row in await cursor.fetchall()]
 
