@@ -24,7 +24,8 @@ log = logging.getLogger("bot")
 def _point_discord_at(base_url: str) -> None:
     """Send REST and the gateway to another Discord, e.g. the local one the tests run.
 
-    A non-sharded client connects straight to DEFAULT_GATEWAY, so both must move.
+    With SHARD_COUNT set, discord.py connects straight to DEFAULT_GATEWAY (without it, it
+    asks REST's /gateway/bot), so both must move.
     """
     discord.http.Route.BASE = f"{base_url}/api/v10"
     gateway = "ws" + base_url.removeprefix("http") + "/gateway"

@@ -40,7 +40,7 @@ def extensions() -> list[str]:
     return sorted(f"cogs.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.ispkg)
 
 
-class MusicBot(commands.Bot):
+class MusicBot(commands.AutoShardedBot):
     # Created in setup_hook; typed here so cogs can rely on them.
     http_session: aiohttp.ClientSession
     db: Database
@@ -67,6 +67,9 @@ class MusicBot(commands.Bot):
             help_command=None,
             owner_ids=set(settings.owner_ids) or None,
             guild_ready_timeout=guild_ready_timeout,
+            # None, None: discord.py asks Discord how many shards and runs them all here.
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
         )
         self.settings = settings
         self.clock = clock
@@ -108,6 +111,7 @@ class MusicBot(commands.Bot):
             poll_interval=settings.poll_interval_s,
             job_timeout=settings.job_timeout_s,
             clock=self.clock,
+            lease_s=settings.job_lease_s,
         )
         self.jobs = JobService(
             self.db,
@@ -142,7 +146,13 @@ class MusicBot(commands.Bot):
 
     async def on_ready(self) -> None:
         assert self.user is not None
-        log.info("ready as %s in %d server(s)", self.user, len(self.guilds))
+        log.info(
+            "ready as %s in %d server(s) on shard(s) %s of %s",
+            self.user,
+            len(self.guilds),
+            ",".join(str(n) for n in sorted(self.shards)),
+            self.shard_count,
+        )
 
     async def close(self) -> None:
         if hasattr(self, "scheduler"):

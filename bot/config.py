@@ -70,6 +70,12 @@ class Settings:
     # Seed of the built-in simulator (MUSICAPI_SIMULATE=1): the same seed replays the same
     # ids, task times and faults. None: a fresh seed each start.
     simulator_seed: int | None = None
+    # Shards of this process (see bot/shards.py); None: discord.py's recommended count, all
+    # of them in this process.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+    # How long a process holds a job without renewing its lease (see bot/store/leases.py).
+    job_lease_s: float = 20.0
 
     @property
     def database(self) -> Path | str:
@@ -220,6 +226,25 @@ def _costs(env: Mapping[str, str]) -> dict[str, int]:
     return overrides
 
 
+def _shards(env: Mapping[str, str]) -> tuple[int | None, tuple[int, ...] | None]:
+    """SHARD_COUNT alone: this process runs all of them; with SHARD_IDS: only those."""
+    from bot.shards import ShardSpecError, parse_shard_ids
+
+    count = _int(env, "SHARD_COUNT", None, minimum=1)
+    raw_ids = _get(env, "SHARD_IDS")
+    if raw_ids is None:
+        return count, None if count is None else tuple(range(count))
+    if count is None:
+        raise ConfigError(
+            "SHARD_IDS",
+            "needs SHARD_COUNT, the total number of shards across all processes",
+        )
+    try:
+        return count, parse_shard_ids(raw_ids, count)
+    except ShardSpecError as error:
+        raise ConfigError("SHARD_IDS", str(error)) from None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting; raise ConfigError on the first bad one."""
     env = os.environ if env is None else env
@@ -285,6 +310,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if discord_base is not None and not discord_base.startswith(("http://", "https://")):
         raise ConfigError("DISCORD_API_BASE_URL", f"expected an http(s) URL, got {discord_base!r}")
 
+    shard_count, shard_ids = _shards(env)
+
     return Settings(
         discord_token=token,
         musicapi_key=key,
@@ -306,4 +333,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         simulator_generation_s=_float(env, "SIMULATOR_GENERATION_S", 20.0, minimum=0.0),
         postgres_url=postgres_url,
         simulator_seed=_int(env, "SIMULATOR_SEED", None),
+        shard_count=shard_count,
+        shard_ids=shard_ids,
+        job_lease_s=_float(env, "JOB_LEASE_S", 20.0, minimum=1.0),
     )

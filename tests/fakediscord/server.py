@@ -202,6 +202,7 @@ class FakeDiscord:
         heartbeat_interval_ms: int = 41250,
         interaction_response_timeout: float | None = None,
         dispatch_message_events: bool = True,
+        shard_count: int = 1,
     ) -> None:
         self.application_id = application_id
         self.bot_user_id = bot_user_id if bot_user_id is not None else application_id
@@ -213,6 +214,9 @@ class FakeDiscord:
         # Discord gives 3 s for the first callback; ``None`` disables the check.
         self.interaction_response_timeout = interaction_response_timeout
         self.dispatch_message_events = dispatch_message_events
+        # What GET /gateway/bot recommends. Sessions that IDENTIFY with [shard_id, count] get
+        # only the guilds (and their events) of that shard: (guild_id >> 22) % count.
+        self.shard_count = shard_count
         self.nonce_window_seconds = NONCE_WINDOW_SECONDS
 
         self.url = ""
@@ -392,7 +396,11 @@ class FakeDiscord:
             )
         if self.sessions:
             self._spawn(
-                self._dispatch("GUILD_CREATE", lambda s: self._guild_create_payload(guild, s))
+                self._dispatch(
+                    "GUILD_CREATE",
+                    lambda s: self._guild_create_payload(guild, s),
+                    guild_id=guild_id,
+                )
             )
         return guild
 
@@ -402,7 +410,11 @@ class FakeDiscord:
         guild = self._guild(guild_id)
         channel = self._create_channel(guild, channel_id, name=name)
         if self.sessions:
-            self._spawn(self._dispatch("CHANNEL_CREATE", dict(channel), intent=INTENT_GUILDS))
+            self._spawn(
+                self._dispatch(
+                    "CHANNEL_CREATE", dict(channel), intent=INTENT_GUILDS, guild_id=guild_id
+                )
+            )
         return channel
 
     def add_member(
@@ -435,7 +447,11 @@ class FakeDiscord:
         )
         if any(s.ready for s in self.sessions):
             payload = self._member_payload(guild, user_id) | {"guild_id": str(guild_id)}
-            self._spawn(self._dispatch("GUILD_MEMBER_ADD", payload, intent=INTENT_GUILD_MEMBERS))
+            self._spawn(
+                self._dispatch(
+                    "GUILD_MEMBER_ADD", payload, intent=INTENT_GUILD_MEMBERS, guild_id=guild_id
+                )
+            )
 
     def add_role(
         self, guild_id: int, role_id: int, *, name: str | None = None, permissions: int = 0
@@ -449,7 +465,11 @@ class FakeDiscord:
         if self.sessions:
             # As Discord does, so a running bot's role cache knows the new role.
             payload = {"guild_id": str(guild_id), "role": dict(role)}
-            self._spawn(self._dispatch("GUILD_ROLE_CREATE", payload, intent=INTENT_GUILDS))
+            self._spawn(
+                self._dispatch(
+                    "GUILD_ROLE_CREATE", payload, intent=INTENT_GUILDS, guild_id=guild_id
+                )
+            )
         return role
 
     def add_user(
@@ -564,6 +584,26 @@ class FakeDiscord:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(ws.close(code=code, message=b"fakediscord disconnect"), 3)
         self._changed()
+
+    async def wait_shards_ready(self, shard_count: int, timeout: float = 30) -> None:
+        """Wait until every shard 0 .. shard_count-1 has a connected, identified session
+        (several bot processes, each running a range of them)."""
+        await self._wait_until(
+            lambda: self.ready_shards() >= set(range(shard_count)),
+            timeout,
+            f"all {shard_count} shards to identify",
+        )
+
+    def ready_shards(self) -> set[int]:
+        return {s.shard[0] for s in self.sessions if s.ready and s.live and s.shard is not None}
+
+    @staticmethod
+    def serves(session: GatewaySession, guild_id: int | None) -> bool:
+        """Whether a session receives a guild's events: its shard is (guild_id >> 22) % count."""
+        if guild_id is None or session.shard is None:
+            return True
+        shard_id, count = int(session.shard[0]), int(session.shard[1])
+        return (guild_id >> 22) % max(count, 1) == shard_id
 
     @property
     def connected_clients(self) -> int:
@@ -1408,7 +1448,10 @@ class FakeDiscord:
             return
         intent = INTENT_GUILD_MESSAGES if record["guild_id"] is not None else INTENT_DIRECT_MESSAGES
         await self._dispatch(
-            "MESSAGE_CREATE", lambda s: self._message_event_payload(record, s), intent=intent
+            "MESSAGE_CREATE",
+            lambda s: self._message_event_payload(record, s),
+            intent=intent,
+            guild_id=record["guild_id"],
         )
 
     async def _announce_update(self, record: dict[str, Any]) -> None:
@@ -1416,7 +1459,10 @@ class FakeDiscord:
             return
         intent = INTENT_GUILD_MESSAGES if record["guild_id"] is not None else INTENT_DIRECT_MESSAGES
         await self._dispatch(
-            "MESSAGE_UPDATE", lambda s: self._message_event_payload(record, s), intent=intent
+            "MESSAGE_UPDATE",
+            lambda s: self._message_event_payload(record, s),
+            intent=intent,
+            guild_id=record["guild_id"],
         )
 
     async def _delete_message(self, record: dict[str, Any]) -> None:
@@ -1428,7 +1474,7 @@ class FakeDiscord:
         if record["guild_id"] is not None:
             payload["guild_id"] = str(record["guild_id"])
         intent = INTENT_GUILD_MESSAGES if record["guild_id"] is not None else INTENT_DIRECT_MESSAGES
-        await self._dispatch("MESSAGE_DELETE", payload, intent=intent)
+        await self._dispatch("MESSAGE_DELETE", payload, intent=intent, guild_id=record["guild_id"])
 
     # ------------------------------------------------------------------ internals: lookups
 
@@ -1476,11 +1522,15 @@ class FakeDiscord:
         *,
         intent: int | None = None,
         sessions: Iterable[GatewaySession] | None = None,
+        guild_id: int | None = None,
     ) -> int:
-        """Send a DISPATCH to every open session (buffered for resume); returns live count."""
+        """Send a DISPATCH to every open session (buffered for resume); returns live count.
+
+        A guild's event goes only to sessions of the shard that guild belongs to, as on
+        Discord; events without a guild go to every session."""
         delivered = 0
         for session in list(sessions if sessions is not None else self.sessions):
-            if session.closed:
+            if session.closed or not self.serves(session, guild_id):
                 continue
             if intent is not None and not session.intents & intent:
                 continue
@@ -1572,7 +1622,11 @@ class FakeDiscord:
             "v": 10,
             "user": self._bot_user(),
             "user_settings": {},
-            "guilds": [{"id": str(gid), "unavailable": True} for gid in self.guilds],
+            "guilds": [
+                {"id": str(gid), "unavailable": True}
+                for gid in self.guilds
+                if self.serves(session, gid)
+            ],
             "session_id": session.session_id,
             "session_type": "normal",
             "resume_gateway_url": self.gateway_url,
@@ -1589,6 +1643,8 @@ class FakeDiscord:
             ready["shard"] = session.shard
         await self._send_to(session, "READY", ready)
         for guild in list(self.guilds.values()):
+            if not self.serves(session, guild.id):
+                continue
             await self._send_to(session, "GUILD_CREATE", self._guild_create_payload(guild, session))
         session.ready = True
         self._changed()
@@ -1979,12 +2035,12 @@ class FakeDiscord:
         self.interactions[interaction_id] = interaction
         self._interactions_by_token[token] = interaction
         await self._wait_until(
-            lambda: any(s.ready and s.live for s in self.sessions),
+            lambda: any(s.ready and s.live and self.serves(s, guild_id) for s in self.sessions),
             timeout,
             f"a connected gateway client to receive {interaction.describe()}",
         )
         interaction.created_monotonic = time.monotonic()
-        await self._dispatch("INTERACTION_CREATE", payload)
+        await self._dispatch("INTERACTION_CREATE", payload, guild_id=guild_id)
         return interaction
 
     # ------------------------------------------------------------------ HTTP plumbing
@@ -2170,7 +2226,7 @@ class FakeDiscord:
         return json_response(
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.shard_count,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,
