@@ -6,7 +6,7 @@ import logging
 import pkgutil
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -40,6 +40,13 @@ def extensions() -> list[str]:
     return sorted(f"cogs.{m.name}" for m in pkgutil.iter_modules(cogs.__path__) if not m.ispkg)
 
 
+def _shard_options(settings: Settings) -> dict[str, Any]:
+    """AutoShardedBot's shard_count/shard_ids, only when SHARD_COUNT was configured."""
+    if settings.shard_count is None:
+        return {}
+    return {"shard_count": settings.shard_count, "shard_ids": list(settings.shard_ids or ())}
+
+
 class MusicBot(commands.AutoShardedBot):
     # Created in setup_hook; typed here so cogs can rely on them.
     http_session: aiohttp.ClientSession
@@ -67,9 +74,8 @@ class MusicBot(commands.AutoShardedBot):
             help_command=None,
             owner_ids=set(settings.owner_ids) or None,
             guild_ready_timeout=guild_ready_timeout,
-            # None, None: discord.py asks Discord how many shards and runs them all here.
-            shard_count=settings.shard_count,
-            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
+            # Neither set: discord.py asks Discord how many shards and runs them all here.
+            **_shard_options(settings),
         )
         self.settings = settings
         self.clock = clock
