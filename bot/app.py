@@ -162,11 +162,15 @@ class MusicBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         if hasattr(self, "scheduler"):
-            await self.scheduler.stop()
-        await super().close()
-        if self.simulator is not None:
-            await self.simulator.stop()
-        if hasattr(self, "http_session"):
-            await self.http_session.close()
-        if hasattr(self, "db"):
-            await self.db.close()
+            await self.scheduler.stop()  # hands this process's jobs to the others
+        try:
+            await super().close()
+        finally:
+            # Even if the gateway side fails to close: an open database connection keeps
+            # its worker thread, and with it the process, alive.
+            if self.simulator is not None:
+                await self.simulator.stop()
+            if hasattr(self, "http_session"):
+                await self.http_session.close()
+            if hasattr(self, "db"):
+                await self.db.close()

@@ -78,9 +78,9 @@ _START_UP = (
     "from bot.app import MusicBot\n"
     "import bot.__main__\n"
     "async def main():\n"
-    "    bot = MusicBot(load_settings())\n"
-    "    await bot.setup_hook()\n"
-    "    await bot.close()\n"
+    # `async with`: the client's own set-up runs too (AutoShardedBot's close needs it).
+    "    async with MusicBot(load_settings()) as bot:\n"
+    "        await bot.setup_hook()\n"
     "asyncio.run(main())\n"
     "print(json.dumps(sorted(m for m in sys.modules if m.startswith('bot'))))\n"
 )
