@@ -132,12 +132,10 @@ async def insert(conn: Connection, job: NewJob, now: float) -> int:
     cursor = await conn.execute(
         """INSERT INTO jobs (guild_id, channel_id, user_id, operation, request, summary, cost,
                              state, application_id, interaction_token, token_expires_at,
-                             upload_limit, created_at, charge_member, family)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?)
-           RETURNING id""",
                              upload_limit, created_at, charge_member, family,
                              owner, lease_until, lease_epoch)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           RETURNING id""",
         (
             job.guild_id,
             job.channel_id,
@@ -287,9 +285,7 @@ async def set_card_state(conn: Connection, job_id: int, card_state: str) -> None
     await conn.execute("UPDATE jobs SET card_state = ? WHERE id = ?", (card_state, job_id))
 
 
-async def due(conn: Connection, now: float, limit: int) -> list[Job]:
-    """Jobs the scheduler should look at now: polls that are due and unsent outcomes."""
-async def due(conn: aiosqlite.Connection, owner: str, now: float, limit: int) -> list[Job]:
+async def due(conn: Connection, owner: str, now: float, limit: int) -> list[Job]:
     """Jobs `owner` should look at now: its polls that are due and its unsent outcomes."""
     cursor = await conn.execute(
         """SELECT * FROM jobs
@@ -300,8 +296,7 @@ async def due(conn: aiosqlite.Connection, owner: str, now: float, limit: int) ->
     return [Job.from_row(row) for row in await cursor.fetchall()]
 
 
-async def next_due_at(conn: Connection) -> float | None:
-async def next_due_at(conn: aiosqlite.Connection, owner: str) -> float | None:
+async def next_due_at(conn: Connection, owner: str) -> float | None:
     cursor = await conn.execute(
         """SELECT MIN(next_run_at) FROM jobs
            WHERE notified = 0 AND owner = ? AND next_run_at IS NOT NULL""",
@@ -311,8 +306,7 @@ async def next_due_at(conn: aiosqlite.Connection, owner: str) -> float | None:
     return row[0] if row else None
 
 
-async def stale_submitting(conn: Connection, before: float) -> list[Job]:
-async def owned_submitting(conn: aiosqlite.Connection, owner: str, ids: list[int]) -> list[Job]:
+async def owned_submitting(conn: Connection, owner: str, ids: list[int]) -> list[Job]:
     """Of the jobs just claimed by `owner`, those a former owner left 'submitting': it died
     (or stalled past its lease) between the reservation and MusicAPI's answer."""
     if not ids:
