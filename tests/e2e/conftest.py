@@ -108,6 +108,8 @@ def settings_env(base_url: str, db_path: Path, **extra: str) -> dict[str, str]:
         "DEFAULT_GUILD_BUDGET": "100",
         "MUSICAPI_COSTS": "create_music=20",
         "SYNC_COMMANDS": "none",
+        # A killed process's jobs move to the next one within ~2.5 s instead of 25 s.
+        "JOB_LEASE_S": "2",
         **extra,
     }
 

@@ -110,6 +110,9 @@ class World:
 
     async def restart(self, dead: Bot, orphan_hold_s: float = 0.0) -> Bot:
         await dead.db.close()
+        # The dead process's jobs stay leased to it until the lease runs out; only then may
+        # another process (this restart) judge them.
+        self.clock.now += dead.scheduler.lease_s + 1
         bot = await self.start(orphan_hold_s)
         await bot.scheduler.recover()
         return bot
@@ -119,7 +122,7 @@ class World:
         for _ in range(rounds):
             await bot.scheduler.run_due()
             async with bot.db.read() as conn:
-                next_at = await job_sql.next_due_at(conn)
+                next_at = await job_sql.next_due_at(conn, bot.scheduler.owner)
             if next_at is None:
                 return
             self.clock.now = max(self.clock.now, next_at)
