@@ -16,7 +16,7 @@ import yarl
 from dotenv import find_dotenv, load_dotenv
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.store.database import DatabaseUnavailable
+from bot.store.database import DatabaseUnavailable, check_database
 
 log = logging.getLogger("bot")
 
@@ -60,6 +60,13 @@ def main() -> int:
         print(f"Configuration error: {error.variable}: {error.problem}", file=sys.stderr)
         return 2
     discord.utils.setup_logging(level=getattr(logging, settings.log_level), root=True)
+    try:
+        # Before Discord: a database that can't be reached or migrated is one line, not a
+        # traceback after the login.
+        asyncio.run(check_database(settings.database))
+    except DatabaseUnavailable as error:
+        print(f"Configuration error: DATABASE_URL: {error}", file=sys.stderr)
+        return 2
     if settings.discord_api_base_url:
         _point_discord_at(settings.discord_api_base_url)
     try:

@@ -97,19 +97,21 @@ class Database(ABC):
     dialect: Dialect
 
     @staticmethod
-    async def open(target: Path | str, *, pool_size: int = 10) -> Database:
+    async def open(
+        target: Path | str, *, pool_size: int = 10, up_to: int | None = None
+    ) -> Database:
         """A file path (or `:memory:`) opens SQLite; a `postgresql://` URL opens PostgreSQL.
 
-        Either way the schema is migrated to the newest version before this returns.
-        Raises DatabaseUnavailable with one plain line when that is impossible.
+        Either way the schema is migrated to the newest version (or to `up_to`) before this
+        returns. Raises DatabaseUnavailable with one plain line when that is impossible.
         """
         if isinstance(target, str) and is_postgres_url(target):
             from bot.store.postgres import PostgresDatabase
 
-            return await PostgresDatabase.connect(target, pool_size=pool_size)
+            return await PostgresDatabase.connect(target, pool_size=pool_size, up_to=up_to)
         from bot.store.sqlite import SqliteDatabase
 
-        return await SqliteDatabase.connect(target)
+        return await SqliteDatabase.connect(target, up_to=up_to)
 
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Connection]:
@@ -121,6 +123,16 @@ class Database(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
+
+    @abstractmethod
+    async def migrate(self, up_to: int | None = None) -> list[int]:
+        """Apply the migrations not applied yet (up to `up_to`); returns their versions."""
+
+
+async def check_database(target: Path | str) -> None:
+    """Open (and so migrate) the database once and close it; raises DatabaseUnavailable."""
+    db = await Database.open(target, pool_size=1)
+    await db.close()
 
 
 def is_postgres_url(url: str) -> bool:

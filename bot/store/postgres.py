@@ -133,7 +133,9 @@ class PostgresDatabase(Database):
         self._pool = pool
 
     @classmethod
-    async def connect(cls, url: str, *, pool_size: int = 10) -> PostgresDatabase:
+    async def connect(
+        cls, url: str, *, pool_size: int = 10, up_to: int | None = None
+    ) -> PostgresDatabase:
         if psycopg is None:
             raise DatabaseUnavailable(
                 'PostgreSQL needs the "postgres" extra: pip install ".[postgres]"'
@@ -150,7 +152,7 @@ class PostgresDatabase(Database):
             ) from None
         try:
             _configure_sync(first)
-            await migrate(first)
+            await migrate(first, up_to)
         finally:
             await first.close()
         pool = AsyncConnectionPool(
@@ -172,6 +174,10 @@ class PostgresDatabase(Database):
 
     async def close(self) -> None:
         await self._pool.close()
+
+    async def migrate(self, up_to: int | None = None) -> list[int]:
+        async with self._pool.connection() as raw:
+            return await migrate(raw, up_to)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:

@@ -49,23 +49,30 @@ class SqliteDatabase(Database):
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def connect(cls, path: Path | str) -> SqliteDatabase:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    async def connect(cls, path: Path | str, *, up_to: int | None = None) -> SqliteDatabase:
         try:
+            if str(path) != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: we issue BEGIN/COMMIT ourselves.
             raw = await aiosqlite.connect(str(path), isolation_level=None)
-        except sqlite3.Error as error:
+        except (OSError, sqlite3.Error) as error:
             raise DatabaseUnavailable(f"can't open SQLite database {path}: {error}") from None
         raw.row_factory = aiosqlite.Row
-        # The busy timeout first: switching to WAL needs a moment of exclusive access, which
-        # another process opening the same file at the same time may hold.
-        await raw.execute("PRAGMA busy_timeout=10000")
-        await raw.execute("PRAGMA journal_mode=WAL")
-        await raw.execute("PRAGMA synchronous=NORMAL")
-        await raw.execute("PRAGMA foreign_keys=ON")
         db = cls(raw)
-        await db.migrate()
+        try:
+            # The busy timeout first: switching to WAL needs a moment of exclusive access,
+            # which another process opening the same file at the same time may hold.
+            await raw.execute("PRAGMA busy_timeout=10000")
+            await raw.execute("PRAGMA journal_mode=WAL")
+            await raw.execute("PRAGMA synchronous=NORMAL")
+            await raw.execute("PRAGMA foreign_keys=ON")
+            await db.migrate(up_to)
+        except sqlite3.DatabaseError as error:  # e.g. the file is not a database
+            await raw.close()
+            raise DatabaseUnavailable(f"can't open SQLite database {path}: {error}") from None
+        except BaseException:
+            await raw.close()
+            raise
         return db
 
     async def close(self) -> None:
