@@ -258,14 +258,11 @@ async def totals(
 TotalsKey = tuple[int, int, str, float]
 
 
-async def check_totals(
+async def expected_totals(
     conn: Connection, guild_id: int | None = None
 ) -> dict[TotalsKey, tuple[int, int]]:
-    """Differences between the running totals and the ledger they summarise.
-
-    Returns {(guild, user or 0, period, period start): (spent, granted) the totals are off by};
-    empty when they agree. Reads the whole ledger (of one server when `guild_id` is given).
-    """
+    """The totals recomputed from the ledger (of one server when `guild_id` is given):
+    {(guild, user or SERVER, period, period start): (spent, granted)}. Reads every entry."""
     where, params = ("WHERE guild_id = ?", [guild_id]) if guild_id is not None else ("", [])
     expected: dict[TotalsKey, list[int]] = defaultdict(lambda: [0, 0])
     cursor = await conn.execute(
@@ -283,6 +280,20 @@ async def check_totals(
                 entry = expected[(guild, user, str(period), start)]
                 entry[0] += member
                 entry[1] += granted
+    return {key: (spent, granted) for key, (spent, granted) in expected.items()}
+
+
+async def check_totals(
+    conn: Connection, guild_id: int | None = None
+) -> dict[TotalsKey, tuple[int, int]]:
+    """Differences between the running totals and the ledger they summarise.
+
+    Returns {(guild, user or SERVER, period, period start): (spent, granted) the totals are
+    off by}; empty when they agree. Reads the whole ledger (of one server when `guild_id` is
+    given); `rebuild_totals` repairs what this finds.
+    """
+    expected = await expected_totals(conn, guild_id)
+    where, params = ("WHERE guild_id = ?", [guild_id]) if guild_id is not None else ("", [])
     cursor = await conn.execute(
         f"""SELECT guild_id, user_id, period, period_start, spent, granted
             FROM ledger_totals {where}""",
@@ -294,8 +305,23 @@ async def check_totals(
     }
     differences: dict[TotalsKey, tuple[int, int]] = {}
     for key in set(expected) | set(actual):
-        want = tuple(expected.get(key, (0, 0)))
+        want = expected.get(key, (0, 0))
         have = actual.get(key, (0, 0))
         if want != have:
             differences[key] = (have[0] - want[0], have[1] - want[1])
     return differences
+
+
+async def rebuild_totals(conn: Connection, guild_id: int | None = None) -> int:
+    """Replace the running totals (of one server) with the ledger's own; returns the rows
+    written. Run it inside a transaction that holds the server's lock, or while idle."""
+    where, params = ("WHERE guild_id = ?", [guild_id]) if guild_id is not None else ("", [])
+    expected = await expected_totals(conn, guild_id)
+    await conn.execute(f"DELETE FROM ledger_totals {where}", params)
+    rows = [(*key, spent, granted) for key, (spent, granted) in expected.items()]
+    await conn.executemany(
+        """INSERT INTO ledger_totals (guild_id, user_id, period, period_start, spent, granted)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        rows,
+    )
+    return len(rows)
