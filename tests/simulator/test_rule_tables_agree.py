@@ -10,8 +10,11 @@ from bot.musicapi import requests as client_sonic
 from bot.musicapi import requests_legacy as client_legacy
 from bot.musicapi import requests_nuro as client_nuro
 from bot.musicapi import requests_producer as client_producer
+from bot.quota.costs import DEFAULT_COSTS
 from bot.simulator import protocol as sim_protocol
+from bot.simulator import rules as sim_rules
 from bot.simulator import tables as sim
+from bot.validation import families as family_validation
 from bot.validation.sonic import TITLE_MAX, limits_for
 
 
@@ -71,3 +74,76 @@ def test_the_bot_s_length_limits_fit_the_server_s(model: str) -> None:
         "gpt_description_prompt": "d" * limits.description,
     }
     assert sim_protocol.validate_create(described) is None
+
+
+def _upstream_charge(operation: str) -> float:
+    """What the simulator bills for the bot's cost-table operation."""
+    tasks, endpoints = sim_protocol.TASK_COSTS, sim_protocol.ENDPOINT_COSTS
+    if operation in tasks:
+        return tasks[operation]
+    if operation in ("upload_extend", "upload_cover"):  # upload, then the edit task (§1)
+        edit = "extend_upload_music" if operation == "upload_extend" else "cover_upload_music"
+        return endpoints["upload"] + tasks[edit]
+    if operation == "producer_create":
+        return endpoints["producer_create_music"]
+    if operation == "lyrics":
+        return 0  # billed in a separate pool of lyrics credits (§3.17), not account credits
+    return endpoints[operation]  # KeyError: an operation the simulator does not know
+
+
+def test_the_bot_never_reserves_less_than_upstream_bills() -> None:
+    """The prices are an open question (OPEN-QUESTIONS D.19): the bot reserves the newest
+    figure (2026-10 third party), the simulator bills the site/docs column. Either way a
+    server's budget must cover what the owner's account is charged."""
+    short = {
+        op: (cost, _upstream_charge(op))
+        for op, cost in DEFAULT_COSTS.items()
+        if cost < _upstream_charge(op)
+    }
+    assert short == {}
+
+
+def test_the_bot_s_family_maxima_fit_the_server_s() -> None:
+    """Producer, Nuro and Riffusion text and numbers at the bot's own maxima pass the
+    simulator's checks: the two readings of §6, §7 and §9 agree on the edges."""
+    producer = {
+        "task_type": "create_music",
+        "sound": "s",
+        "title": "t" * family_validation.PRODUCER_TITLE_MAX,
+        "length": client_producer.MAX_PRODUCER_LENGTH_S,
+    }
+    assert sim_rules.validate_producer(producer) is None
+    vocal = {
+        "type": "vocal",
+        "lyrics": "l" * client_nuro.MAX_LYRICS,
+        "gender": client_nuro.NURO_GENDERS[0],
+        "genre": client_nuro.NURO_VOCAL_GENRES[0],
+        "mood": client_nuro.NURO_VOCAL_MOODS[0],
+        "timbre": client_nuro.NURO_TIMBRES[0],
+    }
+    for seconds in client_nuro.VOCAL_DURATION_S:  # both ends of the range
+        assert sim_rules.validate_nuro({**vocal, "duration": seconds}, True) is None
+    tags = client_nuro.MAX_BGM_TAGS
+    bgm = {
+        "type": "bgm",
+        "description": "d",
+        "genre": list(client_nuro.NURO_BGM_GENRES[:tags]),
+        "mood": list(client_nuro.NURO_BGM_MOODS[:tags]),
+        "instrument": list(client_nuro.NURO_BGM_INSTRUMENTS[:tags]),
+    }
+    for seconds in client_nuro.BGM_DURATION_S:
+        assert sim_rules.validate_nuro({**bgm, "duration": seconds}, True) is None
+    riffusion = {
+        "task_type": "create_music",
+        "custom_mode": True,
+        "lyrics": "l" * family_validation.RIFFUSION_LYRICS_MAX,
+        "sound": "s" * family_validation.RIFFUSION_PROMPT_MAX,
+        "mv": client_legacy.RIFFUSION_MODELS[0],
+    }
+    assert sim_rules.validate_riffusion(riffusion) is None
+    described = {
+        "task_type": "create_music",
+        "custom_mode": False,
+        "prompt": "p" * family_validation.RIFFUSION_PROMPT_MAX,
+    }
+    assert sim_rules.validate_riffusion(described) is None
