@@ -10,12 +10,14 @@ import contextlib
 import logging
 import signal
 import sys
+from urllib.parse import urlparse
 
 import discord
 import yarl
 from dotenv import find_dotenv, load_dotenv
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.observability.logs import setup_logging
 from bot.store.database import DatabaseUnavailable, check_database
 
 log = logging.getLogger("bot")
@@ -52,6 +54,11 @@ async def _run(settings: Settings) -> None:
         await runner  # re-raises LoginFailure and the like
 
 
+def _database_password(settings: Settings) -> str | None:
+    """The password inside a postgresql:// URL, which must not appear in a log line either."""
+    return urlparse(settings.postgres_url).password if settings.postgres_url else None
+
+
 def main() -> int:
     load_dotenv(find_dotenv(usecwd=True))  # the .env of the directory the bot runs in
     try:
@@ -59,7 +66,11 @@ def main() -> int:
     except ConfigError as error:
         print(f"Configuration error: {error.variable}: {error.problem}", file=sys.stderr)
         return 2
-    discord.utils.setup_logging(level=getattr(logging, settings.log_level), root=True)
+    setup_logging(
+        settings.log_level,
+        settings.log_format,
+        secrets=(settings.discord_token, settings.musicapi_key, _database_password(settings)),
+    )
     try:
         # Before Discord: a database that can't be reached or migrated is one line, not a
         # traceback after the login.

@@ -20,6 +20,8 @@ from bot.delivery.poster import DiscordPoster
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.service import JobService
 from bot.musicapi.client import MusicAPIClient
+from bot.observability.discord_limits import DiscordRateLimits
+from bot.observability.runtime import Observability
 from bot.quota.admin import QuotaAdmin
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
@@ -57,6 +59,7 @@ class MusicBot(commands.AutoShardedBot):
     scheduler: Scheduler
     jobs: JobService
     requests: CommunityRequests
+    ops: Observability
 
     def __init__(
         self,
@@ -65,6 +68,8 @@ class MusicBot(commands.AutoShardedBot):
         clock: Callable[[], float] = time.time,
         guild_ready_timeout: float = 2.0,
     ) -> None:
+        # Made before discord.py's HTTP session, which counts Discord's 429s through its trace.
+        discord_limits = DiscordRateLimits()
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents.default(),
@@ -76,11 +81,13 @@ class MusicBot(commands.AutoShardedBot):
             guild_ready_timeout=guild_ready_timeout,
             # Neither set: discord.py asks Discord how many shards and runs them all here.
             **_shard_options(settings),
+            http_trace=discord_limits.trace_config(),
         )
         self.settings = settings
         self.clock = clock
         self.version = __version__
         self.simulator: MusicAPISimulator | None = None
+        self.ops = Observability(self, discord_limits)
 
     async def setup_hook(self) -> None:
         settings = self.settings
@@ -128,6 +135,7 @@ class MusicBot(commands.AutoShardedBot):
             clock=self.clock,
         )
         self.requests = CommunityRequests(self.db, self.jobs, clock=self.clock)
+        await self.ops.start()
         # Registered before any message arrives, so buttons posted before a restart still work.
         self.add_dynamic_items(ClipAction)
         for extension in extensions():
@@ -163,6 +171,7 @@ class MusicBot(commands.AutoShardedBot):
     async def close(self) -> None:
         if hasattr(self, "scheduler"):
             await self.scheduler.stop()  # hands this process's jobs to the others
+        await self.ops.stop()
         try:
             await super().close()
         finally:

@@ -16,9 +16,11 @@ from urllib.parse import urlparse, urlsplit
 from bot.states import BudgetPeriod
 
 SyncScope = Literal["global", "guild", "none"]
+LogFormat = Literal["text", "json"]
 
 BUDGET_PERIODS: tuple[BudgetPeriod, ...] = tuple(BudgetPeriod)
 SYNC_SCOPES: tuple[SyncScope, ...] = ("global", "guild", "none")
+LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 # The models offered in the `model` option. Upstream renames models often (REFERENCE §3.20),
@@ -65,6 +67,13 @@ class Settings:
     discord_api_base_url: str | None = None
     # How long the built-in simulator takes per song when MUSICAPI_SIMULATE=1.
     simulator_generation_s: float = 20.0
+    # Operations: where /metrics and /healthz listen, the log line format, where
+    # owner alerts go, and the balance below which the owner is told credits run low.
+    metrics_listen: tuple[str, int] | None = None
+    log_format: LogFormat = "text"
+    owner_alert_channel_id: int | None = None
+    alert_owner_id: int | None = None  # the first id in OWNER_IDS: alerts DM them
+    credits_low: int = 500
     # DATABASE_URL when it is postgresql://… (it may hold a password: never printed).
     postgres_url: str | None = field(default=None, repr=False)
     # Seed of the built-in simulator (MUSICAPI_SIMULATE=1): the same seed replays the same
@@ -193,6 +202,19 @@ def _postgres_url(url: str) -> str:
     return url
 
 
+def _listen(env: Mapping[str, str], name: str) -> tuple[str, int] | None:
+    """`host:port` (`[::1]:9100` for IPv6) to listen on, or None when unset."""
+    raw = _get(env, name)
+    if raw is None:
+        return None
+    host, sep, port = raw.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    # Port 0 picks a free port (tests); the log line at start says which.
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ConfigError(name, f"expected host:port, like 127.0.0.1:9100; got {raw!r}")
+    return host, int(port)
+
+
 def _costs(env: Mapping[str, str]) -> dict[str, int]:
     """MUSICAPI_COSTS="create_music=20,stems_basic=30" overrides entries of the cost table."""
     raw = _get(env, "MUSICAPI_COSTS")
@@ -301,6 +323,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         if part.strip()
     )
 
+    first_owner = (owners_raw or "").split(",")[0].strip()
+    alert_owner_id = _snowflake(first_owner, "OWNER_IDS") if first_owner else None
+    alert_raw = _get(env, "OWNER_ALERT_CHANNEL_ID")
+    alert_channel_id = _snowflake(alert_raw, "OWNER_ALERT_CHANNEL_ID") if alert_raw else None
+
     budget = _int(env, "DEFAULT_GUILD_BUDGET", 300)
     assert budget is not None
     period = _choice(env, "DEFAULT_BUDGET_PERIOD", BUDGET_PERIODS, "month")
@@ -336,4 +363,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         shard_count=shard_count,
         shard_ids=shard_ids,
         job_lease_s=_float(env, "JOB_LEASE_S", 20.0, minimum=1.0),
+        metrics_listen=_listen(env, "METRICS_LISTEN"),
+        log_format=_choice(env, "LOG_FORMAT", LOG_FORMATS, "text"),
+        owner_alert_channel_id=alert_channel_id,
+        alert_owner_id=alert_owner_id,
+        credits_low=_int(env, "MUSICAPI_CREDITS_LOW", 500) or 0,
     )

@@ -8,6 +8,8 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.observability.incidents import unexpected_error
+from bot.observability.logs import bind
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +17,11 @@ GENERIC_FAILURE = "Something went wrong on our side; nothing was charged. Please
 
 
 class MusicTree(app_commands.CommandTree):
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # Each interaction runs in its own task: tag the rest of its log lines with the server.
+        bind(guild_id=interaction.guild_id)
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
@@ -36,8 +43,11 @@ async def report_error(interaction: discord.Interaction, error: Exception) -> No
         text = str(original) or "You are not allowed to use this command."
     else:
         command = interaction.command.qualified_name if interaction.command else "interaction"
-        log.error("unhandled error in %s", command, exc_info=original)
-        text = GENERIC_FAILURE
+        # One id in the log line, the owner's alert and the member's reply.
+        incident = unexpected_error(
+            original, where=f"/{command}" if interaction.command else command
+        )
+        text = f"{GENERIC_FAILURE} (Reference: `{incident}`.)"
     await reply_privately(interaction, text)
 
 

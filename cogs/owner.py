@@ -11,7 +11,10 @@ from discord.ext import commands
 from bot.errors import InputError
 from bot.features import FEATURES, Features
 from bot.musicapi.errors import MusicAPIError
+from bot.observability.status import StatusFacts
+from bot.observability.status import render as render_status
 from bot.permissions import require_owner
+from bot.store import jobs as job_sql
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
@@ -47,26 +50,39 @@ class Owner(commands.GroupCog, group_name="musicbot", group_description="Bot own
             count = len(await self.bot.tree.sync())
         await interaction.followup.send(f"Synced {count} command(s).", ephemeral=True)
 
-    @app_commands.command(name="status", description="Upstream credits, jobs in flight, version")
+    @app_commands.command(name="status", description="Health, upstream credits, jobs, version")
     async def status(self, interaction: discord.Interaction) -> None:
         await require_owner(self.bot, interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        bot, ops = self.bot, self.bot.ops
         try:
-            credits = await self.bot.musicapi.get_credits()
+            credits = await bot.musicapi.get_credits()
+            ops.upstream.credits_seen(credits)
             balance = f"{credits.credits:g} monthly + {credits.extra_credits:g} extra"
         except MusicAPIError as error:
             balance = f"unavailable ({type(error).__name__})"
-        in_flight = await self.bot.jobs.count_in_flight()
-        orphaned = await self.bot.jobs.count_orphans()
-        mode = "simulator" if self.bot.settings.musicapi_simulate else "live"
-        await interaction.followup.send(
-            f"MusicAPI credits: {balance}\nJobs in flight: {in_flight}\n"
-            f"Possibly billed orphans: {orphaned} (sent to MusicAPI when the bot restarted or "
-            "got no answer; released, and not tracked)\n"
-            f"Features: {await self._feature_summary()}\n"
-            f"Version {self.bot.version} ({mode}), {len(self.bot.guilds)} server(s).",
-            ephemeral=True,
+        async with bot.db.read() as conn:
+            counts = await job_sql.count_unfinished(conn)
+        jobs: dict[str, int] = {}
+        for state, _family, count in counts:
+            jobs[state] = jobs.get(state, 0) + count
+        orphans = await bot.jobs.count_orphans()
+        facts = StatusFacts(
+            version=bot.version,
+            mode="simulator" if bot.settings.musicapi_simulate else "live",
+            uptime_s=ops.uptime_s(),
+            gateway_latency_s=ops.gateway_latency(),
+            shards=_shards(bot),
+            servers=len(bot.guilds),
+            database=ops.database_backend(),
+            jobs_by_state=jobs,
+            webhooks=ops.webhook_mode(),
+            balance=balance,
+            orphans=orphans,
+            last_upstream_error=ops.upstream.last_error,
+            features=await self._feature_summary(),
         )
+        await interaction.followup.send(render_status(facts), ephemeral=True)
 
     @app_commands.command(name="feature", description="Turn an optional command family on or off")
     @app_commands.describe(
@@ -104,6 +120,14 @@ class Owner(commands.GroupCog, group_name="musicbot", group_description="Bot own
     async def _feature_summary(self) -> str:
         states = await self.features.states()
         return ", ".join(f"{name} {'on' if on else 'off'}" for name, on in states.items())
+
+
+def _shards(bot: commands.AutoShardedBot) -> str:
+    """`0, 1 of 4` for a process running a range; `all 2` when it runs every shard."""
+    count = bot.shard_count or 1
+    if bot.shard_ids:
+        return f"{', '.join(str(i) for i in bot.shard_ids)} of {count}"
+    return f"all {count}"
 
 
 async def setup(bot: MusicBot) -> None:

@@ -25,6 +25,7 @@ from bot.delivery import embeds
 from bot.delivery.buttons import clip_view
 from bot.delivery.media import TooLarge, fetch_bounded, slug, sniff_extension
 from bot.delivery.stems import STEM_OPERATIONS, StemsDelivery
+from bot.observability import metrics
 from bot.store import clips as clip_sql
 from bot.store.clips import StoredClip
 from bot.store.database import Database
@@ -109,6 +110,8 @@ class DiscordPoster:
                 message = await self._post_clip(channel, job, clip, index, len(clips), attach=False)
             async with fenced(self.db, job) as conn:
                 await clip_sql.record_delivery(conn, job.id, clip.clip_id, message.id, self.clock())
+            lag = None if job.finished_at is None else self.clock() - job.finished_at
+            metrics.song_delivered(job.family, lag)
         await self._edit_card(job, embeds.job_card(job, "succeeded", clips_posted=len(clips)))
 
     async def _stems_succeeded(self, job: Job) -> None:

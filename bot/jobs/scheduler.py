@@ -29,6 +29,7 @@ from bot.jobs import orphans, timing
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import MusicAPIError, NotFoundError, RateLimitedError
 from bot.musicapi.models import Clip, TaskStatus
+from bot.observability import logs, metrics
 from bot.quota import ledger
 from bot.states import ACTIVE_STATES, ClipSource, JobState
 from bot.store import clips as clip_sql
@@ -99,6 +100,7 @@ class Scheduler:
         self._beat: asyncio.Task[None] | None = None
         self._renewed_at = float("-inf")
         self._paused_until = 0.0  # after a 429 (ours or another process's), no poll before this
+        self.last_pass_at: float | None = None  # monotonic; /healthz wants it recent
 
     @property
     def heartbeat_interval(self) -> float:
@@ -231,6 +233,8 @@ class Scheduler:
         while True:
             try:
                 await self.run_due()
+                self.last_pass_at = time.monotonic()
+                metrics.scheduler_pass()
                 await self._sleep()
             except asyncio.CancelledError:
                 raise
@@ -272,6 +276,8 @@ class Scheduler:
         return lease_sql.fenced(self.db, job)
 
     async def _guarded(self, job: Job) -> None:
+        # gather() runs each job in its own task: these ids tag its log lines only.
+        logs.bind(job_id=job.id, guild_id=job.guild_id, task_id=job.task_id)
         async with self._slots:
             try:
                 await self.process(job)
@@ -402,6 +408,7 @@ class Scheduler:
             return
         async with self._fenced(job) as conn:
             await job_sql.mark_notified(conn, job.id)
+        metrics.job_finished(job.state, job.family)
 
     async def _backoff(
         self, job: Job, retry_after: float | None, *, pause_all: bool = False

@@ -40,6 +40,8 @@ log = logging.getLogger("bot.musicapi")
 T = TypeVar("T")
 # (task_id, http_status, body, request_id) -> TaskStatus, one per polling family.
 PollParser = Callable[[str, int, Any, str | None], TaskStatus]
+# Told of every attempt: (kind, HTTP status or None when none came back, the error or None).
+RequestObserver = Callable[[str, int | None, MusicAPIError | None], None]
 
 REQUEST_ID_HEADERS = ("x-request-id", "x-vercel-id", "cf-ray")
 _API_PREFIX = "/api/v1"
@@ -100,6 +102,8 @@ class Transport:
         # HTTP requests actually sent (retries included), by kind: benchmarks read this. Every
         # submit counts as "create", every poll as "poll", the sync utilities as "tools".
         self.stats: dict[str, int] = {"create": 0, "poll": 0, "credits": 0, "lyrics": 0}
+        # Metrics and outage detection hook in here (bot.observability.upstream).
+        self.observer: RequestObserver | None = None
 
     def __repr__(self) -> str:
         # Deliberately omits the key.
@@ -183,6 +187,13 @@ class Transport:
             return text.replace(self._api_key, _REDACTED)
         return text
 
+    def _observe(self, kind: str, status: int | None, error: MusicAPIError | None) -> None:
+        if self.observer is not None:
+            try:
+                self.observer(kind, status, error)
+            except Exception:  # watching a request must never fail it
+                log.exception("MusicAPI request observer failed")
+
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self._backoff_max)
@@ -245,6 +256,7 @@ class Transport:
                     attempt + 1,
                     attempts,
                 )
+                self._observe(kind, None, error)
                 if not resend_safe and not never_sent:
                     raise SubmitOutcomeUnknown(
                         "MusicAPI did not answer, so whether it took the job is unknown."
@@ -269,11 +281,13 @@ class Transport:
 
             if (poll or allow_202) and status == 202:
                 # "Not ready": the status alone says it; the body may even be empty.
+                self._observe(kind, status, None)
                 return status, (None if data is _NOT_JSON else data), request_id
             if poll and status == 504 and data is not _NOT_JSON:
                 # MusicAPI's own JSON 504 ("Task failed due to timeout...") is the task's final
                 # verdict. A gateway's HTML 504 is an outage instead and falls through to the
                 # retry path below, so a proxy hiccup never fails (and refunds) a live task.
+                self._observe(kind, status, None)
                 return status, data, request_id
             if 200 <= status < 300:
                 if data is _NOT_JSON:
@@ -286,11 +300,14 @@ class Transport:
                         status,
                         request_id,
                     )
-                    raise MalformedResponseError(
+                    malformed = MalformedResponseError(
                         "MusicAPI sent a response that could not be read.",
                         status=status,
                         request_id=request_id,
                     )
+                    self._observe(kind, status, malformed)
+                    raise malformed
+                self._observe(kind, status, None)
                 return status, data, request_id
 
             text_body: Any = raw.decode("utf-8", "replace") if data is _NOT_JSON else data
@@ -319,6 +336,7 @@ class Transport:
                 attempt + 1,
                 attempts,
             )
+            self._observe(kind, status, error)
             if not resend_safe and status in (502, 504) and data is _NOT_JSON:
                 # A gateway's page, not MusicAPI's JSON: MusicAPI behind it may have taken the
                 # request before the gateway gave up on it, so it is not resent. (MusicAPI's

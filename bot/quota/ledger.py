@@ -12,6 +12,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from bot.errors import QuotaRefused
+from bot.observability import metrics
 from bot.quota import limits
 from bot.quota.costs import CostTable
 from bot.quota.limits import Standing
@@ -102,9 +104,13 @@ class Quota:
             # ahead of it, so two can never both fit under the same remaining budget.
             await conn.lock_guild(new_job.guild_id)
             standing = await self.read_standing(conn, new_job.guild_id, new_job.user_id, role_ids)
-            limits.check(
-                standing, new_job.cost, new_job.channel_id, member_checks=new_job.charge_member
-            )
+            try:
+                limits.check(
+                    standing, new_job.cost, new_job.channel_id, member_checks=new_job.charge_member
+                )
+            except QuotaRefused as refusal:
+                metrics.quota_refused(refusal.limit)
+                raise
             job_id = await job_sql.insert(conn, new_job, now)
             await ledger_sql.add(
                 conn,
@@ -120,7 +126,8 @@ class Quota:
             )
             if claim is not None:
                 await claim(conn, job_id)
-            return job_id
+        metrics.reservation_granted()
+        return job_id
 
 
 async def commit(conn: Connection, job: Job, now: float) -> bool:
@@ -141,7 +148,7 @@ async def _settle(
     kinds = {entry.kind for entry in await ledger_sql.job_entries(conn, job.id)}
     if "reserve" not in kinds or kinds & {"commit", "release"}:
         return False
-    return await ledger_sql.add(
+    added = await ledger_sql.add(
         conn,
         guild_id=job.guild_id,
         user_id=job.user_id,
@@ -156,3 +163,6 @@ async def _settle(
         note=note,
         member_share=job.charge_member,
     )
+    if added:
+        metrics.credits_settled(kind, job.cost)
+    return added

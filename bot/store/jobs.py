@@ -336,6 +336,14 @@ async def count_in_flight(conn: Connection) -> int:
     return int(row[0]) if row else 0
 
 
+async def count_unfinished(conn: Connection) -> list[tuple[str, str, int]]:
+    """(state, family, count) of jobs whose outcome is not posted yet: metrics and status."""
+    cursor = await conn.execute(
+        "SELECT state, family, COUNT(*) FROM jobs WHERE notified = 0 GROUP BY state, family"
+    )
+    return [(str(row[0]), str(row[1]), int(row[2])) for row in await cursor.fetchall()]
+
+
 async def count_active(
     conn: Connection, guild_id: int, user_id: int | None = None
 ) -> int:

@@ -245,6 +245,8 @@ class FakeDiscord:
         self._dm_channels: dict[int, int] = {}
         self._injections: list[_Injection] = []
         self._sockets: set[web.WebSocketResponse] = set()
+        # False: the gateway refuses new connections (503), so a dropped client stays down.
+        self.gateway_open = True
         self._change = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._background: set[asyncio.Task[Any]] = set()
@@ -1543,6 +1545,8 @@ class FakeDiscord:
         ws = web.WebSocketResponse(max_msg_size=0)
         if not ws.can_prepare(request).ok:
             return json_response({"url": self.gateway_url})
+        if not self.gateway_open:
+            return web.Response(status=503, text="gateway closed by the test")
         await ws.prepare(request)
         self._sockets.add(ws)
         session: GatewaySession | None = None
