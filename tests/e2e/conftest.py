@@ -17,6 +17,8 @@ from bot.config import Settings, load_settings
 from bot.simulator import MusicAPISimulator, SimulatorConfig
 from bot.store import ledger as ledger_sql
 from tests.fakediscord import FakeDiscord
+from tests.fakediscord.records import FakeInteraction
+from tests.helpers import Clock
 
 GUILD = 900000000000000001
 CHANNEL = 900000000000000002
@@ -26,19 +28,6 @@ MODERATOR = 900000000000000005
 MANAGE_GUILD = 1 << 5
 TOKEN = "test.bot.token"
 SIM_SEED = 7
-
-
-class Clock:
-    """Wall time plus an offset a test can move forward (e.g. past the 15-minute token)."""
-
-    def __init__(self) -> None:
-        import time
-
-        self._time = time.time
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return self._time() + self.offset
 
 
 @dataclass
@@ -67,6 +56,25 @@ class World:
         """A new bot on the same database: what survives this survives a real restart."""
         await self.stop_bot()
         await self.start_bot()
+
+    async def slash(
+        self,
+        command: str,
+        subcommand: str | None = None,
+        *,
+        user: int = MEMBER,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+        **options: Any,
+    ) -> FakeInteraction:
+        """A member runs `/command subcommand option:value ...` in the test channel."""
+        return await self.discord.invoke_slash(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=user, command=command,
+            subcommand=subcommand, options=options, attachments=files or {},
+        )  # fmt: skip
+
+    def posts(self, path: str) -> list[dict[str, Any]]:
+        """Bodies MusicAPI received on `path` (e.g. "/sonic/upload")."""
+        return [body for _, p, body in self.sim.requests if p == f"/api/v1{path}"]
 
     def creates(self) -> list[dict[str, Any]]:
         """Bodies of every create request MusicAPI received."""
@@ -143,7 +151,7 @@ def make_world(tmp_path: Path) -> Callable[..., Any]:
         fake.add_member(GUILD, MODERATOR, name="mod", permissions=MANAGE_GUILD)
         db_path = tmp_path / "bot.db"
         settings = load_settings(settings_env(base_url, db_path, **env))
-        world = World(None, fake, sim, Clock(), db_path, settings)  # type: ignore[arg-type]
+        world = World(None, fake, sim, Clock.wall(), db_path, settings)  # type: ignore[arg-type]
         try:
             await world.start_bot()
             yield world

@@ -3,42 +3,16 @@ forwarded to MusicAPI and nothing charged, including after the command was ackno
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World
-from tests.fakediscord.records import FakeInteraction
+from tests.e2e.conftest import World
+from tests.helpers import refusal_text
 
 NOT_AUDIO = ("demo.mp3", b"\xff\xd8\xff\xe0JFIF" + b"\x00" * 256, "audio/mpeg")
 AUDIO = ("demo.mp3", b"ID3\x03\x00\x00\x00" + b"\x00" * 2048, "audio/mpeg")
-EPHEMERAL = 1 << 6
 BIG = 2.0**53  # 9007199254740992: the largest number option Discord sends
-
-
-async def refusal_text(interaction: FakeInteraction, within: float = 5) -> str:
-    """The private refusal, whether it was the first answer or came after a deferral."""
-    deadline = asyncio.get_running_loop().time() + within
-    while asyncio.get_running_loop().time() < deadline:
-        response = interaction.response
-        if response is not None and response["type"] == 4:
-            assert response["data"]["flags"] & EPHEMERAL
-            return str(response["data"]["content"])
-        for message in interaction.messages:
-            if message["ephemeral"] and not message["deleted"] and message["content"]:
-                return str(message["content"])
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"no refusal for {interaction.describe()}")
-
-
-async def slash(
-    world: World, command: str, subcommand: str, files: dict[str, Any] | None = None, **options: Any
-) -> FakeInteraction:
-    return await world.discord.invoke_slash(
-        guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command=command,
-        subcommand=subcommand, options=options, attachments=files or {},
-    )  # fmt: skip
 
 
 def spending_calls(world: World) -> list[str]:
@@ -77,7 +51,7 @@ async def test_bad_input_is_refused_and_nothing_is_forwarded_or_charged(
     words: str,
 ) -> None:
     async with make_world() as world:
-        text = await refusal_text(await slash(world, command, subcommand, files, **options))
+        text = await refusal_text(await world.slash(command, subcommand, files=files, **options))
         assert words in text and len(text) < 500
         assert spending_calls(world) == []
         assert await world.ledger_kinds() == []
@@ -98,7 +72,7 @@ async def test_numbers_are_checked_as_sent_on_edits(
     async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:
         clip_id = await first_clip(world)
         before, charged = spending_calls(world), await world.ledger_kinds()
-        text = await refusal_text(await slash(world, "song", command, clip=clip_id, **options))
+        text = await refusal_text(await world.slash("song", command, clip=clip_id, **options))
         assert words in text and "went wrong" not in text
         assert spending_calls(world) == before and await world.ledger_kinds() == charged
 
@@ -107,6 +81,6 @@ async def test_vox_end_without_start_is_refused_before_upstream(make_world: Any)
     async with make_world() as world:
         clip_id = await first_clip(world)
         before, charged = spending_calls(world), await world.ledger_kinds()
-        text = await refusal_text(await slash(world, "tools", "vox", clip=clip_id, end=0.0))
+        text = await refusal_text(await world.slash("tools", "vox", clip=clip_id, end=0.0))
         assert "`end`" in text
         assert spending_calls(world) == before and await world.ledger_kinds() == charged

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World
-from tests.e2e.test_song import ephemeral_text
+from tests.helpers import ephemeral_text
 
 OTHER_GUILD, OTHER_CHANNEL = 900000000000000301, 900000000000000302
 WAV = b"RIFF\x00\x00\x00\x00WAVE" + b"\x00" * 64

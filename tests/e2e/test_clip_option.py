@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER
-from tests.e2e.test_song import ephemeral_text
+from tests.helpers import ephemeral_text
 
 OTHER_GUILD, OTHER_CHANNEL = 900000000000000201, 900000000000000202
 

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, World
-from tests.e2e.test_song import EPHEMERAL, ephemeral_text
+from tests.e2e.conftest import GUILD, MEMBER, MODERATOR, World
 from tests.fakediscord import DEFAULT_OWNER_ID
+from tests.helpers import EPHEMERAL, ephemeral_text
 
 RIFFUSION_OFF = "The bot owner has not turned on Riffusion (deprecated upstream)."
 STUDIO_OFF = "The bot owner has not turned on Studio (unavailable upstream)."
 
 
 async def run(world: World, command: str, sub: str, user: int = MEMBER, **options: Any) -> Any:
-    return await world.discord.invoke_slash(
-        guild_id=GUILD, channel_id=CHANNEL, user_id=user, command=command, subcommand=sub,
-        options=options,
-    )  # fmt: skip
+    return await world.slash(command, sub, user=user, **options)
 
 
 async def respond(world: World, command: str, sub: str, **options: Any) -> dict[str, Any]:
@@ -142,11 +138,7 @@ async def test_a_family_gone_upstream_is_refused_in_words(make_world) -> None:  
         await switch(world, "riffusion", "on", user=MODERATOR)
         interaction = await run(world, "riffusion", "create", instrumental=True)
         assert (await interaction.wait_response())["type"] == 5
-        for _ in range(100):
-            if interaction.followups:
-                break
-            await asyncio.sleep(0.05)
-        notice = interaction.followups[-1]
+        notice = (await interaction.wait_followups(1, timeout=5))[-1]
         assert notice["flags"] & EPHEMERAL
         assert "Riffusion is no longer served upstream (410 Gone" in notice["content"]
         assert "Your 12 credits were returned." in notice["content"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.simulator import SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR
-from tests.e2e.test_song import ephemeral_text
+from tests.helpers import ephemeral_text
 
 
 async def test_credits_show_what_is_left_and_when_it_resets(make_world) -> None:  # type: ignore[no-untyped-def]

@@ -7,16 +7,13 @@ from typing import Any
 
 from bot.simulator import SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World
-from tests.e2e.test_song import EPHEMERAL, ephemeral_text
+from tests.helpers import EPHEMERAL, ephemeral_text
 
 NURO_CREATE = "/api/v1/nuro/create"
 
 
 async def nuro(world: World, sub: str, **options: Any) -> Any:
-    return await world.discord.invoke_slash(
-        guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="nuro", subcommand=sub,
-        options=options,
-    )  # fmt: skip
+    return await world.slash("nuro", sub, **options)
 
 
 async def respond(world: World, sub: str, **options: Any) -> dict[str, Any]:
@@ -129,11 +126,7 @@ async def test_a_retired_nuro_is_a_plain_refusal_with_the_credits_back(make_worl
     async with make_world(sim_config=config) as world:
         interaction = await nuro(world, "instrumental", description="calm loop", duration=20)
         assert (await interaction.wait_response())["type"] == 5
-        for _ in range(100):
-            if interaction.followups:
-                break
-            await asyncio.sleep(0.05)
-        notice = interaction.followups[-1]
+        notice = (await interaction.wait_followups(1, timeout=5))[-1]
         assert notice["flags"] & EPHEMERAL
         text = notice["content"]
         assert "Nuro has been retired upstream (410 Gone)" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.simulator import SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR
-from tests.e2e.test_song import ephemeral_text
+from tests.helpers import ephemeral_text
 
 
 async def test_status_shows_upstream_credits_and_jobs_in_flight(make_world) -> None:  # type: ignore[no-untyped-def]

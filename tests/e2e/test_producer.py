@@ -8,16 +8,13 @@ from typing import Any
 from bot.simulator import SimulatorConfig
 from bot.store.jobs import Job
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World
-from tests.e2e.test_song import EPHEMERAL, ephemeral_text
+from tests.helpers import EPHEMERAL, ephemeral_text
 
 PRODUCER_PATHS = ("/api/v1/producer/create", "/api/v1/producer/download")
 
 
 async def producer(world: World, sub: str, **options: Any) -> Any:
-    return await world.discord.invoke_slash(
-        guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="producer", subcommand=sub,
-        options=options,
-    )  # fmt: skip
+    return await world.slash("producer", sub, **options)
 
 
 async def respond(world: World, sub: str, **options: Any) -> dict[str, Any]:
@@ -199,11 +196,7 @@ async def test_a_retired_cover_is_refused_in_words_and_refunded(make_world) -> N
         clip_id = await producer_song(world, sound="lofi")
         interaction = await producer(world, "cover", clip=clip_id, instruction="as a waltz")
         await interaction.wait_response()
-        for _ in range(100):
-            if interaction.followups:
-                break
-            await asyncio.sleep(0.05)
-        notice = interaction.followups[-1]
+        notice = (await interaction.wait_followups(1, timeout=5))[-1]
         assert notice["flags"] & EPHEMERAL
         assert "Producer covers are switched off upstream (410 Gone)" in notice["content"]
         assert "12 credits were returned" in notice["content"]

@@ -9,8 +9,8 @@ import pytest
 
 from bot.simulator import SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, OTHER_MEMBER, World
-from tests.e2e.test_song import ephemeral_text
 from tests.fakediscord import FakeChannel, FakeRole, FakeUser
+from tests.helpers import ephemeral_text
 
 DJ_ROLE = 900000000000000050
 STAFF_ROLE = 900000000000000051

@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 from tests.e2e.conftest import CHANNEL, GUILD, MANAGE_GUILD, MEMBER, MODERATOR, OTHER_MEMBER, World
-from tests.e2e.test_song import ephemeral_text
 from tests.fakediscord import FakeUser
+from tests.helpers import ephemeral_text
 
 SECOND_MODERATOR = 900000000000000006
 

@@ -7,14 +7,7 @@ from typing import Any
 
 from bot.simulator import SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER
-
-EPHEMERAL = 1 << 6
-
-
-def ephemeral_text(response: dict[str, Any]) -> str:
-    assert response["type"] == 4, response
-    assert response["data"]["flags"] & EPHEMERAL
-    return str(response["data"]["content"])
+from tests.helpers import EPHEMERAL, ephemeral_text
 
 
 async def test_create_delivers_two_songs_and_charges_once(make_world) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World
-from tests.e2e.test_song import ephemeral_text
+from tests.helpers import ephemeral_text
 
 
 async def first_song(world: World) -> tuple[str, dict[str, Any]]:

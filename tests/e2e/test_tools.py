@@ -11,7 +11,7 @@ import pytest
 from bot.delivery.poster import UPLOAD_MARGIN
 from bot.simulator import SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World
-from tests.e2e.test_song import EPHEMERAL, ephemeral_text
+from tests.helpers import refusal_text
 
 OTHER_GUILD, OTHER_CHANNEL = 900000000000000301, 900000000000000302
 FAST = SimulatorConfig(generation_time=0.2)
@@ -21,10 +21,6 @@ FULL_STEM_NAMES = {
     "synth", "fx", "brass", "woodwinds",
 }  # fmt: skip
 LRC_LINE = re.compile(r"^\[(\d\d):(\d\d)\.(\d\d)\](.+)$")
-
-
-def posts(world: World, path: str) -> list[dict[str, Any]]:
-    return [body for _, p, body in world.sim.requests if p == f"/api/v1{path}"]
 
 
 def tool_posts(world: World) -> list[str]:
@@ -53,16 +49,6 @@ async def reply(interaction: Any) -> dict[str, Any]:
     """The filled public reply of a deferred /tools command."""
     assert (await interaction.wait_response())["type"] == 5
     return dict(await interaction.wait_original(timeout=10))
-
-
-async def refusal(interaction: Any) -> str:
-    """The private message a refused command ends with (before or after deferring)."""
-    response = await interaction.wait_response()
-    if response["type"] == 4:
-        return ephemeral_text(response)
-    followup = (await interaction.wait_followups(1, timeout=10))[-1]
-    assert followup["flags"] & EPHEMERAL
-    return str(followup["content"])
 
 
 def stem_messages(world: World) -> list[dict[str, Any]]:
@@ -104,7 +90,7 @@ async def test_basic_stems_arrive_as_named_files_and_are_charged_once(make_world
         interaction = await tool(world, "stems", clip=clip_id)
         assert (await interaction.wait_response())["type"] == 5
         messages = await wait_stems(world, 2)
-        assert posts(world, "/sonic/stems/basic") == [{"clip_id": clip_id}]
+        assert world.posts("/sonic/stems/basic") == [{"clip_id": clip_id}]
         assert len(messages) == 1
         message = messages[0]
         files = {a["filename"]: a["data"] for a in message["attachments"]}
@@ -126,7 +112,7 @@ async def test_full_stems_are_batched_ten_files_a_message(make_world) -> None:  
         clip_id = await made_song(world)
         await (await tool(world, "stems", clip=clip_id, mode="full")).wait_response()
         messages = await wait_stems(world, 12)
-        assert posts(world, "/sonic/stems/full") == [{"clip_id": clip_id}]
+        assert world.posts("/sonic/stems/full") == [{"clip_id": clip_id}]
         assert [len(m["attachments"]) for m in messages] == [10, 2]
         names = [a["filename"] for m in messages for a in m["attachments"]]
         assert {n.removesuffix(".wav") for n in names} == FULL_STEM_NAMES and len(names) == 12
@@ -201,7 +187,7 @@ async def test_wav_is_attached_with_its_real_extension(make_world) -> None:  # t
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world, title="@everyone Tide")
         message = await reply(await tool(world, "wav", clip=clip_id))
-        assert posts(world, "/sonic/wav") == [{"clip_id": clip_id}]
+        assert world.posts("/sonic/wav") == [{"clip_id": clip_id}]
         [attachment] = message["attachments"]
         assert attachment["filename"] == "everyone-tide.wav"
         assert attachment["data"][:4] == b"RIFF" and attachment["data"][8:12] == b"WAVE"
@@ -223,7 +209,7 @@ async def test_midi_is_a_real_midi_file(make_world) -> None:  # type: ignore[no-
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world, title="Harbour")
         message = await reply(await tool(world, "midi", clip=clip_id))
-        assert posts(world, "/sonic/midi") == [{"clip_id": clip_id}]
+        assert world.posts("/sonic/midi") == [{"clip_id": clip_id}]
         [attachment] = message["attachments"]
         assert attachment["filename"] == "harbour.mid" and attachment["data"][:4] == b"MThd"
         assert "Lead (" in message["content"]
@@ -234,13 +220,13 @@ async def test_midi_not_ready_says_try_again_and_charges_nothing(make_world) -> 
     config = SimulatorConfig(generation_time=0.2, midi_not_ready_calls=1)
     async with make_world(sim_config=config) as world:
         clip_id = await made_song(world)
-        text = await refusal(await tool(world, "midi", clip=clip_id))
+        text = await refusal_text(await tool(world, "midi", clip=clip_id))
         assert "try again in a minute" in text.lower() and "not charged" in text
         assert await world.ledger_kinds() == [*SONG, ("reserve", 1), ("release", 1)]
         # A minute later it is there, and only that call is charged.
         message = await reply(await tool(world, "midi", clip=clip_id))
         assert message["attachments"][0]["data"][:4] == b"MThd"
-        assert len(posts(world, "/sonic/midi")) == 2
+        assert len(world.posts("/sonic/midi")) == 2
         assert await world.ledger_kinds() == [
             *SONG, ("reserve", 1), ("release", 1), ("reserve", 1), ("commit", 1),
         ]  # fmt: skip
@@ -250,7 +236,7 @@ async def test_bpm_is_shown_inline(make_world) -> None:  # type: ignore[no-untyp
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world)
         message = await reply(await tool(world, "bpm", clip=clip_id))
-        assert posts(world, "/sonic/bpm") == [{"clip_id": clip_id}]
+        assert world.posts("/sonic/bpm") == [{"clip_id": clip_id}]
         fields = {f["name"]: f["value"] for f in message["embeds"][0]["fields"]}
         average = float(fields["Average"].removesuffix(" BPM"))
         low, high = (float(x) for x in fields["Range"].removesuffix(" BPM").split("–"))
@@ -265,7 +251,7 @@ async def test_timeline_is_an_lrc_file_with_one_line_per_lyric_line(make_world) 
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world, title="Harbour")
         message = await reply(await tool(world, "timeline", clip=clip_id))
-        assert posts(world, "/sonic/aligned-lyrics") == [{"clip_id": clip_id}]
+        assert world.posts("/sonic/aligned-lyrics") == [{"clip_id": clip_id}]
         [attachment] = message["attachments"]
         assert attachment["filename"] == "harbour.lrc"
         rows = attachment["data"].decode().splitlines()
@@ -291,7 +277,7 @@ async def test_vox_cuts_the_window_asked_for(make_world) -> None:  # type: ignor
         clip_id = await made_song(world)
         message = await reply(await tool(world, "vox", clip=clip_id, start=0.5, end=2.0))
         body = {"clip_id": clip_id, "vocal_start_s": 0.5, "vocal_end_s": 2.0}
-        assert posts(world, "/sonic/vox") == [body]
+        assert world.posts("/sonic/vox") == [body]
         fields = {f["name"]: f["value"] for f in message["embeds"][0]["fields"]}
         assert re.fullmatch(r"`[0-9a-f-]{36}`", fields["Segment id"])
         assert fields["Window"] == "0.5–2 s"
@@ -301,7 +287,7 @@ async def test_vox_cuts_the_window_asked_for(make_world) -> None:  # type: ignor
 async def test_tags_are_upsampled_inline_and_ping_nobody(make_world) -> None:  # type: ignore[no-untyped-def]
     async with make_world(sim_config=FAST) as world:
         message = await reply(await tool(world, "tags", style="lofi hip hop @everyone"))
-        assert posts(world, "/sonic/upsample-tags") == [{"tags": "lofi hip hop @everyone"}]
+        assert world.posts("/sonic/upsample-tags") == [{"tags": "lofi hip hop @everyone"}]
         assert "lofi hip hop @everyone, " in message["embeds"][0]["description"]
         assert_no_pings(message)
         assert await world.ledger_kinds() == [("reserve", 1), ("commit", 1)]
@@ -325,7 +311,7 @@ async def test_bad_input_is_refused_before_anything_is_spent(make_world) -> None
             ("tags", {"style": "s" * 1001}, "`style`", "1000"),
         ]
         for subcommand, options, field, limit in cases:
-            text = await refusal(await tool(world, subcommand, **options))
+            text = await refusal_text(await tool(world, subcommand, **options))
             assert field in text and limit in text, (options, text)
         assert tool_posts(world) == []
         assert await world.ledger_kinds() == SONG
@@ -338,7 +324,8 @@ async def test_a_clip_from_another_server_is_refused(make_world) -> None:  # typ
         world.discord.add_member(OTHER_GUILD, MEMBER, name="member")
         await asyncio.sleep(0.2)
         for subcommand in ("stems", "wav", "midi", "bpm", "timeline", "vox"):
-            text = await refusal(await tool(world, subcommand, guild=OTHER_GUILD, clip=clip_id))
+            elsewhere = await tool(world, subcommand, guild=OTHER_GUILD, clip=clip_id)
+            text = await refusal_text(elsewhere)
             assert "`clip`" in text and "another server" in text and "Ours" not in text
         assert tool_posts(world) == []
         assert await world.ledger_kinds() == SONG
@@ -350,6 +337,6 @@ async def test_a_repeat_timeline_is_not_charged_again(make_world) -> None:  # ty
         for _ in range(2):
             answer = await reply(await tool(world, "timeline", clip=clip_id))
             assert answer["attachments"][0]["filename"].endswith(".lrc")
-        assert len(posts(world, "/sonic/aligned-lyrics")) == 2  # free upstream after the first
+        assert len(world.posts("/sonic/aligned-lyrics")) == 2  # free upstream after the first
         kinds = await world.ledger_kinds()
         assert kinds.count(("commit", 1)) == 1 and ("reserve", 1) in kinds

@@ -6,20 +6,13 @@ import asyncio
 from typing import Any
 
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World
-from tests.e2e.test_song import ephemeral_text
+from tests.helpers import ephemeral_text
 
 AUDIO = ("my-demo.mp3", b"ID3\x03\x00\x00\x00" + b"\x00" * 2048, "audio/mpeg")
 
 
 async def upload(world: World, **options: Any) -> Any:
-    return await world.discord.invoke_slash(
-        guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="song", subcommand="upload",
-        options=options, attachments={"file": AUDIO},
-    )  # fmt: skip
-
-
-def posts(world: World, path: str) -> list[dict[str, Any]]:
-    return [body for _, p, body in world.sim.requests if p == f"/api/v1{path}"]
+    return await world.slash("song", "upload", files={"file": AUDIO}, **options)
 
 
 async def test_upload_alone_is_remembered_as_an_uploaded_clip(make_world) -> None:  # type: ignore[no-untyped-def]
@@ -29,7 +22,7 @@ async def test_upload_alone_is_remembered_as_an_uploaded_clip(make_world) -> Non
         message = await interaction.wait_original()
         assert "Uploaded **my-demo**" in message["content"]
         clip_id = message["content"].split("clip `")[1].split("`")[0]
-        assert posts(world, "/sonic/upload")[0]["url"].endswith("my-demo.mp3")
+        assert world.posts("/sonic/upload")[0]["url"].endswith("my-demo.mp3")
         assert await world.ledger_kinds() == [("reserve", 2), ("commit", 2)]
         async with world.bot.db.read() as conn:
             rows = await conn.execute_fetchall("SELECT clip_id, source FROM clips")
@@ -77,7 +70,7 @@ async def test_upload_refusals_cost_nothing(make_world) -> None:  # type: ignore
             attachments={"file": ("notes.pdf", b"%PDF-1.4", "application/pdf")},
         )  # fmt: skip
         assert "`file`" in ephemeral_text(await wrong.wait_response())
-        assert posts(world, "/sonic/upload") == [] and world.creates() == []
+        assert world.posts("/sonic/upload") == [] and world.creates() == []
         assert await world.ledger_kinds() == []
 
 
@@ -92,7 +85,7 @@ async def test_persona_from_a_song_then_sing_with_it(make_world) -> None:  # typ
         await create.wait_response()
         saved = await create.wait_original()
         persona_id = saved["content"].split("id `")[1].split("`")[0]
-        assert posts(world, "/sonic/persona")[0]["clip_id"] == clip_id
+        assert world.posts("/sonic/persona")[0]["clip_id"] == clip_id
 
         listed = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="persona",
@@ -135,7 +128,7 @@ async def test_persona_from_a_voice_recording(make_world) -> None:  # type: igno
                 break
             await asyncio.sleep(0.05)
         assert len(rows) == 1
-        assert posts(world, "/sonic/create-voice")[0]["audio_url"].endswith("my-demo.mp3")
+        assert world.posts("/sonic/create-voice")[0]["audio_url"].endswith("my-demo.mp3")
         assert ("commit", 4) in await world.ledger_kinds()
         other = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="song",

@@ -1,4 +1,4 @@
-"""Helpers for tests that talk to the simulator directly: a fake clock and raw HTTP calls."""
+"""Helpers for tests that talk to the simulator directly: raw HTTP calls."""
 
 from __future__ import annotations
 
@@ -8,20 +8,13 @@ from typing import Any
 import aiohttp
 
 from bot.simulator import MusicAPISimulator
+from tests.helpers import Clock
 
 from .conftest import TEST_KEY
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 GOOD = {"custom_mode": False, "mv": "sonic-v5", "gpt_description_prompt": "a calm piano tune"}
 LYRICS = "[Verse]\nStars they shine above me\nMoonlight softly glows\n\n[Chorus]\nStarry night"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def call(
@@ -53,7 +46,7 @@ async def post_ok(
 async def finished_clip(
     session: aiohttp.ClientSession,
     sim: MusicAPISimulator,
-    clock: FakeClock,
+    clock: Clock,
     **body: Any,
 ) -> str:
     """A generated Sonic clip (custom lyrics by default), finished by moving the clock."""

@@ -45,8 +45,9 @@ from bot.simulator import (
     MSG_PERSONA_UNKNOWN,
     MusicAPISimulator,
 )
+from tests.helpers import Clock
 
-from .simhelpers import LYRICS, FakeClock
+from .simhelpers import LYRICS
 
 SimFactory = Callable[..., Any]
 ClientFactory = Callable[..., MusicAPIClient]
@@ -67,14 +68,14 @@ def last_request(sim: MusicAPISimulator) -> tuple[str, str, Any]:
     return sim.requests[-1]
 
 
-async def done(client: MusicAPIClient, clock: FakeClock, family: str, task_id: str) -> TaskStatus:
+async def done(client: MusicAPIClient, clock: Clock, family: str, task_id: str) -> TaskStatus:
     clock.now += 1000
     status = await client.poll(family, task_id)
     assert status.done, status
     return status
 
 
-async def song(client: MusicAPIClient, clock: FakeClock, req: SonicCreate = SONG) -> str:
+async def song(client: MusicAPIClient, clock: Clock, req: SonicCreate = SONG) -> str:
     status = await done(client, clock, "sonic", await client.create_music(req))
     return status.clips[0].clip_id
 
@@ -82,13 +83,13 @@ async def song(client: MusicAPIClient, clock: FakeClock, req: SonicCreate = SONG
 @pytest.fixture
 async def env(
     make_sim: SimFactory, make_client: ClientFactory
-) -> tuple[MusicAPISimulator, MusicAPIClient, FakeClock]:
-    clock = FakeClock()
+) -> tuple[MusicAPISimulator, MusicAPIClient, Clock]:
+    clock = Clock()
     sim = await make_sim(clock=clock, generation_time=10.0)
     return sim, make_client(sim.base_url), clock
 
 
-Env = tuple[MusicAPISimulator, MusicAPIClient, FakeClock]
+Env = tuple[MusicAPISimulator, MusicAPIClient, Clock]
 
 
 # --------------------------------------------------------------------------- uploads and rules
@@ -301,7 +302,7 @@ async def test_stems_basic_and_full_are_real_wavs(env: Env, session: aiohttp.Cli
 async def test_stem_count_knobs(
     make_sim: SimFactory, make_client: ClientFactory, basic: int, full: int
 ) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock, basic_stems=basic, full_stems=full)
     client = make_client(sim.base_url)
     clip_id = await song(client, clock)
@@ -327,7 +328,7 @@ async def test_replace_section(env: Env) -> None:
 
 
 async def test_auto_concat_charge_knob(make_sim: SimFactory, make_client: ClientFactory) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock, auto_concat_charges=True)
     client = make_client(sim.base_url)
     clip_id = await song(client, clock)
@@ -450,7 +451,7 @@ async def test_aligned_lyrics_follow_the_clip_and_repeat_calls_are_free(env: Env
 async def test_midi_not_ready_then_a_real_midi_file(
     make_sim: SimFactory, make_client: ClientFactory, session: aiohttp.ClientSession
 ) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock, midi_not_ready_calls=1)
     client = make_client(sim.base_url)
     clip_id = await song(client, clock)
@@ -551,7 +552,7 @@ async def test_producer_upload_and_its_task_types(env: Env) -> None:
 
 
 async def test_producer_cover_gone_knob(make_sim: SimFactory, make_client: ClientFactory) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock, retired=frozenset({"producer_cover"}))
     client = make_client(sim.base_url)
     clip = (await done(client, clock, "producer", await client.producer_create(
@@ -605,7 +606,7 @@ async def test_nuro_bgm_v1_and_v2(env: Env) -> None:
 async def test_nuro_errors_carry_their_type(
     make_sim: SimFactory, make_client: ClientFactory
 ) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock, credits=15)
     client = make_client(sim.base_url, max_retries=0)
     with pytest.raises(RateLimitedError) as info:  # throttling, not a content refusal

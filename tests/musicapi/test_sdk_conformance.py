@@ -71,10 +71,10 @@ from bot.simulator import (
     BackgroundSimulator,
     SimulatorConfig,
 )
+from tests.helpers import Clock
 
 from .conftest import TEST_KEY
 from .fixtures import load_example
-from .simhelpers import FakeClock
 
 FAST = PollOptions(poll_interval_ms=20, timeout_ms=10_000)
 
@@ -193,9 +193,9 @@ URL = "https://example.com/my-own-song.mp3"
 
 
 @pytest.fixture
-def clocked() -> Iterator[tuple[MusicAPI, BackgroundSimulator, FakeClock]]:
+def clocked() -> Iterator[tuple[MusicAPI, BackgroundSimulator, Clock]]:
     """An SDK client on a simulator whose time moves only when a test says so."""
-    clock = FakeClock()
+    clock = Clock()
     config = SimulatorConfig(
         generation_time=10.0, api_key=TEST_KEY, clock=clock, midi_not_ready_calls=1, seed=7
     )
@@ -208,10 +208,10 @@ def clocked() -> Iterator[tuple[MusicAPI, BackgroundSimulator, FakeClock]]:
         yield client, bg, clock
 
 
-Clocked = tuple[MusicAPI, BackgroundSimulator, FakeClock]
+Clocked = tuple[MusicAPI, BackgroundSimulator, Clock]
 
 
-def finished_song(sdk: MusicAPI, clock: FakeClock) -> str:
+def finished_song(sdk: MusicAPI, clock: Clock) -> str:
     submit = sdk.sonic.create(
         SonicCreateParams(custom_mode=True, mv="sonic-v5", lyrics="[Verse]\nhello there world")
     )

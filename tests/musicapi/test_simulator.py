@@ -25,10 +25,11 @@ from bot.simulator import (
     TASK_COSTS,
     MusicAPISimulator,
 )
+from tests.helpers import Clock
 
 from .conftest import TEST_KEY
 from .fixtures import example_names, load_example
-from .simhelpers import AUTH, GOOD, FakeClock, call, uploaded_clip
+from .simhelpers import AUTH, GOOD, call, uploaded_clip
 
 SimFactory = Callable[..., Any]
 
@@ -81,7 +82,7 @@ UPLOAD_TYPES = ("extend_upload_music", "cover_upload_music", "add_vocals", "add_
 
 
 async def finished_clip(
-    session: aiohttp.ClientSession, sim: MusicAPISimulator, clock: FakeClock
+    session: aiohttp.ClientSession, sim: MusicAPISimulator, clock: Clock
 ) -> str:
     """A generated clip, finished by moving the fake clock past its generation time."""
     task_id = await create(session, sim)
@@ -94,7 +95,7 @@ async def test_every_documented_create_body_is_accepted_and_billed(
     make_sim: SimFactory, session: aiohttp.ClientSession, name: str
 ) -> None:
     # Clips long enough for the documented windows (continue_at 60, overpainting 0-60).
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock, audio_seconds=120)
     body = dict(load_example(name)["body"])
     task_type = body.get("task_type", "create_music")
@@ -235,7 +236,7 @@ async def test_not_a_json_object(make_sim: SimFactory, session: aiohttp.ClientSe
 async def test_moderation_and_credit_refusals(
     make_sim: SimFactory, session: aiohttp.ClientSession
 ) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(credits=16, clock=clock)
     body = GOOD | {"title": "My [sim:moderate] song"}
     status, data, _ = await call(session, sim, "POST", "/api/v1/sonic/create", body)
@@ -255,7 +256,7 @@ async def test_moderation_and_credit_refusals(
 async def test_lifecycle_with_a_fake_clock(
     make_sim: SimFactory, session: aiohttp.ClientSession
 ) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(generation_time=10.0, clock=clock)
     task_id = await create(session, sim, **(GOOD | {"mv": "sonic-v4-5-plus"}))
     task = sim.tasks[task_id]
@@ -300,7 +301,7 @@ async def test_lifecycle_with_a_fake_clock(
 async def test_running_clips_have_empty_urls_and_null_duration(
     make_sim: SimFactory, session: aiohttp.ClientSession
 ) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(generation_time=10.0, clock=clock)
     task_id = await create(session, sim)
     clock.now += 4.0
@@ -312,7 +313,7 @@ async def test_running_clips_have_empty_urls_and_null_duration(
 async def test_failure_is_refunded_once(
     make_sim: SimFactory, session: aiohttp.ClientSession
 ) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(generation_time=5.0, clock=clock)
     task_id = await create(session, sim, **(GOOD | {"gpt_description_prompt": "x [sim:fail]"}))
     assert sim.balance == 9985
@@ -336,7 +337,7 @@ async def test_random_failure_rate(make_sim: SimFactory, session: aiohttp.Client
 
 
 async def test_slow_magic(make_sim: SimFactory, session: aiohttp.ClientSession) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(generation_time=2.0, clock=clock)
     task_id = await create(session, sim, **(GOOD | {"gpt_description_prompt": "[sim:slow] x"}))
     assert sim.completed_at(task_id) == 1020.0
@@ -345,7 +346,7 @@ async def test_slow_magic(make_sim: SimFactory, session: aiohttp.ClientSession) 
 async def test_concat_returns_one_clip(
     make_sim: SimFactory, session: aiohttp.ClientSession
 ) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock)
     clip_id = await finished_clip(session, sim, clock)
     task_id = await create(session, sim, task_type="concat_music", continue_clip_id=clip_id)
@@ -414,7 +415,7 @@ async def test_lyrics_shape(make_sim: SimFactory, session: aiohttp.ClientSession
 
 
 async def _finished_clips(
-    sim: MusicAPISimulator, session: aiohttp.ClientSession, clock: FakeClock
+    sim: MusicAPISimulator, session: aiohttp.ClientSession, clock: Clock
 ) -> list[dict[str, Any]]:
     task_id = await create(session, sim)
     clock.now += 100
@@ -423,7 +424,7 @@ async def _finished_clips(
 
 
 async def test_audio_is_a_real_wav(make_sim: SimFactory, session: aiohttp.ClientSession) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock)
     for clip in await _finished_clips(sim, session, clock):
         async with session.get(clip["audio_url"]) as resp:  # no auth: CDN-style URL
@@ -439,7 +440,7 @@ async def test_audio_is_a_real_wav(make_sim: SimFactory, session: aiohttp.Client
 
 
 async def test_audio_padding_knob(make_sim: SimFactory, session: aiohttp.ClientSession) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock, audio_bytes_size=300_000)
     clip = (await _finished_clips(sim, session, clock))[0]
     async with session.head(clip["audio_url"]) as resp:
@@ -465,7 +466,7 @@ def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
 
 
 async def test_cover_is_a_real_png(make_sim: SimFactory, session: aiohttp.ClientSession) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock)
     clip = (await _finished_clips(sim, session, clock))[0]
     assert clip["image_url"].endswith(f"/files/image_{clip['clip_id']}.png")

@@ -17,9 +17,10 @@ from bot.simulator import (
     MSG_URL_NOT_ACCESSIBLE,
     MusicAPISimulator,
 )
+from tests.helpers import Clock
 
 from .fixtures import load_example
-from .simhelpers import GOOD, LYRICS, FakeClock, call, finished_clip, post_ok, uploaded_clip
+from .simhelpers import GOOD, LYRICS, call, finished_clip, post_ok, uploaded_clip
 
 SimFactory = Callable[..., Any]
 GEN = {"custom_mode": False, "mv": "sonic-v5", "gpt_description_prompt": "jazz"}
@@ -33,9 +34,9 @@ def body(name: str) -> Any:
 @pytest.fixture
 async def world(
     make_sim: SimFactory, session: aiohttp.ClientSession
-) -> tuple[MusicAPISimulator, FakeClock, dict[str, str]]:
+) -> tuple[MusicAPISimulator, Clock, dict[str, str]]:
     """A simulator with a finished generated clip, an uploaded clip and a Producer clip."""
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock, generation_time=10.0)
     producer = await post_ok(session, sim, "/producer/create", {"sound": "pop"})
     ids = {
@@ -46,7 +47,7 @@ async def world(
     return sim, clock, ids
 
 
-World = tuple[MusicAPISimulator, FakeClock, dict[str, str]]
+World = tuple[MusicAPISimulator, Clock, dict[str, str]]
 
 
 def fill(value: Any, ids: dict[str, str]) -> Any:
@@ -278,7 +279,7 @@ async def test_nuro_magic_refusals(
 async def test_nuro_auth_credits_not_found_and_failure_shapes(
     make_sim: SimFactory, session: aiohttp.ClientSession
 ) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock, credits=10)
     got = await call(session, sim, "GET", "/api/v1/nuro/task/x", headers={})
     assert got[:2] == (401, {"type": "unauthorized", "description": "Invalid signature"})
@@ -297,7 +298,7 @@ async def test_nuro_auth_credits_not_found_and_failure_shapes(
 async def test_nuro_poll_is_flat_like_the_example(
     make_sim: SimFactory, session: aiohttp.ClientSession
 ) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock)
     task = await post_ok(session, sim, "/nuro/create", VOCAL)
     clock.now += 1000
@@ -383,7 +384,7 @@ async def test_family_poll_shapes_match_the_examples(
 async def test_create_voice_with_the_200_reading(
     make_sim: SimFactory, session: aiohttp.ClientSession
 ) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock, not_ready_202=False)
     voice = await post_ok(session, sim, "/sonic/create-voice", {"audio_url": URL})
     got = await call(session, sim, "GET", f"/api/v1/sonic/task/{voice['task_id']}")
@@ -422,7 +423,7 @@ async def test_retired_families_answer_410(
 async def test_riffusion_first_song_alone_then_both(
     make_sim: SimFactory, session: aiohttp.ClientSession
 ) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock, generation_time=10.0)
     task = await post_ok(session, sim, "/riffusion/create", {"custom_mode": False, "prompt": "x"})
     path = f"/api/v1/riffusion/task/{task['task_id']}"
@@ -444,7 +445,7 @@ async def test_riffusion_first_song_alone_then_both(
 async def test_producer_and_studio_status_phases(
     make_sim: SimFactory, session: aiohttp.ClientSession
 ) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock, generation_time=10.0)
     producer = await post_ok(session, sim, "/producer/create", {"sound": "pop"})
     studio = await post_ok(session, sim, "/studio/create", {"lyrics_type": "instrumental"})
@@ -464,7 +465,7 @@ async def test_producer_and_studio_status_phases(
 async def test_failed_families_are_refunded(
     make_sim: SimFactory, session: aiohttp.ClientSession
 ) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock)
     producer = await post_ok(session, sim, "/producer/create", {"sound": "[sim:fail]"})
     studio = await post_ok(
@@ -569,7 +570,7 @@ async def test_suno_aliases(world: World, session: aiohttp.ClientSession) -> Non
 async def test_create_accepts_the_sdk_lyrics_alias(
     make_sim: SimFactory, session: aiohttp.ClientSession
 ) -> None:
-    clock = FakeClock()
+    clock = Clock()
     sim = await make_sim(clock=clock)
     clip_id = await finished_clip(session, sim, clock, prompt=None, lyrics=LYRICS)
     assert sim.clip(clip_id).lyrics == LYRICS

@@ -13,17 +13,10 @@ import aiohttp
 import pytest
 
 from bot.simulator import MusicAPISimulator, SimulatorConfig
+from tests.helpers import Clock
 
 AUTH = {"Authorization": "Bearer k"}
 DESCRIBE = {"custom_mode": False, "mv": "sonic-v5", "gpt_description_prompt": "a calm tune"}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 Sim = Callable[..., Awaitable[MusicAPISimulator]]

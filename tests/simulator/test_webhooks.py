@@ -18,18 +18,11 @@ from aiohttp import web
 
 from bot.simulator import MusicAPISimulator, SimulatorConfig
 from bot.simulator.protocol import MSG_TASK_FAILED
+from tests.helpers import Clock
 
 AUTH = {"Authorization": "Bearer k"}
 SECRET = "whsec-test-3b9d"
 DESCRIBE = {"custom_mode": False, "mv": "sonic-v5", "gpt_description_prompt": "a calm tune"}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass

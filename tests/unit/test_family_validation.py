@@ -17,21 +17,11 @@ from bot.store.clips import StoredClip
 from bot.store.database import Database
 from bot.validation import families as validate
 from bot.validation.built import checked
+from tests.helpers import refused, stored_clip
 
 
 def clip(duration: float | None = 10.0) -> StoredClip:
-    return StoredClip(
-        clip_id="0f0e0d0c-aaaa-bbbb-cccc-000000000001", guild_id=1, job_id=1, user_id=1,
-        title="Rain", tags="lofi", lyrics="", duration=duration, model="lyria-3-pro",
-        image_url=None, audio_url="https://cdn.example/a.m4a", source="generated",
-        created_at=0.0, raw={},
-    )  # fmt: skip
-
-
-def refused(call: Any, **options: Any) -> InputError:
-    with pytest.raises(InputError) as caught:
-        call(**options)
-    return caught.value
+    return stored_clip(title="Rain", tags="lofi", lyrics="", duration=duration, model="lyria-3-pro")
 
 
 # -- Producer ------------------------------------------------------------------------------

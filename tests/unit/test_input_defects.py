@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.errors import InputError
 from bot.store.clips import StoredClip
 from bot.validation import attachments, choices, families, sonic, tools
 from bot.validation.text import quote, visible_text
+from tests.helpers import refused, stored_clip
 
 MODELS = ("sonic-v4", "sonic-v4-5", "sonic-v5")
 DISCORD_CONTENT_MAX = 2000
@@ -25,18 +25,8 @@ INVISIBLE = [
 ]
 
 
-def clip(duration: float | None = 120.0, source: str = "generated") -> StoredClip:
-    return StoredClip(
-        clip_id="0f0e0d0c-aaaa-bbbb-cccc-000000000001", guild_id=1, job_id=1, user_id=1,
-        title="Rain", tags="lofi", lyrics="[Verse] la", duration=duration, model="chirp-v5",
-        image_url=None, audio_url=None, source=source, created_at=0.0, raw={},
-    )  # fmt: skip
-
-
-def refusal(call: Any, *args: Any, **options: Any) -> InputError:
-    with pytest.raises(InputError) as caught:
-        call(*args, **options)
-    return caught.value
+def clip(duration: float | None = 120.0) -> StoredClip:
+    return stored_clip(duration=duration)
 
 
 # -- a 4,000-character choice made a reply Discord rejected: no answer at all ---------------
@@ -64,8 +54,8 @@ def refusal(call: Any, *args: Any, **options: Any) -> InputError:
         (families.check_download_format, {"value": "f" * 4000}),
     ],
 )  # fmt: skip
-def test_a_long_unknown_choice_gets_a_short_refusal(call: Any, options: dict[str, Any]) -> None:
-    error = refusal(call, **options)
+def test_a_long_unknown_choice_gets_a_short_refused(call: Any, options: dict[str, Any]) -> None:
+    error = refused(call, **options)
     assert len(str(error)) < 300 < DISCORD_CONTENT_MAX
     assert "x" * 100 not in str(error) and "@everyone" not in str(error)
     assert error.field in ("model", "mood", "instrument", "genre", "format")
@@ -75,12 +65,12 @@ def test_a_long_unknown_choice_gets_a_short_refusal(call: Any, options: dict[str
 
 
 def test_extend_at_that_rounds_to_zero_is_refused() -> None:
-    error = refusal(sonic.build_extend, clip(), at=0.001, lyrics=None, style=None, model="sonic-v5")
+    error = refused(sonic.build_extend, clip(), at=0.001, lyrics=None, style=None, model="sonic-v5")
     assert error.field == "at" and "more than 0" in str(error) and "sent as 0" in str(error)
 
 
 def test_extend_at_that_rounds_to_the_song_end_is_refused() -> None:
-    error = refusal(
+    error = refused(
         sonic.build_extend, clip(120.0), at=119.996, lyrics=None, style=None, model="sonic-v5"
     )
     assert error.field == "at" and "120" in str(error)
@@ -89,19 +79,19 @@ def test_extend_at_that_rounds_to_the_song_end_is_refused() -> None:
 @pytest.mark.parametrize("build", [sonic.build_replace, sonic.build_sample])
 def test_a_window_that_rounds_to_nothing_is_refused_not_a_value_error(build: Any) -> None:
     extra = {"lyrics": None} if build is sonic.build_replace else {"description": None}
-    error = refusal(build, clip(), start=10, end=10.004, style=None, model="sonic-v5", **extra)
+    error = refused(build, clip(), start=10, end=10.004, style=None, model="sonic-v5", **extra)
     assert error.field == "end" and "after `start` (10 s)" in str(error)
 
 
 @pytest.mark.parametrize("build", [sonic.build_replace, sonic.build_sample])
 def test_a_window_shorter_than_the_minimum_is_refused(build: Any) -> None:
     extra = {"lyrics": None} if build is sonic.build_replace else {"description": None}
-    error = refusal(build, clip(), start=10, end=10.3, style=None, model="sonic-v5", **extra)
+    error = refused(build, clip(), start=10, end=10.3, style=None, model="sonic-v5", **extra)
     assert error.field == "end" and "0.5 s" in str(error)
 
 
 def test_producer_replace_window_uses_the_same_check() -> None:
-    error = refusal(
+    error = refused(
         families.build_producer_replace, clip(), uploaded=False, starts_at=10, ends_at=10.004,
         instruction=None,
     )  # fmt: skip
@@ -125,17 +115,17 @@ def test_producer_replace_window_uses_the_same_check() -> None:
 def test_every_step_of_an_upload_is_checked_before_the_upload(
     plan: sonic.UploadPlan, field: str
 ) -> None:
-    assert refusal(plan.check, "sonic-v5").field == field
+    assert refused(plan.check, "sonic-v5").field == field
 
 
 def test_an_upload_whose_length_is_known_bounds_the_next_step() -> None:
-    assert refusal(sonic.UploadPlan("extend", at=30.0).check, "sonic-v5", 20.0).field == "at"
+    assert refused(sonic.UploadPlan("extend", at=30.0).check, "sonic-v5", 20.0).field == "at"
     sonic.UploadPlan("extend", at=19.5).check("sonic-v5", 20.0)
 
 
 def test_vox_end_without_start_is_checked_as_a_window_from_0() -> None:
     for end in (0.0, 0.001, 0.3):
-        assert refusal(tools.vox_window, None, end, 120.0).field == "end"
+        assert refused(tools.vox_window, None, end, 120.0).field == "end"
     assert tools.vox_window(None, 0.5, 120.0) == tools.VoxWindow(None, 0.5)
 
 
@@ -179,7 +169,7 @@ def test_invisible_text_is_empty_everywhere(blank: str) -> None:
         (families.build_studio, {"style": blank, "lyrics": None, "instrumental": False}, "style"),
     ]  # fmt: skip
     for call, options, field in cases:
-        assert refusal(call, **options).field == field, call
+        assert refused(call, **options).field == field, call
 
 
 def test_invisible_characters_do_not_count_towards_a_limit_and_are_not_sent() -> None:
@@ -240,7 +230,7 @@ def test_audio_is_recognised_by_its_bytes(head: bytes, kind: str) -> None:
     ],
 )
 def test_files_that_are_not_audio_are_refused_whatever_their_name(head: bytes) -> None:
-    error = refusal(attachments.check_audio_head, head, "song.mp3")
+    error = refused(attachments.check_audio_head, head, "song.mp3")
     assert error.field == "file" and "not audio" in str(error)
 
 
@@ -251,6 +241,6 @@ def test_a_wav_header_gives_its_length() -> None:
 
 def test_lyrics_files_must_be_utf8_text_and_bounded() -> None:
     assert attachments.decode_lyrics_file("[Verse]\r\nsí".encode()) == "[Verse]\nsí"
-    assert refusal(attachments.decode_lyrics_file, b"\xff\xfe\x00").field == "lyrics_file"
+    assert refused(attachments.decode_lyrics_file, b"\xff\xfe\x00").field == "lyrics_file"
     big = b"a" * (attachments.LYRICS_FILE_MAX_BYTES + 1)
-    assert refusal(attachments.decode_lyrics_file, big).field == "lyrics_file"
+    assert refused(attachments.decode_lyrics_file, big).field == "lyrics_file"

@@ -13,18 +13,11 @@ from bot.store import jobs as job_sql
 from bot.store import ledger as ledger_sql
 from bot.store.database import Database
 from bot.store.jobs import NewJob
+from tests.helpers import Clock
 
 GUILD = 111
 NOV = datetime(2026, 11, 20, 12, tzinfo=UTC).timestamp()
 DEC = datetime(2026, 12, 2, 12, tzinfo=UTC).timestamp()
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -16,17 +16,10 @@ from bot.store import jobs as job_sql
 from bot.store import ledger as ledger_sql
 from bot.store.database import Database
 from bot.store.jobs import Job, NewJob
+from tests.helpers import Clock
 
 BASE = 10.0
 T0 = 1_800_000_000.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class ScriptedAPI:
@@ -75,7 +68,7 @@ async def env(
 ) -> AsyncIterator[tuple[Database, Scheduler, ScriptedAPI, Recorder, Clock]]:
     # Every test here runs on SQLite and on PostgreSQL (see tests/conftest.py).
     db = await Database.open(db_target)
-    api, rec, clock = ScriptedAPI(), Recorder(), Clock()
+    api, rec, clock = ScriptedAPI(), Recorder(), Clock(T0)
     sched = Scheduler(db, api, rec, poll_interval=BASE, job_timeout=300, clock=clock)  # type: ignore[arg-type]
     yield db, sched, api, rec, clock
     await db.close()

@@ -18,6 +18,7 @@ from bot.store import jobs as job_sql
 from bot.store.clips import StoredClip
 from bot.store.database import Database
 from bot.store.jobs import Job, NewJob
+from tests.helpers import stored_clip
 
 T0 = 1_800_000_000.0
 WAV = b"RIFF\x00\x00\x00\x00WAVEfmt " + b"\x00" * 88  # 100 bytes that sniff as WAV
@@ -91,10 +92,10 @@ def new_job(operation: str, request: dict[str, Any]) -> NewJob:
 
 
 def clip(clip_id: str, job_id: int, title: str, source: str) -> StoredClip:
-    return StoredClip(
-        clip_id=clip_id, guild_id=1, job_id=job_id, user_id=3, title=title, tags="",
-        lyrics="", duration=2.5, model=None, image_url=None,
-        audio_url=f"http://cdn.test/{clip_id}.wav", source=source, created_at=T0, raw={},
+    return stored_clip(
+        clip_id=clip_id, job_id=job_id, user_id=3, title=title, tags="", lyrics="",
+        duration=2.5, model=None, audio_url=f"http://cdn.test/{clip_id}.wav", source=source,
+        created_at=T0,
     )  # fmt: skip
 
 

@@ -30,6 +30,7 @@ from bot.store import jobs as job_sql
 from bot.store import ledger as ledger_sql
 from bot.store.database import Database
 from bot.store.jobs import Job
+from tests.helpers import Clock
 
 T0 = 1_800_000_000.0
 POLL = 5.0
@@ -39,14 +40,6 @@ ORIGIN = JobOrigin(guild_id=1, channel_id=2, user_id=3)
 
 class Kill(BaseException):
     """The process dies here: not an Exception, so no handler of the bot's catches it."""
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Recorder:
@@ -131,7 +124,7 @@ class World:
 
 @pytest.fixture
 async def world(db_target: Path | str) -> AsyncIterator[World]:
-    clock = Clock()
+    clock = Clock(T0)
     sim = MusicAPISimulator(SimulatorConfig(generation_time=20.0, api_key="k", clock=clock))
     base_url = await sim.start()
     async with aiohttp.ClientSession() as session:

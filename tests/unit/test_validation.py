@@ -1,9 +1,11 @@
 import pytest
 
 from bot.errors import InputError
+from bot.store.clips import StoredClip
 from bot.validation.attachments import check_lyrics_file, decode_lyrics_file
 from bot.validation.choices import model as check_model
 from bot.validation.sonic import build_create, build_custom, check_custom_options
+from tests.helpers import stored_clip
 
 MODELS = ("sonic-v3-5", "sonic-v4", "sonic-v4-5", "sonic-v5")
 
@@ -19,7 +21,7 @@ def create(**overrides: object) -> object:
         "negative": None,
     }
     options.update(overrides)
-    return build_create(**options)  # type: ignore[arg-type]
+    return build_create(**options)
 
 
 def test_create_builds_the_documented_body() -> None:
@@ -112,14 +114,8 @@ def test_lyrics_file_type_size_and_encoding() -> None:
         decode_lyrics_file(b"\xff\xfe\xfa")
 
 
-def _clip(source: str = "generated", duration: float | None = 120.0) -> object:
-    from bot.store.clips import StoredClip
-
-    return StoredClip(
-        clip_id="c-1", guild_id=1, job_id=1, user_id=1, title="T", tags="pop",
-        lyrics="[Verse] la", duration=duration, model="chirp-v5", image_url=None,
-        audio_url=None, source=source, created_at=0.0, raw={},
-    )  # fmt: skip
+def _clip(source: str = "generated", duration: float | None = 120.0) -> StoredClip:
+    return stored_clip(clip_id="c-1", title="T", tags="pop", source=source, duration=duration)
 
 
 def test_uploaded_clips_take_the_upload_task_types() -> None:
@@ -142,9 +138,9 @@ def test_extend_within_the_song_and_remaster_age() -> None:
     from bot.validation.sonic import build_extend, build_remaster
 
     with pytest.raises(InputError, match="120"):
-        build_extend(_clip(), at=120, lyrics=None, style=None, model="sonic-v5")  # type: ignore[arg-type]
+        build_extend(_clip(), at=120, lyrics=None, style=None, model="sonic-v5")
     with pytest.raises(InputError, match="24 hours"):
-        build_remaster(_clip(), variation=None, model="sonic-v5", now=25 * 3600)  # type: ignore[arg-type]
+        build_remaster(_clip(), variation=None, model="sonic-v5", now=25 * 3600)
     with pytest.raises(InputError) as caught:
-        build_remaster(_clip(), variation="wild", model="sonic-v5", now=60)  # type: ignore[arg-type]
+        build_remaster(_clip(), variation="wild", model="sonic-v5", now=60)
     assert caught.value.field == "variation"
