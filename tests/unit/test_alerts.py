@@ -14,14 +14,7 @@ from bot.observability.alerts import AlertKind, OwnerAlerts
 from bot.observability.discord_limits import DiscordRateLimits, rate_limit_scope
 from bot.observability.incidents import unexpected_error
 from bot.observability.upstream import UpstreamWatch, error_label
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import Clock
 
 
 @pytest.fixture
@@ -31,7 +24,7 @@ def sent() -> list[str]:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(1_000_000.0)
 
 
 @pytest.fixture

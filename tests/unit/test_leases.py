@@ -24,18 +24,11 @@ from bot.store import leases as lease_sql
 from bot.store import ledger as ledger_sql
 from bot.store.database import Database
 from bot.store.jobs import Job, NewJob
+from tests.helpers import Clock
 
 LEASE = 20.0
 POLL = 10.0
 T0 = 1_800_000_000.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class GatedAPI:
@@ -115,7 +108,7 @@ async def open_db(db_target: Path | str) -> AsyncIterator[OpenDb]:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 async def new_job(

@@ -16,19 +16,12 @@ from bot.store import jobs as job_sql
 from bot.store import ledger as ledger_sql
 from bot.store.database import Connection, Database
 from bot.store.jobs import NewJob
+from tests.helpers import Clock
 
 GUILD = 7
 # Sunday 2026-11-29 23:59:50 UTC: the next steps cross a day, a week and (the 30th being the
 # month's last day) a later month boundary.
 SUNDAY_NIGHT = datetime(2026, 11, 29, 23, 59, 50, tzinfo=UTC).timestamp()
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def job(user: int, cost: int = 10, *, charge_member: bool = True) -> NewJob:
