@@ -20,6 +20,7 @@ import json
 import logging
 from typing import Any
 
+from bot.observability import alerts
 from bot.quota import ledger
 from bot.states import JobState
 from bot.store import jobs as job_sql
@@ -68,6 +69,12 @@ async def release_orphan(conn: Connection, job: Job, now: float, reason: str) ->
         job.operation,
         (job.request_fingerprint or "?")[:16],
         f"{job.sent_at:.0f}" if job.sent_at is not None else "?",
+    )
+    alerts.notify(
+        alerts.AlertKind.ORPHANED_TASKS,
+        f"Job {job.id} ({job.operation}) was released as a possibly billed orphan: MusicAPI may "
+        "have made (and charged for) a task the bot cannot deliver. Count and details: "
+        "`/musicbot status` and the logs.",
     )
     return True
 

@@ -152,3 +152,17 @@ async def test_healthz_follows_the_gateway_and_the_database(make_world) -> None:
         status, body = await wait_health(world, lambda s, _: s == 503)
         assert status == 503
         assert any(reason.startswith("database: ") for reason in body["reasons"]), body
+
+
+async def test_a_possibly_billed_orphan_alerts_the_owner(make_world) -> None:  # type: ignore[no-untyped-def]
+    async with make_world(OWNER_IDS=str(MODERATOR)) as world:
+        # A gateway page instead of MusicAPI's answer: the task may exist and is released.
+        world.sim.inject("/api/v1/sonic/create", 502, body="<html>bad gateway</html>")
+        song = await world.song(description="lost in the gateway")
+        await song.wait_response()
+        await song.wait_followups()
+        await world.bot.ops.alerts.drain()
+        dm = world.discord.channel_messages(world.discord.dm_channel_id(MODERATOR))
+        assert len(dm) == 1, dm
+        assert "Possibly billed tasks" in dm[0]["content"]
+        assert "/musicbot status" in dm[0]["content"]
