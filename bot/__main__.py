@@ -1,4 +1,6 @@
-"""`python -m bot`: read the configuration, then run until stopped.
+"""`python -m bot` (or the `musicbot` command): read the configuration, then run until stopped.
+
+`python -m bot backup PATH` copies the database instead (see `bot/cli.py`).
 
 A bad configuration prints one line naming the variable and exits with status 2; no traceback.
 """
@@ -101,4 +103,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from bot.cli import main as cli
+
+    sys.exit(cli(run=main))

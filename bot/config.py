@@ -176,6 +176,21 @@ def _database(env: Mapping[str, str]) -> tuple[Path | None, str | None]:
     return Path(url[len(prefix) :]), None
 
 
+def database_setting(env: Mapping[str, str] | None = None) -> Path | str:
+    """DATABASE_URL alone (the SQLite file or the PostgreSQL URL), for tools such as
+    `musicbot backup` that need no Discord token; raises ConfigError like load_settings."""
+    path, url = _database(os.environ if env is None else env)
+    if url is not None:
+        return url
+    assert path is not None  # _database gives one or the other
+    return path
+
+
+def listen_setting(env: Mapping[str, str] | None = None) -> tuple[str, int] | None:
+    """METRICS_LISTEN alone, for `musicbot healthcheck`."""
+    return _listen(os.environ if env is None else env, "METRICS_LISTEN")
+
+
 def _postgres_url(url: str) -> str:
     """Checks the URL's shape here, so a typo is one line at start; reaching the server is
     checked when the database opens."""

@@ -135,6 +135,29 @@ async def check_database(target: Path | str) -> None:
     await db.close()
 
 
+class SchemaTooNew(DatabaseUnavailable):
+    """The database was migrated by a newer release: this code would misread its tables."""
+
+
+def refuse_newer_schema(applied: Iterable[int], dialect: DialectName) -> None:
+    """Raise SchemaTooNew when the database has a migration this code does not know.
+
+    Called by each engine's migrator with the versions it found applied, before it applies
+    anything: an older release must not run (and write) on a schema it does not understand.
+    """
+    newest = max(applied, default=0)
+    known = max((version for version, _, _ in migrations(dialect)), default=0)
+    if newest > known:
+        from bot import __version__
+
+        raise SchemaTooNew(
+            f"the database schema is version {newest}, newer than this musicbot "
+            f"{__version__} knows (up to {known}): it was upgraded by a newer release. Run "
+            "that release, or restore the backup taken before the upgrade (README: Upgrading "
+            "and backups)"
+        )
+
+
 def is_postgres_url(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 

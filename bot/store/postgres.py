@@ -27,6 +27,7 @@ from bot.store.database import (
     Database,
     DatabaseUnavailable,
     migrations,
+    refuse_newer_schema,
 )
 
 try:
@@ -205,6 +206,7 @@ async def migrate(raw: Any, up_to: int | None = None) -> list[int]:
         )
         cursor = await raw.execute("SELECT version FROM schema_migrations")
         applied = {row[0] for row in await cursor.fetchall()}
+        refuse_newer_schema(applied, "postgres")
         for version, name, sql in migrations("postgres"):
             if version in applied or (up_to is not None and version > up_to):
                 continue

@@ -19,7 +19,15 @@ from typing import Any
 
 import aiosqlite
 
-from bot.store.database import SQLITE, Connection, Cursor, Database, DatabaseUnavailable, migrations
+from bot.store.database import (
+    SQLITE,
+    Connection,
+    Cursor,
+    Database,
+    DatabaseUnavailable,
+    migrations,
+    refuse_newer_schema,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +103,7 @@ class SqliteDatabase(Database):
                 )
                 cursor = await raw.execute("SELECT version FROM schema_migrations")
                 applied = {row[0] for row in await cursor.fetchall()}
+                refuse_newer_schema(applied, "sqlite")
                 for version, name, sql in migrations("sqlite"):
                     if version in applied or (up_to is not None and version > up_to):
                         continue
