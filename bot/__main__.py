@@ -18,11 +18,14 @@ import discord
 import yarl
 from dotenv import find_dotenv, load_dotenv
 
+from bot import startup
 from bot.config import ConfigError, Settings, load_settings
 from bot.observability.logs import setup_logging
 from bot.store.database import DatabaseUnavailable, check_database
 
 log = logging.getLogger("bot")
+# A stop signal ends the process within this (Docker waits 10 s before SIGKILL).
+STOP_TIMEOUT_S = 7.0
 
 
 def _point_discord_at(base_url: str) -> None:
@@ -39,21 +42,42 @@ def _point_discord_at(base_url: str) -> None:
 async def _run(settings: Settings) -> None:
     from bot.app import MusicBot
 
-    bot = MusicBot(settings)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    # Before Discord: a refused MusicAPI key is a configuration error like any other.
+    checking = asyncio.create_task(startup.check_musicapi(settings))
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({checking, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if stop.is_set():
+        checking.cancel()
+        log.info("stopped before start-up finished")
+        return
+    checking.result()  # re-raises ConfigError for a refused key
+
+    bot = MusicBot(settings)
     async with bot:
-        runner = asyncio.create_task(bot.start(settings.discord_token))
-        stopper = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        if stopper in done:
-            log.info("stopping")
-            await bot.close()
-        stopper.cancel()
-        await runner  # re-raises LoginFailure and the like
+        runner: asyncio.Task[None] | None = None
+        try:
+            if not await startup.login(bot, settings.discord_token, stop):
+                log.info("stopped before start-up finished")
+                return
+            runner = asyncio.create_task(bot.connect(reconnect=True))
+            stopper = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if stopper in done:
+                log.info("stopping")
+            stopper.cancel()
+        finally:
+            # Bounded, so a stop signal always ends the process within seconds: submits in
+            # flight get a moment to finish, and every job stays in the database either way.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(bot.close(), STOP_TIMEOUT_S)
+        assert runner is not None
+        await runner  # re-raises what ended the connection (a refused token, a bad intent)
 
 
 def _database_password(settings: Settings) -> str | None:
@@ -73,6 +97,7 @@ def main() -> int:
         settings.log_format,
         secrets=(settings.discord_token, settings.musicapi_key, _database_password(settings)),
     )
+    startup.quiet_network_tracebacks()
     try:
         # Before Discord: a database that can't be reached or migrated is one line, not a
         # traceback after the login.
@@ -84,6 +109,12 @@ def main() -> int:
         _point_discord_at(settings.discord_api_base_url)
     try:
         asyncio.run(_run(settings))
+    except ConfigError as error:
+        print(f"Configuration error: {error.variable}: {error.problem}", file=sys.stderr)
+        return 2
+    except startup.StartupFailed as error:
+        log.error("%s; exiting", error)
+        return 1
     except discord.LoginFailure:
         print(
             "Configuration error: DISCORD_TOKEN: Discord rejected the token; copy it again from "
@@ -99,6 +130,11 @@ def main() -> int:
         return 2
     except KeyboardInterrupt:
         pass
+    except Exception as error:
+        if not startup.network_failure(error):
+            raise
+        log.error("lost the connection to Discord for good (%s); exiting", startup.describe(error))
+        return 1
     return 0
 
 

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from bot.simulator import MusicAPISimulator
 
 log = logging.getLogger(__name__)
+# How long a stop waits for submits already on their way to MusicAPI.
+SUBMIT_DRAIN_S = 4.0
 
 
 def extensions() -> list[str]:
@@ -88,8 +90,11 @@ class MusicBot(commands.AutoShardedBot):
         self.version = __version__
         self.simulator: MusicAPISimulator | None = None
         self.ops = Observability(self, discord_limits)
+        # Set once setup_hook begins: from then on a failed login cannot simply be retried.
+        self.setup_started = False
 
     async def setup_hook(self) -> None:
+        self.setup_started = True
         settings = self.settings
         self.http_session = aiohttp.ClientSession()
         self.db = await Database.open(settings.database)
@@ -140,7 +145,8 @@ class MusicBot(commands.AutoShardedBot):
         self.add_dynamic_items(ClipAction)
         for extension in extensions():
             await self.load_extension(extension)
-        await self.sync_commands(settings.sync_commands)
+        if await self.sync_commands(settings.sync_commands) == 0:
+            await self._hint_registration()
         # Resumes every unfinished job from the database: nothing is kept only in memory.
         self.scheduler.start()
 
@@ -158,6 +164,20 @@ class MusicBot(commands.AutoShardedBot):
         log.info("synced %d command(s) (%s)", len(synced), scope)
         return len(synced)
 
+    async def _hint_registration(self) -> None:
+        """A start that registers nothing, with nothing registered before, is a dead end for
+        a new owner (even /musicbot sync is missing): say how to get out of it."""
+        try:
+            registered = await self.tree.fetch_commands()
+        except discord.HTTPException:
+            return  # cannot tell; stay quiet rather than guess
+        if not registered:
+            log.warning(
+                "no slash commands are registered with Discord: start once with "
+                "SYNC_COMMANDS=global (every server; can take a while to appear), or set "
+                "DEV_GUILD_ID=<server id> for instant commands in one server"
+            )
+
     async def on_ready(self) -> None:
         assert self.user is not None
         log.info(
@@ -169,6 +189,15 @@ class MusicBot(commands.AutoShardedBot):
         )
 
     async def close(self) -> None:
+        if hasattr(self, "jobs"):
+            # A submit cut off now would leave a possibly billed orphan: let it finish.
+            left = await self.jobs.drain(SUBMIT_DRAIN_S)
+            if left:
+                log.warning(
+                    "stopping with %d submit(s) unanswered by MusicAPI; they are settled at "
+                    "the next start",
+                    left,
+                )
         if hasattr(self, "scheduler"):
             await self.scheduler.stop()  # hands this process's jobs to the others
         await self.ops.stop()

@@ -42,6 +42,10 @@ COVER_MAX_BYTES = 2 * 1024 * 1024
 LINK_NOTE = "The file is too large to attach here. MusicAPI's links may expire: download it soon."
 
 
+# The webhook path segment Discord reads as "this interaction's own reply".
+ORIGINAL_RESPONSE = "@original"
+
+
 def _nonce(job: Job, item: str) -> str:
     return f"j{job.id}{item}"[:25]
 
@@ -69,14 +73,18 @@ class DiscordPoster:
         await self._edit_card(job, embeds.job_card(job, state))
 
     async def _edit_card(self, job: Job, embed: discord.Embed) -> None:
-        """Edit the interaction's reply while its token lives; afterwards leave it be."""
-        if not job.card_message_id or not job.application_id or not job.token_valid(self.clock()):
+        """Edit the interaction's reply while its token lives; afterwards leave it be.
+
+        Without a stored card id (the process died between acknowledging and posting the
+        card) the deferred "thinking…" reply itself is edited, so it never hangs."""
+        if not job.application_id or not job.token_valid(self.clock()):
             return
         webhook = discord.Webhook.partial(
             job.application_id, job.interaction_token or "", client=self.client
         )
+        target = job.card_message_id or ORIGINAL_RESPONSE
         try:
-            await webhook.edit_message(job.card_message_id, embed=embed)
+            await webhook.edit_message(target, embed=embed)  # type: ignore[arg-type]  # Discord's "@original" path segment names the deferred reply
         except discord.HTTPException as error:
             # The card is a courtesy; the outcome itself is always posted in the channel.
             log.info("job %s: card edit failed (%s)", job.id, error.status)

@@ -98,6 +98,7 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._beat: asyncio.Task[None] | None = None
+        self._stopping = False
         self._renewed_at = float("-inf")
         self._paused_until = 0.0  # after a 429 (ours or another process's), no poll before this
         self.last_pass_at: float | None = None  # monotonic; /healthz wants it recent
@@ -113,16 +114,23 @@ class Scheduler:
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._run(), name="job-scheduler")
             self._beat = asyncio.create_task(self._heartbeat_loop(), name="job-leases")
 
     async def stop(self) -> None:
         """Stop polling and hand every job back, so the other processes take them at once."""
+        self._stopping = True
         for task in (self._task, self._beat):
-            if task is not None:
+            if task is None:
+                continue
+            # Cancelled again until it ends: asyncio.wait_for (Python 3.11) can swallow a
+            # cancellation that lands as its inner wait completes, e.g. just after a wake().
+            while not task.done():
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await asyncio.wait({task}, timeout=0.1)
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         self._task = self._beat = None
         try:
             async with self.db.transaction() as conn:
@@ -230,7 +238,7 @@ class Scheduler:
     async def _run(self) -> None:
         await self.recover()
         self._renewed_at = self.clock()
-        while True:
+        while not self._stopping:
             try:
                 await self.run_due()
                 self.last_pass_at = time.monotonic()

@@ -6,6 +6,8 @@ spends credits goes through `JobService.start`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -88,6 +90,10 @@ class JobService:
         orphan_hold_s: float = 0.0,
     ) -> None:
         self.db = db
+        # Submits whose request is on its way: a clean stop waits for them (`drain`).
+        self._sending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         # How long a submit without an answer waits for a webhook to name its task before it
         # is released as a possibly billed orphan (0 without webhooks: nothing could).
         self.orphan_hold_s = orphan_hold_s
@@ -138,19 +144,26 @@ class JobService:
         digest = orphans.fingerprint(operation.name, operation.family, operation.body)
         async with self.db.transaction() as conn:
             await job_sql.mark_sending(conn, job_id, digest, self.clock())
+        self._sending += 1
+        self._idle.clear()
         try:
-            task_id = await operation.send(self.client)
-        except SubmitOutcomeUnknown as error:
-            return await self._unconfirmed(job_id, error)
-        except MusicAPIError as error:
-            await self._refused(job_id, error)
-            raise  # pragma: no cover - _refused always raises
-        now = self.clock()
-        async with self.db.transaction() as conn:
-            await job_sql.mark_submitted(
-                conn, job_id, task_id, now, now + first_poll_delay(self.poll_interval)
-            )
-            job = await job_sql.get(conn, job_id)
+            try:
+                task_id = await operation.send(self.client)
+            except SubmitOutcomeUnknown as error:
+                return await self._unconfirmed(job_id, error)
+            except MusicAPIError as error:
+                await self._refused(job_id, error)
+                raise  # pragma: no cover - _refused always raises
+            now = self.clock()
+            async with self.db.transaction() as conn:
+                await job_sql.mark_submitted(
+                    conn, job_id, task_id, now, now + first_poll_delay(self.poll_interval)
+                )
+                job = await job_sql.get(conn, job_id)
+        finally:
+            self._sending -= 1
+            if not self._sending:
+                self._idle.set()
         assert job is not None
         self.scheduler.wake()
         log.info("job %s submitted as %s task %s", job_id, operation.family, task_id)
@@ -190,6 +203,13 @@ class JobService:
             if record is not None:
                 await record(conn, job, result)
         return result
+
+    async def drain(self, within_s: float) -> int:
+        """Wait up to `within_s` seconds for submits in flight to be answered and recorded; returns
+        how many are still waiting."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), within_s)
+        return self._sending
 
     async def _unconfirmed(self, job_id: int, error: SubmitOutcomeUnknown) -> Job:
         """The request left but nothing says whether MusicAPI made the task. Held while a

@@ -31,10 +31,14 @@ class BotProcess:
         self.env, self.cwd, self.log = env, cwd, log
         self.proc: asyncio.subprocess.Process | None = None
 
+    @staticmethod
+    def command() -> tuple[str, ...]:
+        return (sys.executable, "-m", "bot")
+
     async def start(self) -> None:
         handle = self.log.open("ab")
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", env=self.env, cwd=self.cwd, stdout=handle, stderr=handle
+            *self.command(), env=self.env, cwd=self.cwd, stdout=handle, stderr=handle
         )
         handle.close()
 
