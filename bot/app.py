@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import pkgutil
 import time
@@ -167,9 +168,11 @@ class MusicBot(commands.AutoShardedBot):
     async def _hint_registration(self) -> None:
         """A start that registers nothing, with nothing registered before, is a dead end for
         a new owner (even /musicbot sync is missing): say how to get out of it."""
+        if self.application_id is None:
+            return  # not logged in (set-up driven by hand, as in tests)
         try:
-            registered = await self.tree.fetch_commands()
-        except discord.HTTPException:
+            registered = await asyncio.wait_for(self.tree.fetch_commands(), 10)
+        except (discord.HTTPException, TimeoutError):
             return  # cannot tell; stay quiet rather than guess
         if not registered:
             log.warning(
