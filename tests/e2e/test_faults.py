@@ -176,7 +176,7 @@ async def test_a_refused_musicapi_key_is_one_line_naming_it_and_exit_2(
     _out, err = await asyncio.wait_for(proc.communicate(), 30)
     text = err.decode()
     # Routine INFO lines (a first start migrates the database) aside, one line says it all.
-    lines = [line for line in text.strip().splitlines() if " INFO " not in line]
+    lines = [line for line in text.strip().splitlines() if "INFO" not in line]
     assert proc.returncode == 2
     assert len(lines) == 1 and lines[0].startswith("Configuration error: MUSICAPI_KEY: "), lines
     assert "sk-wrong-key" not in text and "Traceback" not in text
