@@ -137,16 +137,19 @@ async def _measure(quota: Quota, count: int) -> list[float]:
     return timings
 
 
-async def run_engine(
-    engine: str, target: Path | str, sizes: list[int], count: int
-) -> list[Row]:
+async def run_engine(engine: str, target: Path | str, sizes: list[int], count: int) -> list[Row]:
     db = await Database.open(target)
     clock: Callable[[], float] = lambda: NOW  # noqa: E731 - the whole run is one moment
     approaches: list[tuple[str, Quota]] = [
         (
             name,
-            cls(db, CostTable(), default_budget=10**12, default_period=BudgetPeriod.MONTH,
-                clock=clock),
+            cls(
+                db,
+                CostTable(),
+                default_budget=10**12,
+                default_period=BudgetPeriod.MONTH,
+                clock=clock,
+            ),
         )
         for name, cls in (("running totals", Quota), ("sum the period", SummingQuota))
     ]

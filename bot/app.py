@@ -16,8 +16,9 @@ from discord.ext import commands
 from bot import __version__
 from bot.community import CommunityRequests
 from bot.config import Settings
-from bot.delivery.buttons import ClipAction
 from bot.delivery.poster import DiscordPoster
+from bot.interactions.buttons import ClipAction
+from bot.interactions.gate import MusicTree
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.service import JobService
 from bot.musicapi.client import MusicAPIClient
@@ -27,7 +28,6 @@ from bot.quota.admin import QuotaAdmin
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
 from bot.store.database import Database
-from bot.tree import MusicTree
 
 if TYPE_CHECKING:
     from bot.simulator import MusicAPISimulator

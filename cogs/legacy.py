@@ -14,10 +14,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.features import Features
+from bot.interactions.jobs import start_job
 from bot.jobs import family_operations as family
 from bot.musicapi.requests_legacy import RIFFUSION_MODELS
 from bot.validation import families as validate
-from cogs.song import start_job
 
 if TYPE_CHECKING:
     from bot.app import MusicBot

@@ -12,10 +12,12 @@ from discord.ext import commands
 
 from bot.delivery.embeds import clean
 from bot.errors import UserFacingError
+from bot.interactions.components import GuardedItem
+from bot.interactions.gate import Ack
+from bot.interactions.jobs import origin_of
+from bot.interactions.lyrics_form import TITLE_MAX_FOR_FORM, LyricsModal
 from bot.store import lyrics as lyrics_sql
-from bot.tree import report_error
 from bot.validation import tools as validate
-from cogs.song import TITLE_MAX_FOR_FORM, LyricsModal, origin_of
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
@@ -25,7 +27,9 @@ PREVIEW_MAX = 2500
 
 
 class UseDraft(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"lyrics:draft:(?P<id>[0-9]+)"
+    GuardedItem,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"lyrics:draft:(?P<id>[0-9]+)",
 ):
     def __init__(self, draft_id: int, number: int = 0) -> None:
         label = f"Make a song from draft {number}" if number else "Make a song from this draft"
@@ -42,27 +46,29 @@ class UseDraft(
     ) -> UseDraft:
         return cls(int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction[MusicBot]) -> None:  # type: ignore[override]  # the client is always MusicBot here
-        bot = interaction.client
-        try:
-            if interaction.guild_id is None:
-                raise UserFacingError("This works in servers only.")
-            async with bot.db.read() as conn:
-                draft = await lyrics_sql.get(conn, interaction.guild_id, self.draft_id)
-            if draft is None:
-                raise UserFacingError("This draft no longer exists.")
-            modal = LyricsModal(
-                bot,
-                title=draft.title[:TITLE_MAX_FOR_FORM] or None,
-                style=None,
-                model=bot.settings.default_model,
-                instrumental=False,
-                vocal=None,
-                default_lyrics=draft.lyrics,
-            )
-            await interaction.response.send_modal(modal)
-        except Exception as error:
-            await report_error(interaction, error)
+    def ack(self) -> Ack:
+        # The answer is the lyrics form, prefilled from the stored draft: that one read
+        # comes before it (a form cannot follow a defer).
+        return Ack.SELF
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        bot: MusicBot = interaction.client  # type: ignore[assignment]  # always a MusicBot here
+        if interaction.guild_id is None:
+            raise UserFacingError("This works in servers only.")
+        async with bot.db.read() as conn:
+            draft = await lyrics_sql.get(conn, interaction.guild_id, self.draft_id)
+        if draft is None:
+            raise UserFacingError("This draft no longer exists.")
+        modal = LyricsModal(
+            bot,
+            title=draft.title[:TITLE_MAX_FOR_FORM] or None,
+            style=None,
+            model=bot.settings.default_model,
+            instrumental=False,
+            vocal=None,
+            default_lyrics=draft.lyrics,
+        )
+        await interaction.response.send_modal(modal)
 
 
 class Lyrics(commands.GroupCog, group_name="lyrics", group_description="Lyrics drafts"):
@@ -76,7 +82,6 @@ class Lyrics(commands.GroupCog, group_name="lyrics", group_description="Lyrics d
     async def write(self, interaction: discord.Interaction, description: str) -> None:
         assert interaction.guild_id is not None
         text = validate.lyrics_description(description)
-        await interaction.response.defer(thinking=True)
         drafts = await self.bot.jobs.run_now(
             origin_of(interaction),
             "lyrics",

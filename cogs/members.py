@@ -9,8 +9,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery.embeds import STATE_LABELS, clean
+from bot.interactions.gate import ACK_PRIVATE
+from bot.interactions.jobs import role_ids_of
+from bot.interactions.replies import answer
 from bot.quota.limits import describe_reset
-from cogs.song import role_ids_of
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
@@ -23,7 +25,9 @@ class Members(commands.Cog):
     def __init__(self, bot: MusicBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="credits", description="What you and this server can still spend")
+    @app_commands.command(
+        name="credits", description="What you and this server can still spend", extras=ACK_PRIVATE
+    )
     @app_commands.guild_only()
     async def credits(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
@@ -58,17 +62,17 @@ class Members(commands.Cog):
         embed.add_field(name="Resets", value=describe_reset(standing.resets_at), inline=False)
         cost = self.bot.jobs.cost_of("create_music")
         embed.set_footer(text=f"A new song (/song create) costs {cost} credits.")
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await answer(interaction, embed=embed)
 
-    @app_commands.command(name="queue", description="This server's songs in progress")
+    @app_commands.command(
+        name="queue", description="This server's songs in progress", extras=ACK_PRIVATE
+    )
     @app_commands.guild_only()
     async def queue(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         jobs = await self.bot.jobs.in_flight(interaction.guild_id)
         if not jobs:
-            await interaction.response.send_message(
-                "Nothing is being made right now.", ephemeral=True
-            )
+            await answer(interaction, "Nothing is being made right now.")
             return
         now = self.bot.clock()
         lines = []
@@ -87,7 +91,7 @@ class Members(commands.Cog):
             description="\n".join(lines),
             colour=discord.Colour.blurple(),
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await answer(interaction, embed=embed)
 
 
 async def setup(bot: MusicBot) -> None:

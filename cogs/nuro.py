@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.interactions.jobs import start_job
 from bot.jobs import family_operations as family
 from bot.musicapi.requests_nuro import (
     MAX_BGM_TAGS,
@@ -27,7 +28,6 @@ from bot.musicapi.requests_nuro import (
     NURO_VOCAL_MOODS,
 )
 from bot.validation import families as validate
-from cogs.song import start_job
 
 if TYPE_CHECKING:
     from bot.app import MusicBot

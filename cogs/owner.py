@@ -10,10 +10,12 @@ from discord.ext import commands
 
 from bot.errors import InputError
 from bot.features import FEATURES, Features
+from bot.interactions.gate import ACK_PRIVATE
+from bot.interactions.permissions import owner_only
+from bot.interactions.replies import answer
 from bot.musicapi.errors import MusicAPIError
 from bot.observability.status import StatusFacts
 from bot.observability.status import render as render_status
-from bot.permissions import require_owner
 from bot.store import jobs as job_sql
 
 if TYPE_CHECKING:
@@ -23,14 +25,22 @@ FEATURE_CHOICES = [app_commands.Choice(name=f.title, value=f.name) for f in FEAT
 ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
 
 
+# Default permissions only hide the commands; a server can change them, so every command
+# here also checks for the owner when it runs.
 @app_commands.default_permissions(administrator=True)
-class Owner(commands.GroupCog, group_name="musicbot", group_description="Bot owner only"):
+class Owner(
+    commands.GroupCog,
+    group_name="musicbot",
+    group_description="Bot owner only",
+    group_extras=ACK_PRIVATE,
+):
     def __init__(self, bot: MusicBot) -> None:
         self.bot = bot
         self.features = Features(bot.db, clock=bot.clock)
         super().__init__()
 
     @app_commands.command(name="sync", description="Register the slash commands with Discord")
+    @owner_only()
     @app_commands.describe(scope="global (all servers, may take a while) or this server only")
     @app_commands.choices(
         scope=[
@@ -41,8 +51,6 @@ class Owner(commands.GroupCog, group_name="musicbot", group_description="Bot own
     async def sync(
         self, interaction: discord.Interaction, scope: app_commands.Choice[str] | None = None
     ) -> None:
-        await require_owner(self.bot, interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
         if scope is not None and scope.value == "here" and interaction.guild is not None:
             self.bot.tree.copy_global_to(guild=interaction.guild)
             count = len(await self.bot.tree.sync(guild=interaction.guild))
@@ -51,9 +59,8 @@ class Owner(commands.GroupCog, group_name="musicbot", group_description="Bot own
         await interaction.followup.send(f"Synced {count} command(s).", ephemeral=True)
 
     @app_commands.command(name="status", description="Health, upstream credits, jobs, version")
+    @owner_only()
     async def status(self, interaction: discord.Interaction) -> None:
-        await require_owner(self.bot, interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
         bot, ops = self.bot, self.bot.ops
         try:
             credits = await bot.musicapi.get_credits()
@@ -85,6 +92,7 @@ class Owner(commands.GroupCog, group_name="musicbot", group_description="Bot own
         await interaction.followup.send(render_status(facts), ephemeral=True)
 
     @app_commands.command(name="feature", description="Turn an optional command family on or off")
+    @owner_only()
     @app_commands.describe(
         name="The family (off by default because upstream retired it)",
         state="on: members may use it (and spend credits on it); off: it refuses",
@@ -97,8 +105,6 @@ class Owner(commands.GroupCog, group_name="musicbot", group_description="Bot own
         name: str,
         state: str,
     ) -> None:
-        # Default permissions only hide the command; a server can change them.
-        await require_owner(self.bot, interaction)
         chosen = FEATURES.get(name)
         if chosen is None:
             raise InputError("name", f"must be one of {', '.join(FEATURES)}.")
@@ -113,9 +119,7 @@ class Owner(commands.GroupCog, group_name="musicbot", group_description="Bot own
             if enabled
             else f"`/{chosen.name}` refuses in every server."
         )
-        await interaction.response.send_message(
-            f"{head}: {effect}\nFeatures: {await self._feature_summary()}.", ephemeral=True
-        )
+        await answer(interaction, f"{head}: {effect}\nFeatures: {await self._feature_summary()}.")
 
     async def _feature_summary(self) -> str:
         states = await self.features.states()

@@ -8,8 +8,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.clip_option import ClipTransformer
 from bot.delivery.embeds import clean
+from bot.interactions.gate import ACK_PRIVATE
+from bot.interactions.jobs import origin_of, start_job
+from bot.interactions.options import ClipTransformer
+from bot.interactions.replies import answer
 from bot.jobs.operations import create_voice
 from bot.musicapi.models import PersonaResult
 from bot.store import personas as persona_sql
@@ -19,7 +22,6 @@ from bot.store.jobs import Job
 from bot.store.personas import Persona
 from bot.validation import attachments
 from bot.validation import tools as validate
-from cogs.song import origin_of, start_job
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
@@ -59,7 +61,6 @@ class Personas(commands.GroupCog, group_name="persona", group_description="Saved
                 Persona(made.persona_id, guild_id, user_id, name, clip.clip_id, self.bot.clock()),
             )
 
-        await interaction.response.defer(thinking=True)
         made = await self.bot.jobs.run_now(
             origin_of(interaction),
             "persona",
@@ -76,21 +77,20 @@ class Personas(commands.GroupCog, group_name="persona", group_description="Saved
     @app_commands.describe(file="A clear solo voice, longer than 10 seconds (mp3 or wav)")
     async def voice(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         attachments.check_audio_file(file.filename, file.content_type, file.size)
-        # Reading the file's first bytes is network I/O: acknowledge first.
-        await interaction.response.defer(thinking=True)
+        # Reading the file's first bytes is network I/O; the gate has acknowledged already.
         await attachments.checked_audio(self.bot.http_session, file)
         name = validate.voice_name(file.filename)
         await start_job(self.bot, interaction, create_voice(file.url, f"Voice from {name}"))
 
-    @app_commands.command(name="list", description="This server's personas")
+    @app_commands.command(name="list", description="This server's personas", extras=ACK_PRIVATE)
     async def list(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         async with self.bot.db.read() as conn:
             found = await persona_sql.for_guild(conn, interaction.guild_id)
         if not found:
-            await interaction.response.send_message(
+            await answer(
+                interaction,
                 "No personas yet: make one with `/persona create` or `/persona voice`.",
-                ephemeral=True,
             )
             return
         lines = [
@@ -101,7 +101,7 @@ class Personas(commands.GroupCog, group_name="persona", group_description="Saved
         embed = discord.Embed(
             title="Personas", description="\n".join(lines)[:4000], colour=discord.Colour.blurple()
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await answer(interaction, embed=embed)
 
 
 async def setup(bot: MusicBot) -> None:

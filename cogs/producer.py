@@ -6,87 +6,24 @@ only edits its own songs, so the `clip` option here lists and accepts Producer s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.clip_option import CHOICES, ClipTransformer, choice_name
+from bot.interactions import producer_actions
+from bot.interactions.jobs import start_job
+from bot.interactions.options import ProducerSong
+from bot.interactions.producer_actions import song_title
 from bot.jobs import family_operations as family
 from bot.musicapi.requests_producer import PRODUCER_DOWNLOAD_FORMATS
-from bot.store import clips as clip_sql
-from bot.store import jobs as job_sql
-from bot.store.clips import StoredClip
 from bot.validation import families as validate
-from cogs.song import start_job
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
 
-# Autocomplete looks at this many recent clips of any family to find 25 Producer songs.
-SCAN_FOR_CHOICES = 200
 FORMATS = [app_commands.Choice(name=f, value=f) for f in PRODUCER_DOWNLOAD_FORMATS]
-
-
-@dataclass(frozen=True, slots=True)
-class ProducerSource:
-    clip: StoredClip
-    uploaded: bool  # made by /producer/upload: edits take the *_upload_music task types
-
-
-class ProducerClip(app_commands.Transformer["MusicBot"]):
-    """A Producer song of this server: the shared `clip` option, narrowed to this family."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.any_clip = ClipTransformer()
-
-    async def autocomplete(  # type: ignore[override]  # a string option; the base is typed for every option type
-        self, interaction: discord.Interaction[MusicBot], value: str
-    ) -> list[app_commands.Choice[str]]:
-        bot = interaction.client
-        if interaction.guild_id is None:
-            return []
-        found: list[StoredClip] = []
-        families: dict[int, str | None] = {}
-        async with bot.db.read() as conn:
-            recent = await clip_sql.recent(
-                conn, interaction.guild_id, value.strip(), SCAN_FOR_CHOICES
-            )
-            for clip in recent:
-                if clip.job_id not in families:
-                    job = await job_sql.get(conn, clip.job_id)
-                    families[clip.job_id] = job.family if job else None
-                if families[clip.job_id] == "producer":
-                    found.append(clip)
-                if len(found) == CHOICES:
-                    break
-        now = bot.clock()
-        return [app_commands.Choice(name=choice_name(c, now), value=c.clip_id) for c in found]
-
-    async def transform(
-        self, interaction: discord.Interaction[MusicBot], value: str
-    ) -> ProducerSource:
-        bot = interaction.client
-        return await producer_source(bot, await self.any_clip.transform(interaction, value))
-
-
-async def producer_source(bot: MusicBot, clip: StoredClip) -> ProducerSource:
-    """`clip` as a Producer command's `clip` argument (also for buttons that call the command
-    callbacks directly); raises `InputError` for a song Producer did not make."""
-    made_by = await bot.jobs.get(clip.job_id)
-    uploaded = validate.producer_clip_is_upload(clip, made_by.family, made_by.operation)
-    return ProducerSource(clip, uploaded)
-
-
-ProducerSong = app_commands.Transform[ProducerSource, ProducerClip]
-
-
-def song_title(clip: StoredClip) -> str:
-    # Plain text: the job card escapes markdown itself.
-    return clip.title or "Untitled"
 
 
 @app_commands.guild_only()
@@ -96,10 +33,6 @@ class Producer(
     def __init__(self, bot: MusicBot) -> None:
         self.bot = bot
         super().__init__()
-
-    async def clip_argument(self, clip: StoredClip) -> ProducerSource:
-        """How the song buttons pass a stored clip to these commands."""
-        return await producer_source(self.bot, clip)
 
     @app_commands.command(name="create", description="A new Producer song from lyrics or a sound")
     @app_commands.describe(
@@ -193,11 +126,9 @@ class Producer(
         instruction: str | None = None,
         strength: float | None = None,
     ) -> None:
-        request = validate.build_producer_cover(
-            clip.clip, uploaded=clip.uploaded, instruction=instruction, strength=strength
+        await producer_actions.cover(
+            self.bot, interaction, clip, instruction=instruction, strength=strength
         )
-        summary = f"Cover of {song_title(clip.clip)} (Producer)"
-        await start_job(self.bot, interaction, family.producer_cover(request, summary))
 
     @app_commands.command(name="download", description="An MP3 or WAV file of a Producer song")
     @app_commands.describe(clip="A Producer song from this server", format="mp3 or wav")
@@ -210,10 +141,7 @@ class Producer(
         # that a value outside the list gets our own refusal naming the option.
         format: str,
     ) -> None:
-        chosen = validate.check_download_format(format)
-        summary = f"{chosen.upper()} download of {song_title(clip.clip)} (Producer)"
-        operation = family.producer_download(clip.clip.clip_id, chosen, summary)
-        await start_job(self.bot, interaction, operation)
+        await producer_actions.download(self.bot, interaction, clip, format)
 
 
 async def setup(bot: MusicBot) -> None:

@@ -9,8 +9,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import BUDGET_PERIODS
-from bot.errors import InputError
-from bot.permissions import require_moderator
+from bot.errors import InputError, NotAllowed
+from bot.interactions.components import GuardedView
+from bot.interactions.gate import ACK_PRIVATE
+from bot.interactions.permissions import require_moderator
+from bot.interactions.replies import answer
 from bot.quota.admin import HistoryPage
 from bot.quota.limits import describe_reset
 from bot.states import BudgetPeriod
@@ -65,7 +68,7 @@ def history_embed(page: HistoryPage, member: discord.abc.User | None) -> discord
     return embed
 
 
-class HistoryPager(discord.ui.View):
+class HistoryPager(GuardedView):
     """◀ ▶ buttons on the (private) history message, for the moderator who asked."""
 
     def __init__(
@@ -83,7 +86,9 @@ class HistoryPager(discord.ui.View):
         self.newer.disabled = page.page <= 1
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self.viewer
+        if interaction.user.id != self.viewer:
+            raise NotAllowed("Only the moderator who opened this history can turn its pages.")
+        return await super().interaction_check(interaction)
 
     async def _turn(self, interaction: discord.Interaction, step: int) -> None:
         assert interaction.guild_id is not None
@@ -105,7 +110,10 @@ class HistoryPager(discord.ui.View):
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class QuotaCog(
-    commands.GroupCog, group_name="quota", group_description="Moderators: credit quotas"
+    commands.GroupCog,
+    group_name="quota",
+    group_description="Moderators: credit quotas",
+    group_extras=ACK_PRIVATE,
 ):
     def __init__(self, bot: MusicBot) -> None:
         self.bot = bot
@@ -117,15 +125,13 @@ class QuotaCog(
         return True
 
     async def _reply(self, interaction: discord.Interaction, text: str) -> None:
-        await interaction.response.send_message(text, ephemeral=True)
+        await answer(interaction, text)
 
     @app_commands.command(name="show", description="This server's budget, limits and settings")
     async def show(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        standing, roles, members, blocked = await self.bot.quota_admin.overview(
-            interaction.guild_id
-        )
-        settings = standing.settings
+        overview = await self.bot.quota_admin.overview(interaction.guild_id)
+        standing, settings = overview.standing, overview.standing.settings
         embed = discord.Embed(title="Quota", colour=discord.Colour.blurple())
         per = "in total" if settings.budget_period == "none" else f"per {settings.budget_period}"
         embed.add_field(
@@ -134,8 +140,8 @@ class QuotaCog(
             f"{standing.server_remaining} left. {describe_reset(standing.resets_at)}",
             inline=False,
         )
-        role_text = ", ".join(f"<@&{r}>: {a}" for r, a in roles.items()) or "none"
-        member_text = ", ".join(f"<@{u}>: {a}" for u, a in members.items()) or "none"
+        role_text = ", ".join(f"<@&{r}>: {a}" for r, a in overview.role_limits.items()) or "none"
+        member_text = ", ".join(f"<@{u}>: {a}" for u, a in overview.member_limits.items()) or "none"
         embed.add_field(name="Role limits", value=role_text[:1024], inline=False)
         embed.add_field(name="Member limits", value=member_text[:1024], inline=False)
         caps = (
@@ -147,14 +153,15 @@ class QuotaCog(
         channels = ", ".join(f"<#{c}>" for c in standing.allowed_channels) or "any channel"
         embed.add_field(name="Channels", value=channels[:1024], inline=False)
         embed.add_field(
-            name="Blocked", value=(", ".join(f"<@{u}>" for u in blocked) or "nobody")[:1024]
+            name="Blocked",
+            value=(", ".join(f"<@{u}>" for u in overview.blocked) or "nobody")[:1024],
         )
         embed.add_field(name="Request approval", value="on" if settings.approval else "off")
         embed.add_field(
             name="Moderator role",
             value=f"<@&{settings.mod_role_id}>" if settings.mod_role_id else "Manage Server only",
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await answer(interaction, embed=embed)
 
     @app_commands.command(name="budget", description="Set how many credits this server may spend")
     @app_commands.describe(amount="Credits per period", period="How often the budget resets")
@@ -254,10 +261,10 @@ class QuotaCog(
         result = await self.bot.quota_admin.history(
             interaction.guild_id, member.id if member else None, page
         )
-        await interaction.response.send_message(
+        await answer(
+            interaction,
             embed=history_embed(result, member),
             view=HistoryPager(self.bot, result, member, interaction.user.id),
-            ephemeral=True,
         )
 
     @app_commands.command(name="costs", description="What each operation costs, in credits")
@@ -269,7 +276,7 @@ class QuotaCog(
             colour=discord.Colour.blurple(),
         )
         embed.set_footer(text="The bot owner sets these with MUSICAPI_COSTS.")
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await answer(interaction, embed=embed)
 
     @app_commands.command(name="block", description="Stop a member from making songs here")
     async def block(self, interaction: discord.Interaction, member: discord.Member) -> None:

@@ -15,14 +15,16 @@ from discord.ext import commands
 
 from bot.delivery.embeds import clean
 from bot.errors import UserFacingError
+from bot.interactions.components import GuardedItem
+from bot.interactions.forms import Form
+from bot.interactions.gate import Ack
+from bot.interactions.jobs import origin_of, role_ids_of, start_job
+from bot.interactions.permissions import require_moderator
 from bot.jobs.operations import sonic_create
-from bot.permissions import require_moderator
 from bot.quota import limits
 from bot.states import RequestState
 from bot.store.requests import SongRequest
-from bot.tree import report_error
 from bot.validation import sonic as validation
-from cogs.song import origin_of, role_ids_of, start_job
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
@@ -87,7 +89,25 @@ def request_view(request: SongRequest, votes: int) -> discord.ui.View | None:
     return view
 
 
+async def pending_request(
+    bot: MusicBot, interaction: discord.Interaction, request_id: int, *, vote: bool
+) -> SongRequest:
+    """The request a button or form acts on, still open; deciding needs a moderator."""
+    request = await bot.requests.get(request_id)
+    if request is None or request.guild_id != interaction.guild_id:
+        raise UserFacingError("This request no longer exists.")
+    if vote:
+        if request.state != RequestState.PENDING:
+            raise UserFacingError("Voting has closed on this request.")
+        return request
+    await require_moderator(bot, interaction)
+    if request.state != RequestState.PENDING:
+        raise UserFacingError(f"This request was already {request.state}.")
+    return request
+
+
 class RequestButton(
+    GuardedItem,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"request:(?P<action>approve|reject|vote):(?P<id>[0-9]+)",
 ):
@@ -113,41 +133,37 @@ class RequestButton(
     ) -> RequestButton:
         return cls(match["action"], int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction[MusicBot]) -> None:  # type: ignore[override]  # the client is always MusicBot here
-        bot = interaction.client
-        try:
-            request = await bot.requests.get(self.request_id)
-            if request is None or request.guild_id != interaction.guild_id:
-                raise UserFacingError("This request no longer exists.")
-            if self.action == "vote":
-                await self._vote(bot, interaction, request)
-                return
-            await require_moderator(bot, interaction)
-            if request.state != RequestState.PENDING:
-                raise UserFacingError(f"This request was already {request.state}.")
-            if self.action == "approve":
-                await self._approve(bot, interaction, request)
-            else:
-                await interaction.response.send_modal(RejectModal(bot, request.id))
-        except Exception as error:  # every refusal reaches the member in plain words
-            await report_error(interaction, error)
+    def ack(self) -> Ack:
+        # A vote edits the request message; an approval answers the moderator privately; a
+        # rejection opens the reason form first (its submit checks the moderator).
+        return {"vote": Ack.UPDATE, "approve": Ack.PRIVATE}.get(self.action, Ack.SELF)
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        bot: MusicBot = interaction.client  # type: ignore[assignment]  # always a MusicBot here
+        if self.action == "reject":
+            await interaction.response.send_modal(RejectModal(bot, self.request_id))
+            return
+        request = await pending_request(
+            bot, interaction, self.request_id, vote=self.action == "vote"
+        )
+        if self.action == "vote":
+            await self._vote(bot, interaction, request)
+        else:
+            await self._approve(bot, interaction, request)
 
     async def _vote(
         self, bot: MusicBot, interaction: discord.Interaction, request: SongRequest
     ) -> None:
-        if request.state != RequestState.PENDING:
-            raise UserFacingError("Voting has closed on this request.")
         added, votes = await bot.requests.vote(request.id, interaction.user.id)
         if not added:
             raise UserFacingError("You have already voted for this request.")
-        await interaction.response.edit_message(
+        await interaction.edit_original_response(
             embed=request_embed(request, votes), view=request_view(request, votes)
         )
 
     async def _approve(
         self, bot: MusicBot, interaction: discord.Interaction, request: SongRequest
     ) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
         song = song_of(bot, request.description, request.style)
         operation = sonic_create(song, request_summary(request))
         job_id = await bot.requests.approve(request, interaction.user.id, operation)
@@ -174,7 +190,9 @@ class RequestButton(
         )
 
 
-class RejectModal(discord.ui.Modal, title="Reject this request"):
+class RejectModal(Form, title="Reject this request"):
+    ack = Ack.UPDATE  # the form edits the request message it was opened from
+
     reason: discord.ui.TextInput[RejectModal] = discord.ui.TextInput(
         label="Reason (shown to the requester)",
         style=discord.TextStyle.paragraph,
@@ -187,22 +205,19 @@ class RejectModal(discord.ui.Modal, title="Reject this request"):
         self.request_id = request_id
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await require_moderator(self.bot, interaction)
+        await pending_request(self.bot, interaction, self.request_id, vote=False)
         request = await self.bot.requests.reject(
             self.request_id, interaction.user.id, self.reason.value.strip()
         )
         votes = await self.bot.requests.votes(request.id)
         # The modal was opened from the request's Reject button, so this edits that message.
-        await interaction.response.edit_message(embed=request_embed(request, votes), view=None)
+        await interaction.edit_original_response(embed=request_embed(request, votes), view=None)
         channel = self.bot.get_partial_messageable(request.channel_id, guild_id=request.guild_id)
         await channel.send(
             f"<@{request.user_id}> your song request #{request.id} was rejected by "
             f"<@{interaction.user.id}>: {clean(request.reason or '', REASON_MAX)}",
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(request.user_id)]),
         )
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]  # typed with View's item argument
-        await report_error(interaction, error)
 
 
 @app_commands.guild_only()
@@ -240,11 +255,11 @@ class Requests(commands.GroupCog, group_name="request", group_description="Ask f
         )
         request = await self.bot.requests.get(request_id)
         assert request is not None
-        await interaction.response.send_message(
+        message = await interaction.followup.send(
             embed=request_embed(request, 0),
             view=request_view(request, 0) or discord.utils.MISSING,
+            wait=True,
         )
-        message = await interaction.original_response()
         await self.bot.requests.set_message(request_id, message.id)
 
 

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.clip_option import ClipTransformer
-from bot.delivery.embeds import clean, clip_embed, job_card
+from bot.delivery.embeds import clean, clip_embed
+from bot.interactions import song_actions
+from bot.interactions.gate import ACK_PRIVATE, ACK_SELF, acknowledge
+from bot.interactions.jobs import origin_of, start_job
+from bot.interactions.lyrics_form import CustomOptions, LyricsModal, clip_name, summary_of
+from bot.interactions.options import ClipTransformer, PersonaTransformer
+from bot.interactions.replies import answer
 from bot.jobs import operations
-from bot.jobs.operations import Operation, sonic_create
-from bot.jobs.service import JobOrigin
-from bot.musicapi.requests import SonicCreate
-from bot.persona_option import PersonaTransformer
+from bot.jobs.operations import sonic_create
 from bot.states import ClipSource
 from bot.store import clips as clip_sql
 from bot.store.clips import StoredClip
 from bot.store.database import Connection
 from bot.store.jobs import Job
 from bot.store.personas import Persona
-from bot.tree import report_error
 from bot.validation import attachments, choices
 from bot.validation import sonic as validation
 from bot.validation.text import visible_text
@@ -34,121 +35,6 @@ VOCALS = [
     app_commands.Choice(name="female", value="f"),
     app_commands.Choice(name="male", value="m"),
 ]
-# Discord text inputs hold at most 4000 characters; longer lyrics come as a lyrics_file.
-MODAL_LYRICS_MAX = 4000
-TITLE_MAX_FOR_FORM = validation.TITLE_MAX
-
-
-class CustomOptions(TypedDict):
-    """`/song custom`'s options besides the lyrics, carried from the command to its form."""
-
-    title: str | None
-    style: str | None
-    model: str
-    vocal: str | None
-
-
-def role_ids_of(user: discord.User | discord.Member) -> tuple[int, ...]:
-    return tuple(role.id for role in getattr(user, "roles", ()))
-
-
-def origin_of(interaction: discord.Interaction) -> JobOrigin:
-    assert interaction.guild_id is not None and interaction.channel_id is not None
-    return JobOrigin(
-        guild_id=interaction.guild_id,
-        channel_id=interaction.channel_id,
-        user_id=interaction.user.id,
-        application_id=interaction.application_id,
-        interaction_token=interaction.token,
-        upload_limit=interaction.filesize_limit,
-        role_ids=role_ids_of(interaction.user),
-    )
-
-
-async def start_job(bot: MusicBot, interaction: discord.Interaction, operation: Operation) -> int:
-    """The one path every song takes: reserve → acknowledge → submit → job card.
-
-    The reservation (a local SQLite transaction, milliseconds) comes before the
-    acknowledgement so that a refusal can still be a private reply; the MusicAPI submit,
-    which can take seconds, comes after it.
-    """
-    job_id = await bot.jobs.reserve(origin_of(interaction), operation)
-    if not interaction.response.is_done():
-        try:
-            await interaction.response.defer(thinking=True)
-        except discord.HTTPException:
-            await bot.jobs.abandon(job_id, "Discord did not accept the reply in time.")
-            raise
-    job = await bot.jobs.submit(job_id, operation)
-    card = await interaction.followup.send(embed=job_card(job, "queued"), wait=True)
-    await bot.jobs.set_card_message(job_id, card.id)
-    return job_id
-
-
-class LyricsModal(discord.ui.Modal, title="Your lyrics"):
-    lyrics: discord.ui.TextInput[LyricsModal] = discord.ui.TextInput(
-        label="Lyrics",
-        style=discord.TextStyle.paragraph,
-        placeholder="[Verse]\n…\n\n[Chorus]\n…",
-        max_length=MODAL_LYRICS_MAX,
-    )
-
-    def __init__(
-        self,
-        bot: MusicBot,
-        *,
-        title: str | None,
-        style: str | None,
-        model: str,
-        instrumental: bool,
-        vocal: str | None,
-        default_lyrics: str | None = None,
-        persona_id: str | None = None,
-    ) -> None:
-        super().__init__()
-        self.bot = bot
-        self.options: CustomOptions = {
-            "title": title,
-            "style": style,
-            "model": model,
-            "vocal": vocal,
-        }
-        self.persona_id = persona_id
-        self.instrumental = instrumental
-        if default_lyrics:
-            self.lyrics.default = default_lyrics[:MODAL_LYRICS_MAX]
-        self.lyrics.required = not instrumental
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        request = validation.build_custom(
-            lyrics=self.lyrics.value, instrumental=self.instrumental, **self.options
-        )
-        if self.persona_id is not None:
-            request = replace(request, task_type="persona_music", persona_id=self.persona_id)
-        await start_job(self.bot, interaction, sonic_create(request, summary_of(request)))
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]  # typed with View's item argument
-        await report_error(interaction, error)
-
-
-def clip_name(clip: StoredClip) -> str:
-    return discord.utils.escape_markdown(clip.title or "Untitled")
-
-
-def summary_of(request: SonicCreate) -> str:
-    parts = []
-    if request.title:
-        parts.append(f"**{discord.utils.escape_markdown(request.title)}**")
-    if request.gpt_description_prompt:
-        parts.append(request.gpt_description_prompt)
-    elif request.prompt:
-        parts.append("Custom lyrics")
-    if request.tags:
-        parts.append(f"Style: {request.tags}")
-    if request.make_instrumental:
-        parts.append("Instrumental")
-    parts.append(f"Model: {request.mv}")
-    return "\n".join(parts)
 
 
 @app_commands.guild_only()
@@ -202,7 +88,10 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         )
         await start_job(self.bot, interaction, sonic_create(request, summary_of(request)))
 
-    @app_commands.command(name="custom", description="Make a song from your own lyrics")
+    # Without a lyrics file it answers with the lyrics form, which must be the first answer.
+    @app_commands.command(
+        name="custom", description="Make a song from your own lyrics", extras=ACK_SELF
+    )
     @app_commands.describe(
         title="Song title",
         style="Genres, moods, instruments",
@@ -243,14 +132,13 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
             lyrics_file.filename, lyrics_file.content_type, lyrics_file.size
         )
         # Reading the attachment is network I/O: acknowledge first.
-        await interaction.response.defer(thinking=True)
+        await acknowledge(interaction)
         lyrics = attachments.decode_lyrics_file(await lyrics_file.read())
         request = validation.build_custom(lyrics=lyrics, instrumental=instrumental, **options)
         await start_job(self.bot, interaction, sonic_create(request, summary_of(request)))
 
     def _model(self, model: str | None) -> str:
-        settings = self.bot.settings
-        return choices.model(model, settings.models, settings.default_model)
+        return song_actions.model_of(self.bot, model)
 
     @app_commands.command(name="extend", description="Continue a song from a moment in it")
     @app_commands.describe(
@@ -270,11 +158,9 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         style: str | None = None,
         model: str | None = None,
     ) -> None:
-        request = validation.build_extend(
-            clip, at=at, lyrics=lyrics, style=style, model=self._model(model)
+        await song_actions.extend(
+            self.bot, interaction, clip, at=at, lyrics=lyrics, style=style, model=model
         )
-        summary = f"Extend **{clip_name(clip)}** from {request.continue_at:g} s"
-        await start_job(self.bot, interaction, sonic_create(request, summary))
 
     @app_commands.command(name="cover", description="The same song in another style")
     @app_commands.describe(
@@ -294,11 +180,10 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         model: str | None = None,
         audio_weight: float | None = None,
     ) -> None:
-        request = validation.build_cover(
-            clip, style=style, lyrics=lyrics, model=self._model(model), audio_weight=audio_weight
-        )
-        summary = f"Cover of **{clip_name(clip)}**" + (f"\nStyle: {request.tags}" if style else "")
-        await start_job(self.bot, interaction, sonic_create(request, summary))
+        await song_actions.cover(
+            self.bot, interaction, clip, style=style, lyrics=lyrics, model=model,
+            audio_weight=audio_weight,
+        )  # fmt: skip
 
     @app_commands.command(name="full", description="Join an extended part into the whole song")
     @app_commands.describe(clip="A part made with /song extend")
@@ -307,10 +192,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         interaction: discord.Interaction,
         clip: app_commands.Transform[StoredClip, ClipTransformer],
     ) -> None:
-        made_by = (await self.bot.jobs.get(clip.job_id)).operation
-        request = validation.build_full(clip, made_by)
-        summary = f"Full song of **{clip_name(clip)}**"
-        await start_job(self.bot, interaction, sonic_create(request, summary))
+        await song_actions.full(self.bot, interaction, clip)
 
     @app_commands.command(name="remaster", description="Re-render a song (less than 24 h old)")
     @app_commands.describe(
@@ -327,14 +209,10 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         variation: app_commands.Choice[str] | None = None,
         model: str | None = None,
     ) -> None:
-        request = validation.build_remaster(
-            clip,
-            variation=variation.value if variation else None,
-            model=self._model(model),
-            now=self.bot.clock(),
-        )
-        summary = f"Remaster of **{clip_name(clip)}**"
-        await start_job(self.bot, interaction, sonic_create(request, summary))
+        await song_actions.remaster(
+            self.bot, interaction, clip, variation=variation.value if variation else None,
+            model=model,
+        )  # fmt: skip
 
     @app_commands.command(name="replace", description="Regenerate a section of a song")
     @app_commands.describe(
@@ -402,7 +280,9 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         summary = f"New song sampling {start:g}–{end:g} s of **{clip_name(clip)}**"
         await start_job(self.bot, interaction, operations.sample(request, summary))
 
-    @app_commands.command(name="persona", description="A new song sung by a saved persona")
+    @app_commands.command(
+        name="persona", description="A new song sung by a saved persona", extras=ACK_SELF
+    )
     @app_commands.describe(
         persona="One of this server's personas (`/persona list`)",
         description="A title for the song",
@@ -462,7 +342,6 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         # Options first (no I/O), then the file's bytes; both before the upload is paid for.
         plan.check(model)
         attachments.check_audio_file(file.filename, file.content_type, file.size)
-        await interaction.response.defer(thinking=True)
         _, seconds = await attachments.checked_audio(self.bot.http_session, file)
         # Every step of the action, against the file's own length when its header gives it.
         plan.check(model, seconds)
@@ -496,7 +375,9 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         summary = f"{chosen.replace('-', ' ').capitalize()} on your upload **{clean(title, 80)}**"
         await start_job(self.bot, interaction, sonic_create(request, summary))
 
-    @app_commands.command(name="info", description="Details of a song made in this server")
+    @app_commands.command(
+        name="info", description="Details of a song made in this server", extras=ACK_PRIVATE
+    )
     @app_commands.describe(clip="A song from this server (start typing, or paste its id)")
     async def info(
         self,
@@ -510,7 +391,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
             embed.add_field(
                 name="Audio", value=f"[link]({clip.audio_url}) (MusicAPI links may expire)"
             )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await answer(interaction, embed=embed)
 
 
 async def setup(bot: MusicBot) -> None:

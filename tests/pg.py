@@ -72,8 +72,16 @@ class PostgresCluster:
 
     def start(self) -> PostgresCluster:
         self._run(
-            "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-            "--no-sync", "--no-instructions",
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
         )
         last_error: Exception | None = None
         for _ in range(5):  # the free port we picked may be taken before the server binds it
@@ -85,8 +93,17 @@ class PostgresCluster:
             )
             try:
                 self._run(
-                    "pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
-                    "-w", "-t", "30", "-o", options, "start",
+                    "pg_ctl",
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.root / "server.log"),
+                    "-w",
+                    "-t",
+                    "30",
+                    "-o",
+                    options,
+                    "start",
                 )
                 return self
             except RuntimeError as error:

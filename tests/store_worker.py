@@ -35,8 +35,15 @@ async def run_together(commands: list[list[str]]) -> list[dict[str, object]]:
     pipe = asyncio.subprocess.PIPE
     procs = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.store_worker", *command,
-            env=env, cwd=ROOT, stdin=pipe, stdout=pipe, stderr=pipe,
+            sys.executable,
+            "-m",
+            "tests.store_worker",
+            *command,
+            env=env,
+            cwd=ROOT,
+            stdin=pipe,
+            stdout=pipe,
+            stderr=pipe,
         )
         for command in commands
     ]

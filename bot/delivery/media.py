@@ -13,6 +13,10 @@ import aiohttp
 
 from bot.validation.attachments import HEAD_BYTES, audio_kind
 
+# Discord's default upload limit for a server without boosts.
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+# Room for the multipart envelope and the JSON payload beside the files.
+UPLOAD_MARGIN = 256 * 1024
 FETCH_TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=10, sock_read=20)
 _SLUG = re.compile(r"[^a-z0-9]+")
 

@@ -22,9 +22,16 @@ import aiohttp
 import discord
 
 from bot.delivery import embeds
-from bot.delivery.buttons import clip_view
-from bot.delivery.media import TooLarge, fetch_bounded, slug, sniff_extension
+from bot.delivery.media import (
+    DEFAULT_UPLOAD_LIMIT,
+    UPLOAD_MARGIN,
+    TooLarge,
+    fetch_bounded,
+    slug,
+    sniff_extension,
+)
 from bot.delivery.stems import STEM_OPERATIONS, StemsDelivery
+from bot.interactions.buttons import clip_view
 from bot.observability import metrics
 from bot.store import clips as clip_sql
 from bot.store.clips import StoredClip
@@ -34,10 +41,6 @@ from bot.store.leases import fenced
 
 log = logging.getLogger(__name__)
 
-# Discord's default upload limit for a server without boosts.
-DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
-# Room for the multipart envelope and the JSON payload beside the files.
-UPLOAD_MARGIN = 256 * 1024
 COVER_MAX_BYTES = 2 * 1024 * 1024
 LINK_NOTE = "The file is too large to attach here. MusicAPI's links may expire: download it soon."
 
@@ -190,9 +193,7 @@ class DiscordPoster:
             files=files,
             nonce=_nonce(job, f"c{index}"),
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)]),
-            # MISSING, not None, when a family has no buttons: discord.py's typed overloads
-            # take a View or nothing.
-            view=clip_view(clip.clip_id, job.operation, job.family) or discord.utils.MISSING,
+            view=clip_view(clip.clip_id, job.operation, job.family),
         )
 
     async def _post_result(

@@ -15,8 +15,14 @@ import aiohttp
 import discord
 
 from bot.delivery.embeds import EMBED_DESCRIPTION_MAX, clean, format_duration
-from bot.delivery.media import TooLarge, fetch_bounded, slug, sniff_extension
-from bot.delivery.poster import DEFAULT_UPLOAD_LIMIT, UPLOAD_MARGIN
+from bot.delivery.media import (
+    DEFAULT_UPLOAD_LIMIT,
+    UPLOAD_MARGIN,
+    TooLarge,
+    fetch_bounded,
+    slug,
+    sniff_extension,
+)
 from bot.delivery.timeline import TimedLine, preview
 from bot.musicapi.results import BpmResult, MidiResult, VoxResult
 from bot.store.clips import StoredClip

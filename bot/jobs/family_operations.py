@@ -133,3 +133,21 @@ def studio_create(request: StudioCreate, summary: str) -> Operation:
         return await client.studio_create(request)
 
     return _operation("studio", Family.STUDIO, request, summary, send, GONE_TEXTS["studio"])
+
+
+_PRODUCER_SENDERS = {
+    "producer_create": producer_create,
+    "producer_extend": producer_extend,
+    "producer_replace": producer_replace,
+    "producer_cover": producer_cover,
+}
+
+
+PRODUCER_REPEATABLE = frozenset(_PRODUCER_SENDERS)
+
+
+def producer_repeat(name: str, body: dict[str, Any], summary: str) -> Operation | None:
+    """The same Producer song request once more, from a job's stored body; None for the
+    Producer operations that make no song (upload, download)."""
+    build = _PRODUCER_SENDERS.get(name)
+    return build(ProducerCreate(**body), summary) if build is not None else None

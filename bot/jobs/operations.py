@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import MalformedResponseError
-from bot.musicapi.requests import SonicCreate
+from bot.musicapi.requests import SONIC_TASK_TYPES, SonicCreate
 from bot.musicapi.requests_sonic import Mashup, ReplaceSection, Sample
 from bot.states import Family
 
@@ -75,3 +75,11 @@ def create_voice(audio_url: str, summary: str) -> Operation:
         return await client.create_voice(audio_url)
 
     return Operation("create_voice", Family.SONIC, {"audio_url": audio_url}, summary, send)
+
+
+def sonic_repeat(name: str, body: dict[str, Any], summary: str) -> Operation | None:
+    """The same `/sonic/create` request once more, from a job's stored body; None when the
+    operation was not a `/sonic/create` task (those are not repeated from their body)."""
+    if name not in SONIC_TASK_TYPES:
+        return None
+    return sonic_create(SonicCreate(**body), summary)

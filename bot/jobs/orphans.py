@@ -29,9 +29,7 @@ from bot.store.jobs import Job
 
 log = logging.getLogger(__name__)
 
-NOT_SENT_REASON = (
-    "The bot restarted before sending this job to MusicAPI, so it was not made."
-)
+NOT_SENT_REASON = "The bot restarted before sending this job to MusicAPI, so it was not made."
 RESTART_ORPHAN_REASON = (
     "The bot restarted while sending this job to MusicAPI, before MusicAPI confirmed it. "
     "It might still have been made, but the bot cannot deliver it, and it will not send it "

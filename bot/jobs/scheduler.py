@@ -177,9 +177,7 @@ class Scheduler:
                         conn, job.id, now + self.orphan_hold_s, orphans.RESTART_ORPHAN_REASON
                     )
                     held += 1
-                elif await orphans.release_orphan(
-                    conn, job, now, orphans.RESTART_ORPHAN_REASON
-                ):
+                elif await orphans.release_orphan(conn, job, now, orphans.RESTART_ORPHAN_REASON):
                     orphaned += 1
             total_orphans = await orphans.count(conn)
         if claimed:

@@ -17,6 +17,17 @@ HISTORY_PAGE = 10
 
 
 @dataclass(frozen=True, slots=True)
+class QuotaOverview:
+    """A server's quota at a glance: its standing, per-role and per-member limits (credits
+    per period, by id) and the members blocked from making songs."""
+
+    standing: Standing
+    role_limits: dict[int, int]
+    member_limits: dict[int, int]
+    blocked: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryPage:
     entries: list[LedgerEntry]
     page: int
@@ -178,13 +189,12 @@ class QuotaAdmin:
             )
         return HistoryPage(entries, page, pages, total)
 
-    async def overview(
-        self, guild_id: int
-    ) -> tuple[Standing, dict[int, int], dict[int, int], list[int]]:
-        """Standing, role limits, member limits and the block list, for `/quota show`."""
+    async def overview(self, guild_id: int) -> QuotaOverview:
+        """Everything `/quota show` lists, read together."""
         async with self.db.read() as conn:
-            standing = await self.quota.read_standing(conn, guild_id)
-            roles = await settings_sql.role_limits(conn, guild_id)
-            members = await settings_sql.member_limits(conn, guild_id)
-            blocked = await settings_sql.blocked_members(conn, guild_id)
-        return standing, roles, members, blocked
+            return QuotaOverview(
+                standing=await self.quota.read_standing(conn, guild_id),
+                role_limits=await settings_sql.role_limits(conn, guild_id),
+                member_limits=await settings_sql.member_limits(conn, guild_id),
+                blocked=tuple(await settings_sql.blocked_members(conn, guild_id)),
+            )

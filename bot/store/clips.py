@@ -88,9 +88,7 @@ async def known_elsewhere(conn: Connection, guild_id: int, clip_id: str) -> bool
     return await cursor.fetchone() is not None
 
 
-async def recent(
-    conn: Connection, guild_id: int, query: str, limit: int
-) -> list[StoredClip]:
+async def recent(conn: Connection, guild_id: int, query: str, limit: int) -> list[StoredClip]:
     """This server's clips, most recent first, whose title or id contains `query` (in any
     case: lower() on both sides, as PostgreSQL's LIKE is case-sensitive)."""
     pattern = f"%{query.replace('%', '').replace('_', '')}%"

@@ -22,9 +22,7 @@ async def is_enabled(conn: Connection, name: str) -> bool:
     return bool(row[0]) if row is not None else False
 
 
-async def set_enabled(
-    conn: Connection, name: str, enabled: bool, user_id: int, now: float
-) -> bool:
+async def set_enabled(conn: Connection, name: str, enabled: bool, user_id: int, now: float) -> bool:
     """Switch `name`; returns whether that changed anything. Every call is recorded, so the
     history shows who confirmed a state as well as who changed it."""
     changed = await is_enabled(conn, name) != enabled

@@ -176,9 +176,7 @@ async def mark_submitted(
     )
 
 
-async def mark_sending(
-    conn: Connection, job_id: int, fingerprint: str, now: float
-) -> None:
+async def mark_sending(conn: Connection, job_id: int, fingerprint: str, now: float) -> None:
     """Stamp the intent to send, committed before the request leaves: from here on a crash
     leaves a job that MusicAPI may have made."""
     await conn.execute(
@@ -188,9 +186,7 @@ async def mark_sending(
     )
 
 
-async def mark_unconfirmed(
-    conn: Connection, job_id: int, hold_until: float, reason: str
-) -> None:
+async def mark_unconfirmed(conn: Connection, job_id: int, hold_until: float, reason: str) -> None:
     """Hold a sent job without an answer; `reason` is what the member is told if no webhook
     names its task before `hold_until`."""
     await conn.execute(
@@ -226,9 +222,7 @@ async def orphans(conn: Connection, since: float = 0.0) -> list[Job]:
     return [Job.from_row(row) for row in await cursor.fetchall()]
 
 
-async def record_poll(
-    conn: Connection, job_id: int, state: str, next_run_at: float
-) -> None:
+async def record_poll(conn: Connection, job_id: int, state: str, next_run_at: float) -> None:
     await conn.execute(
         f"""UPDATE jobs SET state = ?, polls = polls + 1, errors = 0, next_run_at = ?
            WHERE id = ? AND state IN ({_ACTIVE_SQL})""",
@@ -344,9 +338,7 @@ async def count_unfinished(conn: Connection) -> list[tuple[str, str, int]]:
     return [(str(row[0]), str(row[1]), int(row[2])) for row in await cursor.fetchall()]
 
 
-async def count_active(
-    conn: Connection, guild_id: int, user_id: int | None = None
-) -> int:
+async def count_active(conn: Connection, guild_id: int, user_id: int | None = None) -> int:
     """Jobs in flight in a server (or of one member there), for the concurrency caps."""
     sql = f"SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND state IN ({_IN_FLIGHT_SQL})"
     params: list[object] = [guild_id]
@@ -358,9 +350,7 @@ async def count_active(
     return int(row[0]) if row else 0
 
 
-async def paid_before(
-    conn: Connection, guild_id: int, operation: str, clip_id: str
-) -> bool:
+async def paid_before(conn: Connection, guild_id: int, operation: str, clip_id: str) -> bool:
     """Whether this server already paid for `operation` on this clip."""
     cursor = await conn.execute(
         f"""SELECT 1 FROM jobs WHERE guild_id = ? AND operation = ? AND state = 'succeeded'

@@ -83,9 +83,7 @@ async def set_member_limit(
     )
 
 
-async def set_role_limit(
-    conn: Connection, guild_id: int, role_id: int, amount: int | None
-) -> None:
+async def set_role_limit(conn: Connection, guild_id: int, role_id: int, amount: int | None) -> None:
     if amount is None:
         await conn.execute(
             "DELETE FROM role_limits WHERE guild_id = ? AND role_id = ?", (guild_id, role_id)

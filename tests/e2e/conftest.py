@@ -166,3 +166,37 @@ def make_world(tmp_path: Path) -> Callable[..., Any]:
             await sim.stop()
 
     return factory
+
+
+EPHEMERAL_FLAG = 64
+LOADING_FLAG = 128
+
+
+async def answer_of(interaction: Any, wait_s: float = 10) -> dict[str, Any]:
+    """The member's answer to an interaction, shaped like an immediate reply.
+
+    Commands are acknowledged first, so a refusal or a private answer comes after the defer
+    as an ephemeral follow-up (or fills an ephemeral "thinking…"). This waits until the answer
+    has settled and returns `{"type": 4, "data": <that message>}` when it is private; a public
+    answer returns the callback response itself (type 5 for a deferred job)."""
+    response: dict[str, Any] = await interaction.wait_response()
+    if response["type"] not in (5, 6):
+        return response
+    # After a deferred update (6) of a button or form, only a follow-up can answer.
+    updating = response["type"] == 6
+    fake = interaction._require_fake()
+
+    def settled() -> dict[str, Any] | None:
+        for message in interaction.followups:
+            if not message["deleted"]:
+                return message  # type: ignore[no-any-return]
+        original = None if updating else interaction.original
+        if original is not None and not original["deleted"]:
+            if not original["flags"] & LOADING_FLAG:
+                return original  # type: ignore[no-any-return]
+        return None
+
+    message = await fake._wait_until(settled, wait_s, f"the answer to {interaction.describe()}")
+    if message["flags"] & EPHEMERAL_FLAG:
+        return {"type": 4, "data": message}
+    return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World, answer_of
 from tests.helpers import ephemeral_text
 
 OTHER_GUILD, OTHER_CHANNEL = 900000000000000301, 900000000000000302
@@ -31,7 +31,8 @@ async def test_every_song_has_its_next_steps_and_they_work_after_a_restart(make_
         await world.song(description="buttons please")
         song = (await world.clip_messages(2))[0]
         assert set(labels(song)) == {
-            "Extend", "Cover", "Remaster", "Stems", "WAV", "MIDI", "Timeline", "BPM",
+            "Extend", "Cover", "Remaster", "Stems", "WAV", "MIDI", "Timeline", "BPM", "Again",
+            "Delete",
         }  # fmt: skip  # "Full song" only on parts made by extend
 
         await world.restart()
@@ -44,7 +45,7 @@ async def test_every_song_has_its_next_steps_and_they_work_after_a_restart(make_
         assert [p for _, p, _ in world.sim.requests if p.endswith("/sonic/bpm")]
 
         extend = await press(world, song, "Extend")
-        form = (await extend.wait_response())["data"]
+        form = (await answer_of(extend))["data"]
         fields = [
             c["custom_id"]
             for row in form["components"]
@@ -66,7 +67,7 @@ async def test_a_bad_form_value_and_another_servers_press_are_refused(make_world
         await world.song(description="guarded")
         song = (await world.clip_messages(2))[0]
         extend = await press(world, song, "Extend")
-        form = (await extend.wait_response())["data"]
+        form = (await answer_of(extend))["data"]
         field = next(
             c["custom_id"]
             for row in form["components"]
@@ -77,11 +78,11 @@ async def test_a_bad_form_value_and_another_servers_press_are_refused(make_world
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, custom_id=form["custom_id"],
             values={field: "soon"},
         )  # fmt: skip
-        assert "`at`" in ephemeral_text(await submitted.wait_response())
+        assert "`at`" in ephemeral_text(await answer_of(submitted))
 
         world.discord.add_guild(OTHER_GUILD, channels=[OTHER_CHANNEL])
         elsewhere = await press(world, song, "WAV", guild=OTHER_GUILD, channel=OTHER_CHANNEL)
-        assert "not known in this server" in ephemeral_text(await elsewhere.wait_response())
+        assert "another server" in ephemeral_text(await answer_of(elsewhere))
         assert len(world.creates()) == 1
         assert await world.ledger_kinds() == [("reserve", 20), ("commit", 20)]
 
@@ -106,7 +107,7 @@ async def test_producer_songs_get_producer_buttons(make_world) -> None:  # type:
     async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:
         await producer_song(world, sound="warm lofi beat")
         song = (await world.clip_messages(1))[0]
-        assert set(labels(song)) == {"Cover", "MP3", "WAV"}
+        assert set(labels(song)) == {"Cover", "MP3", "WAV", "Again", "Delete"}
         wav = await press(world, song, "WAV")
         assert (await wav.wait_response())["type"] == 5
         delivered = await world.discord.wait_for(

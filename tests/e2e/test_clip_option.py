@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, answer_of
 from tests.helpers import ephemeral_text
 
 OTHER_GUILD, OTHER_CHANNEL = 900000000000000201, 900000000000000202
@@ -48,7 +48,7 @@ async def test_pasted_ids_and_other_servers(make_world) -> None:  # type: ignore
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="song",
             subcommand="info", options={"clip": clip_id},
         )  # fmt: skip
-        embed = (await info.wait_response())["data"]["embeds"][0]
+        embed = (await answer_of(info))["data"]["embeds"][0]
         assert embed["title"] == "Harbour Lights" and clip_id in embed["footer"]["text"]
 
         world.discord.add_guild(OTHER_GUILD, channels=[OTHER_CHANNEL])
@@ -57,7 +57,7 @@ async def test_pasted_ids_and_other_servers(make_world) -> None:  # type: ignore
             guild_id=OTHER_GUILD, channel_id=OTHER_CHANNEL, user_id=MEMBER, command="song",
             subcommand="info", options={"clip": clip_id},
         )  # fmt: skip
-        text = ephemeral_text(await stolen.wait_response())
+        text = ephemeral_text(await answer_of(stolen))
         assert "`clip`" in text and "another server" in text and "Harbour" not in text
         listed = await world.discord.autocomplete(
             guild_id=OTHER_GUILD, channel_id=OTHER_CHANNEL, user_id=MEMBER, command="song",
@@ -70,9 +70,9 @@ async def test_pasted_ids_and_other_servers(make_world) -> None:  # type: ignore
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="song",
             subcommand="info", options={"clip": "0123abcd-0000-0000-0000-000000000000"},
         )  # fmt: skip
-        assert "no song with id" in ephemeral_text(await unknown.wait_response())
+        assert "no song with id" in ephemeral_text(await answer_of(unknown))
         garbage = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="song",
             subcommand="info", options={"clip": "<@everyone> hi"},
         )  # fmt: skip
-        assert "`clip`" in ephemeral_text(await garbage.wait_response())
+        assert "`clip`" in ephemeral_text(await answer_of(garbage))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import GUILD, MEMBER, MODERATOR, World
+from tests.e2e.conftest import GUILD, MEMBER, MODERATOR, World, answer_of
 from tests.fakediscord import DEFAULT_OWNER_ID
 from tests.helpers import EPHEMERAL, ephemeral_text
 
@@ -18,7 +18,7 @@ async def run(world: World, command: str, sub: str, user: int = MEMBER, **option
 
 
 async def respond(world: World, command: str, sub: str, **options: Any) -> dict[str, Any]:
-    return await (await run(world, command, sub, **options)).wait_response()
+    return await answer_of(await run(world, command, sub, **options))
 
 
 async def switch(world: World, name: str, state: str, user: int = DEFAULT_OWNER_ID) -> str:

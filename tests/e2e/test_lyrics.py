@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, OTHER_MEMBER
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, OTHER_MEMBER, answer_of
 from tests.helpers import ephemeral_text
 
 
@@ -53,7 +53,7 @@ async def test_description_limit(make_world) -> None:  # type: ignore[no-untyped
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="lyrics",
             subcommand="write", options={"description": "x" * 120},
         )  # fmt: skip
-        text = ephemeral_text(await interaction.wait_response())
+        text = ephemeral_text(await answer_of(interaction))
         assert "`description`" in text and "119" in text
         assert await world.ledger_kinds() == []
         assert not [r for r in world.sim.requests if r[1].endswith("/sonic/lyrics")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, answer_of
 from tests.helpers import ephemeral_text
 
 
@@ -14,7 +14,7 @@ async def test_credits_show_what_is_left_and_when_it_resets(make_world) -> None:
         interaction = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="credits"
         )
-        response = await interaction.wait_response()
+        response = await answer_of(interaction)
         assert response["data"]["flags"] & 64
         fields = {f["name"]: f["value"] for f in response["data"]["embeds"][0]["fields"]}
         assert "**80** of 100" in fields["Server budget"]
@@ -24,11 +24,11 @@ async def test_credits_show_what_is_left_and_when_it_resets(make_world) -> None:
 
 async def test_queue_lists_jobs_in_flight(make_world) -> None:  # type: ignore[no-untyped-def]
     async with make_world(sim_config=SimulatorConfig(generation_time=5)) as world:
-        await (await world.song(description="still cooking")).wait_response()
+        await answer_of(await world.song(description="still cooking"))
         interaction = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="queue"
         )
-        response = await interaction.wait_response()
+        response = await answer_of(interaction)
         text = response["data"]["embeds"][0]["description"]
         assert "still cooking" in text and f"<@{MEMBER}>" in text and "<t:" in text
 
@@ -39,7 +39,7 @@ async def test_budget_needs_manage_server_at_run_time(make_world) -> None:  # ty
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="quota",
             subcommand="budget", options={"amount": 5000, "period": "day"},
         )  # fmt: skip
-        assert "moderators" in ephemeral_text(await denied.wait_response()).lower()
+        assert "moderators" in ephemeral_text(await answer_of(denied)).lower()
         assert (await world.bot.quota.standing(GUILD)).settings.budget == 100
 
         allowed = await world.discord.invoke_slash(
@@ -47,7 +47,7 @@ async def test_budget_needs_manage_server_at_run_time(make_world) -> None:  # ty
             subcommand="budget", options={"amount": 40, "period": "day"},
             permissions=1 << 5,
         )  # fmt: skip
-        assert "40" in ephemeral_text(await allowed.wait_response())
+        assert "40" in ephemeral_text(await answer_of(allowed))
         settings = (await world.bot.quota.standing(GUILD)).settings
         assert (settings.budget, settings.budget_period) == (40, "day")
         async with world.bot.db.read() as conn:
@@ -58,8 +58,8 @@ async def test_budget_needs_manage_server_at_run_time(make_world) -> None:  # ty
 
         # Lowering the budget stops new songs (40 left, a song costs 20: two more, then no).
         for n in range(2):
-            assert (await (await world.song(description=f"s{n}")).wait_response())["type"] == 5
-        refused = await (await world.song(description="one too many")).wait_response()
+            assert (await answer_of(await world.song(description=f"s{n}")))["type"] == 5
+        refused = await answer_of(await world.song(description="one too many"))
         assert "daily budget" in ephemeral_text(refused)
 
 
@@ -67,17 +67,16 @@ async def test_one_server_never_sees_another_servers_jobs(make_world) -> None:  
     other_guild, other_channel = 900000000000000101, 900000000000000102
     async with make_world(sim_config=SimulatorConfig(generation_time=5)) as world:
         world.discord.add_guild(other_guild, channels=[other_channel])
-        await (await world.song(description="private to the first server")).wait_response()
+        await answer_of(await world.song(description="private to the first server"))
         interaction = await world.discord.invoke_slash(
             guild_id=other_guild, channel_id=other_channel, user_id=MEMBER, command="queue"
         )
-        response = await interaction.wait_response()
+        response = await answer_of(interaction)
         assert response["data"]["content"] == "Nothing is being made right now."
         credits = await world.discord.invoke_slash(
             guild_id=other_guild, channel_id=other_channel, user_id=MEMBER, command="credits"
         )
         fields = {
-            f["name"]: f["value"]
-            for f in (await credits.wait_response())["data"]["embeds"][0]["fields"]
+            f["name"]: f["value"] for f in (await answer_of(credits))["data"]["embeds"][0]["fields"]
         }
         assert "**100** of 100" in fields["Server budget"]

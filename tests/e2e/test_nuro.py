@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World, answer_of
 from tests.helpers import EPHEMERAL, ephemeral_text
 
 NURO_CREATE = "/api/v1/nuro/create"
@@ -17,7 +17,7 @@ async def nuro(world: World, sub: str, **options: Any) -> Any:
 
 
 async def respond(world: World, sub: str, **options: Any) -> dict[str, Any]:
-    return await (await nuro(world, sub, **options)).wait_response()
+    return await answer_of(await nuro(world, sub, **options))
 
 
 def nuro_bodies(world: World) -> list[dict[str, Any]]:

@@ -101,7 +101,9 @@ async def test_in_flight_jobs_and_a_refused_key_show_in_metrics_and_reach_the_ow
         sim_config=SimulatorConfig(generation_time=30),
     ) as world:
         before = await scrape(world)
-        await (await world.song(description="slow one")).wait_response()
+        song = await world.song(description="slow one")
+        # The card fills the deferred reply after the submit: MusicAPI has taken the job.
+        await song.wait_original(lambda m: bool(m["embeds"]))
         samples = await scrape(world)
         in_flight = {
             dict(labels)["state"]: v

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, answer_of
 from tests.helpers import ephemeral_text
 
 
@@ -27,7 +27,7 @@ async def test_status_shows_upstream_credits_and_jobs_in_flight(make_world) -> N
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="musicbot",
             subcommand="status",
         )  # fmt: skip
-        assert "owner" in ephemeral_text(await denied.wait_response())
+        assert "owner" in ephemeral_text(await answer_of(denied))
 
 
 async def test_sync_registers_the_commands(make_world) -> None:  # type: ignore[no-untyped-def]

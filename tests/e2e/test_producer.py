@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.simulator import SimulatorConfig
 from bot.store.jobs import Job
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World, answer_of
 from tests.helpers import EPHEMERAL, ephemeral_text
 
 PRODUCER_PATHS = ("/api/v1/producer/create", "/api/v1/producer/download")
@@ -18,7 +18,7 @@ async def producer(world: World, sub: str, **options: Any) -> Any:
 
 
 async def respond(world: World, sub: str, **options: Any) -> dict[str, Any]:
-    return await (await producer(world, sub, **options)).wait_response()
+    return await answer_of(await producer(world, sub, **options))
 
 
 def producer_calls(world: World) -> list[tuple[str, dict[str, Any]]]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, OTHER_MEMBER, World
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, OTHER_MEMBER, World, answer_of
 from tests.fakediscord import FakeChannel, FakeRole, FakeUser
 from tests.helpers import ephemeral_text
 
@@ -22,7 +22,7 @@ async def quota(world: World, sub: str, user: int = MODERATOR, **options: Any) -
         guild_id=GUILD, channel_id=CHANNEL, user_id=user, command="quota", subcommand=sub,
         options=options,
     )  # fmt: skip
-    return await interaction.wait_response()
+    return await answer_of(interaction)
 
 
 async def song_response(world: World, user: int = MEMBER, channel: int = CHANNEL) -> dict[str, Any]:
@@ -30,7 +30,7 @@ async def song_response(world: World, user: int = MEMBER, channel: int = CHANNEL
         guild_id=GUILD, channel_id=channel, user_id=user, command="song", subcommand="create",
         options={"description": "a test song"},
     )  # fmt: skip
-    return await interaction.wait_response()
+    return await answer_of(interaction)
 
 
 @pytest.mark.parametrize(
@@ -85,11 +85,11 @@ async def test_grants_reset_and_credits_view(make_world) -> None:  # type: ignor
         assert (await song_response(world))["type"] == 5
         await quota(world, "grant", member=FakeUser(MEMBER), amount=20)
         assert (await song_response(world))["type"] == 5  # the grant made room
-        credits = await (
+        credits = await answer_of(
             await world.discord.invoke_slash(
                 guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="credits"
             )
-        ).wait_response()
+        )
         fields = {f["name"]: f["value"] for f in credits["data"]["embeds"][0]["fields"]}
         assert "**0** of 40" in fields["You"] and "20 granted" in fields["You"]
         await quota(world, "reset", member=FakeUser(MEMBER))

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from typing import Any
 
-from tests.e2e.conftest import CHANNEL, GUILD, MANAGE_GUILD, MEMBER, MODERATOR, OTHER_MEMBER, World
+from tests.e2e.conftest import (
+    CHANNEL,
+    GUILD,
+    MANAGE_GUILD,
+    MEMBER,
+    MODERATOR,
+    OTHER_MEMBER,
+    World,
+    answer_of,
+)
 from tests.fakediscord import FakeUser
 from tests.helpers import ephemeral_text
 
@@ -17,7 +27,7 @@ async def moderate(world: World, subcommand: str, **options: Any) -> None:
         guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="quota",
         subcommand=subcommand, options=options,
     )  # fmt: skip
-    await interaction.wait_response()
+    await answer_of(interaction)
 
 
 async def set_approval(world: World, state: str) -> None:
@@ -30,8 +40,8 @@ async def ask(world: World, description: str = "a song for movie night") -> dict
         guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="request", subcommand="song",
         options={"description": description, "style": "synthwave"},
     )  # fmt: skip
-    response = await interaction.wait_response()
-    assert response["type"] == 4 and not response["data"].get("flags", 0) & 64, response
+    response = await answer_of(interaction)
+    assert response["type"] == 5, response  # deferred publicly, then filled with the request
     return await interaction.wait_original()
 
 
@@ -76,18 +86,19 @@ async def test_approval_flow_with_votes(make_world) -> None:  # type: ignore[no-
         assert world.creates() == []  # nothing spent while waiting
 
         vote = await click(world, message, "vote", OTHER_MEMBER)
-        assert (await vote.wait_response())["type"] == 7  # the message is updated in place
-        message = world.discord.messages[message["id"]]
+        # Acknowledged first (a deferred update), then the message is updated in place.
+        assert (await vote.wait_response())["type"] == 6
+        message = await vote.wait_original(lambda m: buttons(m)["vote"]["label"] == "👍 1")
         assert buttons(message)["vote"]["label"] == "👍 1"
         again = await click(world, message, "vote", OTHER_MEMBER)
-        assert "already voted" in ephemeral_text(await again.wait_response())
+        assert "already voted" in ephemeral_text(await answer_of(again))
 
         sneaky = await click(world, message, "approve", OTHER_MEMBER)
-        assert "Only moderators" in ephemeral_text(await sneaky.wait_response())
+        assert "Only moderators" in ephemeral_text(await answer_of(sneaky))
         assert world.creates() == []
 
         approve = await click(world, message, "approve", MODERATOR)
-        await approve.wait_response()
+        await answer_of(approve)
         assert len(await world.clip_messages(2)) == 2
         final = world.discord.messages[message["id"]]
         assert "Approved by" in str(final["embeds"][0]) and not final["components"]
@@ -135,9 +146,10 @@ async def test_buttons_work_after_a_restart(make_world) -> None:  # type: ignore
         message = await ask(world)
         await world.restart()
         vote = await click(world, message, "vote", OTHER_MEMBER)
-        assert (await vote.wait_response())["type"] == 7
+        assert (await vote.wait_response())["type"] == 6
+        await vote.wait_original(lambda m: buttons(m)["vote"]["label"] == "👍 1")
         approve = await click(world, message, "approve", MODERATOR)
-        await approve.wait_response()
+        await answer_of(approve)
         assert len(await world.clip_messages(2)) == 2
 
 
@@ -145,7 +157,8 @@ async def test_two_moderators_approving_at_once_start_one_song(make_world) -> No
     async with make_world() as world:
         world.discord.add_member(GUILD, SECOND_MODERATOR, name="mod2", permissions=MANAGE_GUILD)
         await set_approval(world, "on")
-        message = await ask(world)
+        # A copy: the live record loses its buttons as soon as the first approval lands.
+        message = copy.deepcopy(await ask(world))
         first, second = await asyncio.gather(
             click(world, message, "approve", MODERATOR),
             click(world, message, "approve", SECOND_MODERATOR),
@@ -166,7 +179,7 @@ async def test_approval_over_budget_is_refused_and_the_request_stays_open(make_w
         await set_approval(world, "on")
         message = await ask(world)
         approve = await click(world, message, "approve", MODERATOR)
-        await approve.wait_response()
+        await answer_of(approve)
         for _ in range(100):
             if approve.followups:
                 break
@@ -186,7 +199,7 @@ async def test_blocked_members_cannot_ask(make_world) -> None:  # type: ignore[n
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="request",
             subcommand="song", options={"description": "let me in"},
         )  # fmt: skip
-        assert "blocked" in ephemeral_text(await interaction.wait_response())
+        assert "blocked" in ephemeral_text(await answer_of(interaction))
         assert await world.bot.requests.get(1) is None
 
 
@@ -195,7 +208,7 @@ async def test_an_approved_request_refused_upstream_tells_both(make_world) -> No
         await set_approval(world, "on")
         message = await ask(world, "sounds like [sim:moderate]")
         approve = await click(world, message, "approve", MODERATOR)
-        await approve.wait_response()
+        await answer_of(approve)
         notice = await world.discord.wait_for(
             lambda m: "was approved, but" in (m.get("content") or ""), timeout=10
         )

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, answer_of
 from tests.helpers import EPHEMERAL, ephemeral_text
 
 
@@ -74,7 +74,7 @@ async def test_simultaneous_creates_never_overspend(make_world) -> None:  # type
         interactions = await asyncio.gather(
             *(world.song(user=MEMBER, description=f"song {n}") for n in range(12))
         )
-        responses = await asyncio.gather(*(i.wait_response() for i in interactions))
+        responses = await asyncio.gather(*(answer_of(i) for i in interactions))
         refused = [r for r in responses if r["type"] == 4]
         assert len(refused) == 7
         for response in refused:
@@ -97,7 +97,7 @@ async def test_bad_input_is_refused_before_anything_is_spent(make_world) -> None
             ({"description": "ok", "model": "sonic-v4", "vocal": "m"}, "vocal", "sonic-v4-5"),
         ]
         for options, field, limit in cases:
-            response = await (await world.song(**options)).wait_response()
+            response = await answer_of(await world.song(**options))
             text = ephemeral_text(response)
             assert f"`{field}`" in text and limit in text, text
         assert world.creates() == []
@@ -156,7 +156,7 @@ async def test_lyrics_file_of_the_wrong_type_is_refused(make_world) -> None:  # 
             subcommand="custom", options={},
             attachments={"lyrics_file": ("song.mp3", b"ID3\x03\x00", "audio/mpeg")},
         )  # fmt: skip
-        text = ephemeral_text(await interaction.wait_response())
+        text = ephemeral_text(await answer_of(interaction))
         assert "`lyrics_file`" in text and ".txt" in text
         assert world.creates() == [] and await world.ledger_kinds() == []
 
@@ -256,7 +256,7 @@ def _first_text_input(modal: dict[str, Any]) -> str:
 
 async def test_gateway_reconnect_mid_job_loses_nothing(make_world) -> None:  # type: ignore[no-untyped-def]
     async with make_world(sim_config=SimulatorConfig(generation_time=1.5)) as world:
-        await (await world.song(description="through a reconnect")).wait_response()
+        await answer_of(await world.song(description="through a reconnect"))
         await world.discord.disconnect_clients()
         assert len(await world.clip_messages(2)) == 2
         assert await world.ledger_kinds() == [("reserve", 20), ("commit", 20)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World, answer_of
 from tests.helpers import ephemeral_text
 
 
@@ -19,7 +19,7 @@ async def edit(world: World, sub: str, **options: Any) -> dict[str, Any]:
         guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="song", subcommand=sub,
         options=options,
     )  # fmt: skip
-    return await interaction.wait_response()
+    return await answer_of(interaction)
 
 
 async def clip_ids_after(world: World, count: int) -> list[str]:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot.delivery.poster import UPLOAD_MARGIN
+from bot.delivery.media import UPLOAD_MARGIN
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World, answer_of
 from tests.helpers import refusal_text
 
 OTHER_GUILD, OTHER_CHANNEL = 900000000000000301, 900000000000000302
@@ -110,7 +110,7 @@ async def test_basic_stems_arrive_as_named_files_and_are_charged_once(make_world
 async def test_full_stems_are_batched_ten_files_a_message(make_world) -> None:  # type: ignore[no-untyped-def]
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world)
-        await (await tool(world, "stems", clip=clip_id, mode="full")).wait_response()
+        await answer_of(await tool(world, "stems", clip=clip_id, mode="full"))
         messages = await wait_stems(world, 12)
         assert world.posts("/sonic/stems/full") == [{"clip_id": clip_id}]
         assert [len(m["attachments"]) for m in messages] == [10, 2]
@@ -127,7 +127,7 @@ async def test_stems_batches_stay_under_the_upload_limit(make_world) -> None:  #
     config = SimulatorConfig(generation_time=0.2, audio_bytes_size=100_000)
     async with make_world(sim_config=config, attachment_limit=limit) as world:
         clip_id = await made_song(world)
-        await (await tool(world, "stems", clip=clip_id, mode="full")).wait_response()
+        await answer_of(await tool(world, "stems", clip=clip_id, mode="full"))
         messages = await wait_stems(world, 12)
         assert [len(m["attachments"]) for m in messages] == [2] * 6
         for message in messages:
@@ -141,7 +141,7 @@ async def test_stems_too_big_to_attach_are_linked(make_world) -> None:  # type: 
     config = SimulatorConfig(generation_time=0.2, audio_bytes_size=600_000)
     async with make_world(sim_config=config, attachment_limit=512 * 1024) as world:
         clip_id = await made_song(world)
-        await (await tool(world, "stems", clip=clip_id)).wait_response()
+        await answer_of(await tool(world, "stems", clip=clip_id))
         messages = await wait_stems(world, 2)
         assert len(messages) == 1 and messages[0]["attachments"] == []
         content = messages[0]["content"]
@@ -168,7 +168,7 @@ async def test_stems_crash_after_the_first_batch_posts_no_duplicate(
     monkeypatch.setattr(clip_sql, "record_delivery", crash_once)
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world)
-        await (await tool(world, "stems", clip=clip_id, mode="full")).wait_response()
+        await answer_of(await tool(world, "stems", clip=clip_id, mode="full"))
         messages = await wait_stems(world, 12)
         await asyncio.sleep(1.0)  # the retry has happened by now
         assert crashed

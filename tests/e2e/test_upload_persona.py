@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World, answer_of
 from tests.helpers import ephemeral_text
 
 AUDIO = ("my-demo.mp3", b"ID3\x03\x00\x00\x00" + b"\x00" * 2048, "audio/mpeg")
@@ -62,14 +62,14 @@ async def test_upload_refusals_cost_nothing(make_world) -> None:  # type: ignore
             ({"action": "extend", "at": 0.0}, "`at`"),
         ]
         for options, field in cases:
-            text = ephemeral_text(await (await upload(world, **options)).wait_response())
+            text = ephemeral_text(await answer_of(await upload(world, **options)))
             assert field in text, (options, text)
         wrong = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="song",
             subcommand="upload", options={},
             attachments={"file": ("notes.pdf", b"%PDF-1.4", "application/pdf")},
         )  # fmt: skip
-        assert "`file`" in ephemeral_text(await wrong.wait_response())
+        assert "`file`" in ephemeral_text(await answer_of(wrong))
         assert world.posts("/sonic/upload") == [] and world.creates() == []
         assert await world.ledger_kinds() == []
 
@@ -91,13 +91,13 @@ async def test_persona_from_a_song_then_sing_with_it(make_world) -> None:  # typ
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="persona",
             subcommand="list",
         )  # fmt: skip
-        assert persona_id in (await listed.wait_response())["data"]["embeds"][0]["description"]
+        assert persona_id in (await answer_of(listed))["data"]["embeds"][0]["description"]
 
         sing = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="song",
             subcommand="persona", options={"persona": persona_id, "style": "torch song"},
         )  # fmt: skip
-        modal = (await sing.wait_response())["data"]
+        modal = (await answer_of(sing))["data"]
         field = next(
             c["custom_id"]
             for row in modal["components"]
@@ -134,4 +134,4 @@ async def test_persona_from_a_voice_recording(make_world) -> None:  # type: igno
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="song",
             subcommand="persona", options={"persona": "not-a-persona"},
         )  # fmt: skip
-        assert "`persona`" in ephemeral_text(await other.wait_response())
+        assert "`persona`" in ephemeral_text(await answer_of(other))

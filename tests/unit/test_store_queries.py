@@ -24,8 +24,15 @@ T0 = 1_795_132_800.0
 async def add_job(conn: Connection, request: dict[str, object], guild: int = GUILD) -> int:
     return await job_sql.insert(
         conn,
-        NewJob(guild_id=guild, channel_id=1, user_id=2, operation="stems_basic",
-               request=request, summary="s", cost=5),
+        NewJob(
+            guild_id=guild,
+            channel_id=1,
+            user_id=2,
+            operation="stems_basic",
+            request=request,
+            summary="s",
+            cost=5,
+        ),
         T0,
     )
 
@@ -71,9 +78,7 @@ async def test_personas_are_searched_in_any_case(database: Database) -> None:
         await persona_sql.insert(conn, Persona("p-1", GUILD, 2, "Velvet Voice", None, T0))
         await persona_sql.insert(conn, Persona("p-2", GUILD, 2, "Gravel", None, T0 + 1))
     async with database.read() as conn:
-        assert [p.persona_id for p in await persona_sql.for_guild(conn, GUILD, "vElVeT")] == [
-            "p-1"
-        ]
+        assert [p.persona_id for p in await persona_sql.for_guild(conn, GUILD, "vElVeT")] == ["p-1"]
         assert [p.persona_id for p in await persona_sql.for_guild(conn, GUILD)] == ["p-2", "p-1"]
 
 

@@ -1,0 +1,51 @@
+"""The base of every button and select: the same gate and error path as a slash command.
+
+`GuardedItem` is mixed into each `discord.ui.DynamicItem` (persistent buttons, templated
+custom ids) and `GuardedView` is the base of views with ordinary buttons. A press passes the
+gate (`MusicTree.admit`: stale, busy, acknowledged before any work as the item asks), counts as
+in flight while it runs, and any error takes the one error path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.interactions.errors import report_error
+from bot.interactions.gate import Ack, tree_of
+
+
+class GuardedItem:
+    """Mixed in before `discord.ui.DynamicItem`; subclasses implement `run` and may choose
+    the acknowledgement per press with `ack`."""
+
+    def ack(self) -> Ack:
+        return Ack.PUBLIC
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return await tree_of(interaction).admit(interaction, self.ack())
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        with tree_of(interaction).serving():
+            try:
+                await self.run(interaction)
+            except Exception as error:  # every refusal reaches the member in plain words
+                await report_error(interaction, error)
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+
+class GuardedView(discord.ui.View):
+    """A view whose buttons and selects take the one error path. Its presses are answered by
+    the buttons themselves (often by editing the message they are on), so the gate here only
+    sheds stale and excess presses and leaves the answer to the button."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return await tree_of(interaction).admit(interaction, Ack.SELF)
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        await report_error(interaction, error)

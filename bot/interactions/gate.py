@@ -1,0 +1,153 @@
+"""The command tree: the one gate and the acknowledgement for every interaction.
+
+Every slash command passes `MusicTree.interaction_check` before its options are converted
+(a clip option reads the database) and before its checks or body run, and every button and
+form passes `admit` from its own `interaction_check`. The gate, in order:
+
+1. ready: an interaction that arrives while the bot is starting or stopping is told to retry;
+2. stale: one older than Discord's 3-second window can no longer be answered; it is logged
+   and dropped rather than failing later with 10062;
+3. busy: when `max_in_flight` interactions are already being served, the new one is shed at
+   once with a clear "busy, try again" reply instead of queueing behind the others until
+   Discord gives up on it;
+4. acknowledge: the interaction is deferred (publicly, or privately for answers only the
+   member should see) before any database or upstream work, so a slow or locked database, a
+   long reservation queue or a slow MusicAPI never leaves a member without an answer.
+   Commands that answer with a form declare `ACK_SELF` and open it straight away.
+
+Refusals and failures after that follow as an edited reply or an ephemeral follow-up through
+the one error path (`bot.interactions.errors`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.interactions.errors import report_error
+from bot.interactions.replies import NO_MENTIONS
+
+log = logging.getLogger(__name__)
+
+# Discord's window for the first answer. Older interactions cannot be answered at all.
+STALE_AFTER_S = 3.0
+# Interactions served at once (commands, buttons and forms together) before new ones are shed.
+MAX_IN_FLIGHT = 200
+BUSY = "The bot is busy right now; nothing was charged. Please try again in a moment."
+STARTING = "The bot is still starting; please try again in a moment."
+
+
+class Ack(StrEnum):
+    """How an interaction is acknowledged before its work starts."""
+
+    PUBLIC = "public"  # a "thinking…" everyone sees, filled by the job card or the result
+    PRIVATE = "private"  # an ephemeral "thinking…", for answers only the member should see
+    UPDATE = "update"  # a button or form that edits the message it is on
+    SELF = "self"  # the command opens a form (or calls `acknowledge`) as its first step
+
+
+ACK_PRIVATE: dict[Any, Any] = {"ack": Ack.PRIVATE}
+ACK_SELF: dict[Any, Any] = {"ack": Ack.SELF}
+
+
+def ack_of(
+    command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu | None,
+) -> Ack:
+    """A command's own `extras["ack"]`, else its group's, else PUBLIC."""
+    if isinstance(command, app_commands.ContextMenu):
+        return Ack(command.extras.get("ack", Ack.PUBLIC))
+    step: app_commands.Command[Any, ..., Any] | app_commands.Group | None = command
+    while step is not None:
+        ack = step.extras.get("ack")
+        if ack is not None:
+            return Ack(ack)
+        step = step.parent
+    return Ack.PUBLIC
+
+
+async def acknowledge(interaction: discord.Interaction, ack: Ack = Ack.PUBLIC) -> None:
+    """Defer unless already answered; `SELF` leaves the first answer to the caller."""
+    if ack is Ack.SELF or interaction.response.is_done():
+        return
+    if ack is Ack.UPDATE:
+        await interaction.response.defer()
+    else:
+        await interaction.response.defer(thinking=True, ephemeral=ack is Ack.PRIVATE)
+
+
+def _age_s(interaction: discord.Interaction) -> float:
+    return (discord.utils.utcnow() - interaction.created_at).total_seconds()
+
+
+class MusicTree(app_commands.CommandTree[Any]):
+    """The command tree with the gate, the in-flight count and the error handler."""
+
+    max_in_flight: int = MAX_IN_FLIGHT
+
+    def __init__(self, client: discord.Client, **options: Any) -> None:
+        super().__init__(client, **options)
+        self.in_flight = 0
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[None]:
+        """Counts an interaction as in flight while its handler runs."""
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+
+    async def _call(self, interaction: discord.Interaction) -> None:
+        # Every application command and autocomplete goes through here (discord.py's own
+        # dispatch); wrapping it is what bounds the command work in flight.
+        with self.serving():
+            await super()._call(interaction)
+
+    async def admit(self, interaction: discord.Interaction, ack: Ack) -> bool:
+        """The gate (see the module docstring). False: refused, and answered if possible."""
+        if _age_s(interaction) > STALE_AFTER_S:
+            log.warning("dropped a stale interaction (%.1f s old)", _age_s(interaction))
+            return False
+        if not self._serving():
+            return await self._refuse(interaction, STARTING)
+        # This interaction is already counted (`serving`), hence `>`.
+        if self.in_flight > self.max_in_flight:
+            log.warning("shed an interaction: %d in flight", self.in_flight)
+            return await self._refuse(interaction, BUSY)
+        await acknowledge(interaction, ack)
+        return True
+
+    def _serving(self) -> bool:
+        # Not `is_ready()`: discord.py sets that only after every guild has arrived, while
+        # interactions are valid as soon as the gateway delivers them. What a command needs is
+        # the bot's own resources (opened in setup_hook), and a client that is not closing.
+        return not self.client.is_closed() and hasattr(self.client, "jobs")
+
+    async def _refuse(self, interaction: discord.Interaction, text: str) -> bool:
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.response.send_message(
+                text, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+        return False
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.type is discord.InteractionType.autocomplete:
+            return True  # answered with choices, never deferred; never spends anything
+        return await self.admit(interaction, ack_of(interaction.command))
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)
+
+
+def tree_of(interaction: discord.Interaction) -> MusicTree:
+    tree = interaction.client.tree  # type: ignore[attr-defined]  # every client here is a MusicBot
+    assert isinstance(tree, MusicTree)
+    return tree
