@@ -28,10 +28,11 @@ class PostgresMissing(RuntimeError):
 
 
 def find_bindir() -> Path | None:
-    """PG_BINDIR, else initdb on PATH, else the newest /usr/lib/postgresql/*/bin."""
+    """PG_BINDIR when set (and nothing else then), else initdb on PATH, else the newest
+    /usr/lib/postgresql/*/bin."""
     configured = os.environ.get("PG_BINDIR")
-    if configured and (Path(configured) / "initdb").exists():
-        return Path(configured)
+    if configured:
+        return Path(configured) if (Path(configured) / "initdb").exists() else None
     on_path = shutil.which("initdb")
     if on_path:
         return Path(on_path).parent

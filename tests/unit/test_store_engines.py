@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.store.database import Database, DatabaseUnavailable, migrations
-from tests.pg import PostgresCluster
+from tests.pg import PostgresCluster, PostgresMissing, start_cluster
 from tests.store_worker import run_together
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,3 +165,12 @@ async def test_discord_ids_and_epoch_times_keep_full_precision(database: Databas
     assert job is not None
     assert (job.guild_id, job.channel_id, job.user_id) == (big, big + 1, big + 2)
     assert job.created_at == now and job.request == {"clip_id": "Abc"}
+
+
+def test_missing_server_binaries_name_the_debian_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PG_BINDIR", str(tmp_path))  # a directory without initdb
+    with pytest.raises(PostgresMissing) as caught:
+        start_cluster()
+    assert "\n" not in str(caught.value) and "Debian package `postgresql`" in str(caught.value)
