@@ -1,7 +1,7 @@
 """Benchmark: the cost of one reservation as a period's ledger grows, SQLite vs PostgreSQL.
 
     python -m bench.reservations [--reservations 200] [--sizes 0,1000,10000,100000]
-                                 [--postgres-url postgresql://…]
+                                 [--processes 1,2,4] [--postgres-url postgresql://…]
 
 For each engine the same database grows through each size of history (ledger entries in the
 current budget period, spread over 200 members). At each size both approaches reserve the same
@@ -12,7 +12,11 @@ number of songs, one after another, in the same run:
   the server and of the member (the baseline).
 
 Every reservation is the real `Quota.reserve` transaction (per-server lock, every limit, job
-row, ledger entry, totals); only how the spending is read differs. PostgreSQL is a throwaway
+row, ledger entry, totals); only how the spending is read differs.
+
+A second table gives reservations per second with 1, 2 and 4 processes reserving at once (each
+with 4 commands in flight), all in one server (serialised by the server's lock) or spread over
+50 servers (which only SQLite's single writer serialises). PostgreSQL is a throwaway
 cluster on 127.0.0.1 (tests/pg.py: commits don't wait for the disk, as with SQLite's WAL and
 synchronous=NORMAL) unless --postgres-url names one. Nothing is asserted: machines are shared
 and noisy, so read the table.
@@ -22,7 +26,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -186,6 +193,90 @@ async def run_engine(engine: str, target: Path | str, sizes: list[int], count: i
     return rows
 
 
+SERVERS = 50
+IN_FLIGHT = 4
+ROOT = str(Path(__file__).resolve().parents[1])
+
+
+async def _worker(target: str, spread: bool, index: int, count: int) -> None:
+    """One process of the throughput table: `count` reservations, IN_FLIGHT at a time."""
+    db = await Database.open(target, pool_size=IN_FLIGHT)
+    quota = Quota(
+        db, CostTable(), default_budget=10**12, default_period=BudgetPeriod.MONTH,
+        clock=lambda: NOW,
+    )  # fmt: skip
+    queue = list(range(count))
+    print("ready", flush=True)
+    sys.stdin.readline()
+
+    async def lane() -> None:
+        while queue:
+            n = queue.pop()
+            guild = GUILD + 1 + (index * count + n) % SERVERS if spread else GUILD + 1
+            job = job_sql.NewJob(
+                guild_id=guild, channel_id=1, user_id=1 + (index * count + n) % MEMBERS,
+                operation="create_music", request={}, summary="bench", cost=COST,
+            )  # fmt: skip
+            await quota.reserve(job)
+
+    await asyncio.gather(*(lane() for _ in range(IN_FLIGHT)))
+    await db.close()
+    print("done", flush=True)
+
+
+async def throughput(target: Path | str, processes: int, spread: bool, count: int) -> float:
+    """Reservations per second with `processes` processes released at the same moment."""
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    pipe = asyncio.subprocess.PIPE
+    procs = []
+    for index in range(processes):
+        worker = json.dumps([str(target), spread, index, count])
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.reservations", "--worker", worker,
+            env=env, stdin=pipe, stdout=pipe,
+        )  # fmt: skip
+        procs.append(proc)
+    for proc in procs:
+        assert proc.stdout is not None
+        assert (await proc.stdout.readline()).strip() == b"ready"
+    started = time.perf_counter()
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
+    for proc in procs:
+        assert proc.stdout is not None
+        assert (await proc.stdout.readline()).strip() == b"done"
+    elapsed = time.perf_counter() - started
+    for proc in procs:
+        await proc.wait()
+    return processes * count / elapsed
+
+
+async def throughput_rows(
+    engine: str, target: Path | str, process_counts: list[int], count: int
+) -> list[tuple[str, int, str, float]]:
+    rows = []
+    db = await Database.open(target)  # migrated before the processes start
+    await db.close()
+    for processes in process_counts:
+        for spread in (False, True):
+            rate = await throughput(target, processes, spread, count)
+            where = f"{SERVERS} servers" if spread else "one server"
+            rows.append((engine, processes, where, rate))
+            print(f"  {engine:<10} {processes} process(es), {where}: {rate:,.0f}/s", flush=True)
+    return rows
+
+
+def print_throughput(rows: list[tuple[str, int, str, float]]) -> None:
+    header = "| engine | processes | reservations in | reservations/s |"
+    print()
+    print(header)
+    print("|" + "|".join("-" * len(cell) for cell in header.split("|")[1:-1]) + "|")
+    for engine, processes, where, rate in rows:
+        print(f"| {engine} | {processes} | {where} | {rate:,.0f} |")
+
+
 def print_table(rows: list[Row]) -> None:
     header = (
         "| engine | entries in period | approach | median ms/reservation | p95 ms "
@@ -205,11 +296,16 @@ def print_table(rows: list[Row]) -> None:
 
 async def main_async(args: argparse.Namespace) -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
+    process_counts = [int(p) for p in args.processes.split(",") if p]
+    per_process = args.throughput_reservations
     rows: list[Row] = []
+    flows: list[tuple[str, int, str, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-reservations-") as tmp:
         rows += await run_engine("sqlite", Path(tmp) / "bench.db", sizes, args.reservations)
+        flows += await throughput_rows("sqlite", Path(tmp) / "flow.db", process_counts, per_process)
     if args.postgres_url:
         rows += await run_engine("postgres", args.postgres_url, sizes, args.reservations)
+        flows += await throughput_rows("postgres", args.postgres_url, process_counts, per_process)
     else:
         from tests.pg import start_cluster
 
@@ -217,19 +313,33 @@ async def main_async(args: argparse.Namespace) -> None:
         try:
             # The tests' cluster settings: commits don't wait for the disk, like SQLite's WAL
             # with synchronous=NORMAL, so the two engines are compared on the same terms.
-            url = cluster.create_database(prefix="bench")
-            rows += await run_engine("postgres", url, sizes, args.reservations)
+            rows += await run_engine(
+                "postgres", cluster.create_database(prefix="bench"), sizes, args.reservations
+            )
+            flows += await throughput_rows(
+                "postgres", cluster.create_database(prefix="flow"), process_counts, per_process
+            )
         finally:
             cluster.stop()
     print_table(rows)
+    print_throughput(flows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reservations", type=int, default=200)
     parser.add_argument("--sizes", default="0,1000,10000,100000")
+    parser.add_argument("--processes", default="1,2,4")
+    parser.add_argument("--throughput-reservations", type=int, default=150,
+                        help="reservations per process in the throughput table")  # fmt: skip
     parser.add_argument("--postgres-url", default=None)
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        target, spread, index, count = json.loads(args.worker)
+        asyncio.run(_worker(target, spread, index, count))
+        return
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":
