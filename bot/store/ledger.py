@@ -115,7 +115,12 @@ async def add(
     member_share: bool = True,
 ) -> bool:
     """Append an entry and move the running totals with it; False when this job already has
-    an entry of this kind (idempotent: then nothing moves)."""
+    an entry of this kind (idempotent: then nothing moves).
+
+    Every ledger step of a server runs under the server's lock (already held by a
+    reservation or a settlement; taking it again in the same transaction is free), so the
+    server's totals rows are only ever updated one transaction at a time."""
+    await conn.lock_guild(guild_id)
     cursor = await conn.execute(
         """INSERT INTO ledger (guild_id, user_id, job_id, kind, amount, operation, moderator_id,
                                note, charged_at, created_at, member_share)
