@@ -397,7 +397,10 @@ class WebhookSender:
         self, url: str, headers: dict[str, str], raw: bytes, delivery: WebhookDelivery
     ) -> None:
         assert self._session is not None, "the simulator is not running"
-        timeout = aiohttp.ClientTimeout(total=self.config.webhook_timeout)
+        # The receiver's time only: a delivery queued behind others for a pooled connection is
+        # late, not lost (a burst of completions must not drop webhooks by itself).
+        limit = self.config.webhook_timeout
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=limit, sock_read=limit)
         try:
             async with self._session.post(
                 url, data=raw, headers=headers, timeout=timeout, allow_redirects=False
