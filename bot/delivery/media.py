@@ -7,7 +7,12 @@ served WAV behind .mp3 names and the other way round.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import aiohttp
 
@@ -18,16 +23,96 @@ DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 # Room for the multipart envelope and the JSON payload beside the files.
 UPLOAD_MARGIN = 256 * 1024
 FETCH_TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=10, sock_read=20)
+# How long one file may take, retries included, before a link is posted instead. A passing CDN
+# error (a 503, a reset) usually clears within seconds; a member waits for the song meanwhile.
+FETCH_BUDGET_S = 30.0
+FIRST_RETRY_S = 0.5
+MAX_RETRY_S = 8.0
+# Statuses worth asking again: the CDN says "not now", not "no such file".
+_RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _SLUG = re.compile(r"[^a-z0-9]+")
+log = logging.getLogger(__name__)
+
+TOO_LARGE_NOTE = (
+    "The file is too large to attach here. MusicAPI's links may expire: download it soon."
+)
+UNAVAILABLE_NOTE = (
+    "MusicAPI's file server was temporarily unavailable, so the file could not be attached. "
+    "Its links may expire: download it soon."
+)
 
 
 class TooLarge(Exception):
     """The file is bigger than the caller can use."""
 
 
-async def fetch_bounded(session: aiohttp.ClientSession, url: str, max_bytes: int) -> bytes:
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A file's bytes, or the true reason a link is posted instead."""
+
+    data: bytes | None
+    link_note: str = ""
+
+
+async def fetch_with_retries(
+    session: aiohttp.ClientSession,
+    url: str,
+    max_bytes: int,
+    *,
+    budget_s: float = FETCH_BUDGET_S,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> Fetched:
+    """Download `url`, retrying passing failures with growing delays within `budget_s`.
+
+    A file over `max_bytes` is never retried (TOO_LARGE_NOTE); a CDN that keeps failing past
+    the budget, or answers that the file is gone, gives UNAVAILABLE_NOTE."""
+    if max_bytes <= 0:
+        return Fetched(None, TOO_LARGE_NOTE)
+    deadline = clock() + budget_s
+    delay = FIRST_RETRY_S
+    attempt = 0
+    while True:
+        attempt += 1
+        remaining = deadline - clock()
+        limits = aiohttp.ClientTimeout(
+            total=max(0.1, min(FETCH_TIMEOUT.total or remaining, remaining)),
+            sock_connect=FETCH_TIMEOUT.sock_connect,
+            sock_read=FETCH_TIMEOUT.sock_read,
+        )
+        try:
+            return Fetched(await fetch_bounded(session, url, max_bytes, limits=limits))
+        except TooLarge:
+            return Fetched(None, TOO_LARGE_NOTE)
+        except aiohttp.ClientResponseError as error:
+            if error.status not in _RETRY_STATUSES:
+                log.warning("a result file answered %d; posting a link", error.status)
+                return Fetched(None, UNAVAILABLE_NOTE)
+            problem = f"HTTP {error.status}"
+        except (aiohttp.ClientError, TimeoutError) as error:
+            problem = type(error).__name__
+        if clock() + delay >= deadline:
+            log.warning(
+                "a result file still failed after %d attempt(s) in %.0f s (%s); posting a link",
+                attempt,
+                budget_s,
+                problem,
+            )
+            return Fetched(None, UNAVAILABLE_NOTE)
+        log.info("a result file failed (%s); retrying in %.1f s", problem, delay)
+        await sleep(delay)
+        delay = min(delay * 2, MAX_RETRY_S)
+
+
+async def fetch_bounded(
+    session: aiohttp.ClientSession,
+    url: str,
+    max_bytes: int,
+    *,
+    limits: aiohttp.ClientTimeout = FETCH_TIMEOUT,
+) -> bytes:
     """Download `url`; raise TooLarge past `max_bytes`, aiohttp errors on failure."""
-    async with session.get(url, timeout=FETCH_TIMEOUT) as response:
+    async with session.get(url, timeout=limits) as response:
         response.raise_for_status()
         if response.content_length is not None and response.content_length > max_bytes:
             raise TooLarge(url)

@@ -24,9 +24,11 @@ import discord
 from bot.delivery import embeds
 from bot.delivery.media import (
     DEFAULT_UPLOAD_LIMIT,
+    FETCH_BUDGET_S,
+    TOO_LARGE_NOTE,
     UPLOAD_MARGIN,
-    TooLarge,
-    fetch_bounded,
+    Fetched,
+    fetch_with_retries,
     slug,
     sniff_extension,
 )
@@ -42,7 +44,6 @@ from bot.store.leases import fenced
 log = logging.getLogger(__name__)
 
 COVER_MAX_BYTES = 2 * 1024 * 1024
-LINK_NOTE = "The file is too large to attach here. MusicAPI's links may expire: download it soon."
 
 
 # The webhook path segment Discord reads as "this interaction's own reply".
@@ -63,11 +64,14 @@ class DiscordPoster:
         http: aiohttp.ClientSession,
         *,
         clock: Callable[[], float] = time.time,
+        fetch_budget_s: float = FETCH_BUDGET_S,
     ) -> None:
         self.client = client
         self.db = db
         self.http = http
         self.clock = clock
+        # How long one result file may take, retries included, before it is linked instead.
+        self.fetch_budget_s = fetch_budget_s
         self.stems = StemsDelivery(db, self._fetch, clock)
 
     # -- job card ---------------------------------------------------------------------------
@@ -162,13 +166,14 @@ class DiscordPoster:
         notes: list[str] = []
         base_name = f"{slug(clip.title)}-{index}"
 
-        audio = await self._fetch(clip.audio_url, budget) if clip.audio_url else None
+        fetched = await self._fetch_or_reason(clip.audio_url, budget) if clip.audio_url else None
+        audio = fetched.data if fetched else None
         if audio is not None:
             audio_ext = sniff_extension(audio) or "mp3"
             files.append(discord.File(io.BytesIO(audio), filename=f"{base_name}.{audio_ext}"))
             budget -= len(audio)
-        elif clip.audio_url:
-            notes.append(f"🔗 [Audio]({clip.audio_url}) — {LINK_NOTE}")
+        elif clip.audio_url and fetched is not None:
+            notes.append(f"🔗 [Audio]({clip.audio_url}) — {fetched.link_note}")
 
         lyrics_inline = len(clip.lyrics) <= embeds.LYRICS_INLINE_MAX or not attach
         if not lyrics_inline:
@@ -211,7 +216,8 @@ class DiscordPoster:
         files: list[discord.File] = []
         budget = (job.upload_limit or DEFAULT_UPLOAD_LIMIT) - UPLOAD_MARGIN
         for number, url in enumerate(result.files, start=1):
-            data = await self._fetch(url, budget)
+            fetched = await self._fetch_or_reason(url, budget)
+            data = fetched.data
             ext = sniff_extension(data) if data else None
             if data is not None and ext is not None:
                 files.append(
@@ -219,7 +225,8 @@ class DiscordPoster:
                 )
                 budget -= len(data)
             else:
-                lines.append(f"🔗 [File {number}]({url}) — {LINK_NOTE}")
+                note = fetched.link_note or TOO_LARGE_NOTE  # fetched, but not a known type
+                lines.append(f"🔗 [File {number}]({url}) — {note}")
         return await channel.send(
             "\n".join(lines),
             files=files,
@@ -228,13 +235,9 @@ class DiscordPoster:
         )
 
     async def _fetch(self, url: str, max_bytes: int) -> bytes | None:
-        """The file, or None when it is too large or unreachable (a link is posted instead)."""
-        if max_bytes <= 0:
-            return None
-        try:
-            return await fetch_bounded(self.http, url, max_bytes)
-        except TooLarge:
-            return None
-        except (aiohttp.ClientError, TimeoutError) as error:
-            log.warning("could not fetch a result file (%s); posting a link", type(error).__name__)
-            return None
+        """The file, or None when a link must do (for stems, which word their own note)."""
+        return (await self._fetch_or_reason(url, max_bytes)).data
+
+    async def _fetch_or_reason(self, url: str, max_bytes: int) -> Fetched:
+        """The file, retried within a time budget, or the true reason a link is posted."""
+        return await fetch_with_retries(self.http, url, max_bytes, budget_s=self.fetch_budget_s)

@@ -37,7 +37,10 @@ STEM_OPERATIONS = frozenset({"stems_basic", "stems_full"})
 MAX_FILES = 10  # Discord's limit of attachments per message
 # Discord allows 2000 characters of content; the rest is head-room for the header line.
 CONTENT_BUDGET = 1800
-LINK_NOTE = "Too large to attach here. MusicAPI's links may expire: download them soon."
+LINK_NOTE = (
+    "Linked, not attached: too large for this channel, or MusicAPI's file server did not answer "
+    "in time. MusicAPI's links may expire: download them soon."
+)
 
 # (url, max bytes) -> the file, or None when it is too large or unreachable.
 Fetch = Callable[[str, int], Awaitable[bytes | None]]

@@ -17,9 +17,9 @@ import discord
 from bot.delivery.embeds import EMBED_DESCRIPTION_MAX, clean, format_duration
 from bot.delivery.media import (
     DEFAULT_UPLOAD_LIMIT,
+    TOO_LARGE_NOTE,
     UPLOAD_MARGIN,
-    TooLarge,
-    fetch_bounded,
+    fetch_with_retries,
     slug,
     sniff_extension,
 )
@@ -30,10 +30,7 @@ from bot.store.clips import StoredClip
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
-LINK_NOTE = "The file is too large to attach here. MusicAPI's links may expire: download it soon."
-UNREACHABLE_NOTE = (
-    "The bot could not fetch the file. MusicAPI's links may expire: download it soon."
-)
+LINK_NOTE = TOO_LARGE_NOTE
 
 
 def song_name(clip: StoredClip) -> str:
@@ -48,13 +45,8 @@ async def fetch_file(
     http: aiohttp.ClientSession, url: str, max_bytes: int
 ) -> tuple[bytes | None, str]:
     """The file at a MusicAPI URL, or None with the reason a link is posted instead."""
-    try:
-        return await fetch_bounded(http, url, max_bytes), ""
-    except TooLarge:
-        return None, LINK_NOTE
-    except (aiohttp.ClientError, TimeoutError) as error:
-        log.warning("could not fetch a tool result (%s); posting a link", type(error).__name__)
-        return None, UNREACHABLE_NOTE
+    fetched = await fetch_with_retries(http, url, max_bytes)
+    return fetched.data, fetched.link_note
 
 
 async def send_file_or_link(
