@@ -41,22 +41,49 @@ class Owner(
 
     @app_commands.command(name="sync", description="Register the slash commands with Discord")
     @owner_only()
-    @app_commands.describe(scope="global (all servers, may take a while) or this server only")
+    @app_commands.describe(
+        scope="global (all servers, may take a while), this server only, or remove this "
+        "server's copies once the global ones show"
+    )
     @app_commands.choices(
         scope=[
             app_commands.Choice(name="global", value="global"),
             app_commands.Choice(name="this server", value="here"),
+            app_commands.Choice(name="clear this server's copies", value="clear-here"),
         ]
     )
     async def sync(
         self, interaction: discord.Interaction, scope: app_commands.Choice[str] | None = None
     ) -> None:
-        if scope is not None and scope.value == "here" and interaction.guild is not None:
+        chosen = scope.value if scope is not None else "global"
+        if chosen == "clear-here" and interaction.guild is not None:
+            await interaction.followup.send(
+                await self._clear_server_copies(interaction.guild), ephemeral=True
+            )
+            return
+        if chosen == "here" and interaction.guild is not None:
             self.bot.tree.copy_global_to(guild=interaction.guild)
             count = len(await self.bot.tree.sync(guild=interaction.guild))
         else:
             count = len(await self.bot.tree.sync())
         await interaction.followup.send(f"Synced {count} command(s).", ephemeral=True)
+
+    async def _clear_server_copies(self, guild: discord.abc.Snowflake) -> str:
+        """After going global, a server that also has its own copies shows every command
+        twice. Removing the copies is refused while no global commands exist: it would take
+        away the last /musicbot there too."""
+        if not await self.bot.tree.fetch_commands():
+            return (
+                "No global commands are registered yet, so this server's copies stay: run "
+                "`/musicbot sync scope:global` first, wait until the commands show up "
+                "everywhere, then clear this server's copies."
+            )
+        self.bot.tree.clear_commands(guild=guild)
+        await self.bot.tree.sync(guild=guild)
+        return (
+            "Removed this server's copies of the commands; the global ones remain. Discord may "
+            "take a moment to refresh the list."
+        )
 
     @app_commands.command(name="status", description="Health, upstream credits, jobs, version")
     @owner_only()

@@ -61,3 +61,27 @@ async def test_status_counts_possibly_billed_orphans(make_world) -> None:  # typ
         await status.wait_response()
         text = (await status.wait_original())["content"]
         assert "Possibly billed orphans: 1" in text
+
+
+async def test_sync_clears_a_servers_copies_only_once_global_commands_exist(make_world) -> None:  # type: ignore[no-untyped-def]
+    async def sync(world, scope: str) -> str:  # type: ignore[no-untyped-def]
+        interaction = await world.discord.invoke_slash(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="musicbot",
+            subcommand="sync", options={"scope": scope},
+        )  # fmt: skip
+        await interaction.wait_response()
+        return str((await interaction.wait_original())["content"])
+
+    async with make_world(OWNER_IDS=str(MODERATOR)) as world:
+        registered = world.discord.registered_commands
+        await sync(world, "here")
+        copies = len(registered[GUILD])
+        # Nothing global yet: clearing would leave the server without /musicbot.
+        refused = await sync(world, "clear-here")
+        assert "No global commands are registered yet" in refused
+        assert len(registered[GUILD]) == copies
+
+        assert await sync(world, "global") == f"Synced {copies} command(s)."
+        cleared = await sync(world, "clear-here")
+        assert "Removed this server's copies" in cleared
+        assert registered[GUILD] == [] and len(registered["global"]) == copies
