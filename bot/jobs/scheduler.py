@@ -99,6 +99,7 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._beat: asyncio.Task[None] | None = None
         self._stopping = False
+        self._listener: asyncio.Task[None] | None = None
         self._renewed_at = float("-inf")
         self._paused_until = 0.0  # after a 429 (ours or another process's), no poll before this
         self.last_pass_at: float | None = None  # monotonic; /healthz wants it recent
@@ -117,11 +118,12 @@ class Scheduler:
             self._stopping = False
             self._task = asyncio.create_task(self._run(), name="job-scheduler")
             self._beat = asyncio.create_task(self._heartbeat_loop(), name="job-leases")
+            self._listener = asyncio.create_task(self._listen_loop(), name="job-wakeups")
 
     async def stop(self) -> None:
         """Stop polling and hand every job back, so the other processes take them at once."""
         self._stopping = True
-        for task in (self._task, self._beat):
+        for task in (self._task, self._beat, self._listener):
             if task is None:
                 continue
             # Cancelled again until it ends: asyncio.wait_for (Python 3.11) can swallow a
@@ -131,10 +133,12 @@ class Scheduler:
                 await asyncio.wait({task}, timeout=0.1)
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._task = self._beat = None
+        self._task = self._beat = self._listener = None
         try:
             async with self.db.transaction() as conn:
                 count = await lease_sql.hand_back(conn, self.owner)
+                if count:
+                    await lease_sql.announce_free(conn)
         except Exception:
             # The leases still run out by themselves; others take over within one lease.
             log.warning("could not hand jobs back at stop", exc_info=True)
@@ -210,6 +214,9 @@ class Scheduler:
             adopted = await job_sql.adopt_task(
                 conn, job_id, task_id, now, now + timing.first_poll_delay(self.poll_interval)
             )
+            if adopted:
+                # The webhook may reach any process; the job's owner is the one to poll it.
+                await lease_sql.wake_owner(conn, job_id)
         if adopted:
             log.info("job %s: adopted task %s after an interrupted submit", job_id, task_id)
             self.wake()
@@ -232,6 +239,26 @@ class Scheduler:
                 raise
             except Exception:
                 log.warning("lease heartbeat failed; retrying", exc_info=True)
+
+    async def _listen_loop(self) -> None:
+        """On PostgreSQL: wake when another process changed one of this process's jobs (a
+        webhook it received, say), and claim at once when a process hands its jobs back."""
+        while True:
+            stream = self.db.listen(lease_sql.WAKE_CHANNEL)
+            if stream is None:
+                return  # SQLite: the heartbeat's claims and in-process wakes are all there is
+            try:
+                async for payload in stream:
+                    if payload == self.owner:
+                        self.wake()
+                    elif not payload:
+                        await self.recover()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Only promptness is lost meanwhile: the heartbeat still claims and polls.
+                log.warning("job wake-ups: listening failed; reconnecting", exc_info=True)
+                await asyncio.sleep(min(self.heartbeat_interval, 5.0))
 
     async def _run(self) -> None:
         await self.recover()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from importlib import resources
@@ -127,6 +127,12 @@ class Database(ABC):
     @abstractmethod
     async def migrate(self, up_to: int | None = None) -> list[int]:
         """Apply the migrations not applied yet (up to `up_to`); returns their versions."""
+
+    def listen(self, channel: str) -> AsyncIterator[str] | None:
+        """The payloads any process NOTIFYs on `channel`, as they come (PostgreSQL); None
+        where the engine has no such thing (SQLite: the processes sharing a file find each
+        other's changes by reading it)."""
+        return None
 
 
 async def check_database(target: Path | str) -> None:

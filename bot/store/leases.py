@@ -19,6 +19,9 @@ from bot.store.jobs import Job
 
 # The pause after a MusicAPI 429 is account-wide: one row every process reads.
 UPSTREAM_PAUSE = "musicapi"
+# PostgreSQL NOTIFY channel between the processes: the payload is the owner id of a process
+# whose job changed (wake up and look), or '' when jobs became free to claim.
+WAKE_CHANNEL = "musicbot_jobs"
 
 
 class LeaseLost(Exception):
@@ -64,6 +67,22 @@ async def hand_back(conn: Connection, owner: str) -> int:
         (owner,),
     )
     return cursor.rowcount
+
+
+async def wake_owner(conn: Connection, job_id: int) -> None:
+    """Tell the process that owns `job_id` to look at it now (sent when the transaction
+    commits). PostgreSQL only: on SQLite the caller wakes its own scheduler."""
+    if conn.dialect.name == "postgres":
+        await conn.execute(
+            "SELECT pg_notify(?, owner) FROM jobs WHERE id = ? AND owner IS NOT NULL",
+            (WAKE_CHANNEL, job_id),
+        )
+
+
+async def announce_free(conn: Connection) -> None:
+    """Tell every process that jobs were handed back, so one claims them now."""
+    if conn.dialect.name == "postgres":
+        await conn.execute("SELECT pg_notify(?, '')", (WAKE_CHANNEL,))
 
 
 async def check(conn: Connection, job: Job) -> None:

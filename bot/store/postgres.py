@@ -180,6 +180,21 @@ class PostgresDatabase(Database):
         async with self._pool.connection() as raw:
             return await migrate(raw, up_to)
 
+    async def listen(self, channel: str) -> AsyncIterator[str]:
+        """LISTEN on a connection of its own (outside the pool, which would take it back
+        between statements), yielding each payload until the caller stops iterating."""
+        if not channel.isidentifier():
+            raise ValueError(f"not a plain channel name: {channel!r}")
+        raw = await psycopg.AsyncConnection.connect(
+            self._pool.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+        )
+        try:
+            await raw.execute(f"LISTEN {channel}")
+            async for notice in raw.notifies():
+                yield notice.payload
+        finally:
+            await raw.close()
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         async with self._pool.connection() as raw, raw.transaction():

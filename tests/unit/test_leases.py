@@ -8,6 +8,7 @@ PostgreSQL), all on one clock the test moves by hand, so nothing depends on timi
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -308,3 +309,77 @@ async def test_a_rate_limit_pauses_every_process(open_db: OpenDb, clock: Clock) 
             assert await b.scheduler.run_due() == 0
     assert await b.scheduler.run_due() == 1 and b.api.polls == [f"task-{second}"]
     assert (await row(a.db, first)).errors == 1
+
+
+class SignallingAPI(GatedAPI):
+    def __init__(self) -> None:
+        super().__init__()
+        self.polled = asyncio.Event()
+
+    async def poll(self, family: str, task_id: str) -> TaskStatus:
+        self.polled.set()
+        return running(task_id)
+
+
+async def live_process(name: str, url: str) -> tuple[Scheduler, SignallingAPI, Database]:
+    """A scheduler whose own timers would not act for minutes: a 400 s lease (a heartbeat
+    every 100 s) and polls every 1,000 s. Whatever it does within seconds, a NOTIFY made it."""
+    db = await Database.open(url)
+    api = SignallingAPI()
+    scheduler = Scheduler(
+        db, api, Recorder(),  # type: ignore[arg-type]
+        poll_interval=1000, job_timeout=3600, owner=name, lease_s=400,
+    )  # fmt: skip
+    return scheduler, api, db
+
+
+async def test_postgres_notify_wakes_the_owner_of_a_job_changed_elsewhere(pg_url: str) -> None:
+    a, a_api, a_db = await live_process("a", pg_url)
+    b_db = await Database.open(pg_url)
+    try:
+        clock = Clock()
+        clock.now = time.time()
+        job_id = await new_job(a_db, clock, owner="a")
+        async with a_db.transaction() as conn:  # not due for a long while
+            await conn.execute("UPDATE jobs SET next_run_at = ?, lease_until = ? WHERE id = ?",
+                               (clock.now + 1000, clock.now + 400, job_id))  # fmt: skip
+        a.start()
+        await asyncio.sleep(0.3)  # a is asleep until its next due job, minutes away
+        assert not a_api.polled.is_set()
+        async with b_db.transaction() as conn:  # b (a webhook, say) makes it due now
+            await conn.execute(
+                "UPDATE jobs SET next_run_at = ? WHERE id = ?", (time.time(), job_id)
+            )
+            await lease_sql.wake_owner(conn, job_id)
+        await asyncio.wait_for(a_api.polled.wait(), 10)
+    finally:
+        await a.stop()
+        await a_db.close()
+        await b_db.close()
+
+
+async def test_postgres_a_clean_stop_is_claimed_by_the_others_at_once(pg_url: str) -> None:
+    a, _a_api, a_db = await live_process("a", pg_url)
+    b, _b_api, b_db = await live_process("b", pg_url)
+    try:
+        clock = Clock()
+        clock.now = time.time()
+        job_id = await new_job(a_db, clock, owner="a")
+        async with a_db.transaction() as conn:
+            await conn.execute("UPDATE jobs SET lease_until = ? WHERE id = ?",
+                               (clock.now + 400, job_id))  # fmt: skip
+        a.start()
+        b.start()
+        await asyncio.sleep(0.3)
+        assert (await row(b_db, job_id)).owner == "a"
+        await a.stop()  # b's next heartbeat is 100 s away: only the NOTIFY can move the job
+        for _ in range(200):
+            if (await row(b_db, job_id)).owner == "b":
+                break
+            await asyncio.sleep(0.05)
+        taken = await row(b_db, job_id)
+        assert (taken.owner, taken.lease_epoch) == ("b", 2)
+    finally:
+        await b.stop()
+        await a_db.close()
+        await b_db.close()
