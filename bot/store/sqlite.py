@@ -10,6 +10,7 @@ through SQLite's write lock, against other processes sharing the file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -127,19 +128,34 @@ class SqliteDatabase(Database):
         """Exclusive use of the connection inside BEGIN IMMEDIATE ... COMMIT."""
         async with self._lock:
             raw = self._conn.raw
-            await raw.execute("BEGIN IMMEDIATE")
             try:
+                await raw.execute("BEGIN IMMEDIATE")
                 yield self._conn
             except BaseException:
-                await raw.execute("ROLLBACK")
+                await _roll_back(raw)
                 raise
-            await raw.execute("COMMIT")
+            try:
+                await raw.execute("COMMIT")
+            except BaseException:
+                await _roll_back(raw)  # a failed COMMIT leaves the transaction open
+                raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Connection]:
         """Exclusive use of the connection for reads (no transaction needed)."""
         async with self._lock:
             yield self._conn
+
+
+async def _roll_back(raw: aiosqlite.Connection) -> None:
+    """ROLLBACK whatever is open, even after a cancellation.
+
+    aiosqlite runs statements in order on its own thread, and a cancelled `await` does not
+    take back a statement already queued there: a task cancelled while its BEGIN (or
+    COMMIT) waits still has it run. This ROLLBACK queues behind it, so the connection never
+    stays inside a transaction for the next user. "No transaction is active" is fine."""
+    with contextlib.suppress(sqlite3.Error):
+        await raw.execute("ROLLBACK")
 
 
 def split_sql(script: str) -> list[str]:
