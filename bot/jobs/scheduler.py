@@ -161,7 +161,19 @@ class Scheduler:
         `bot.jobs.orphans`). Either way the member's failure notice goes out through the
         loop. Everything else resumes by itself, because the loop reads state from the table.
         Returns how many jobs were settled or held.
+
+        Claims go in batches of `claim_batch`, each its own short transaction, until no
+        free job is left: a dead process's thousands of jobs all move within one beat.
         """
+        settled = 0
+        while True:
+            batch, claimed = await self._claim_batch()
+            settled += batch
+            if claimed < self.claim_batch:
+                return settled
+
+    async def _claim_batch(self) -> tuple[int, int]:
+        """One claim (see `recover`): (jobs settled or held, jobs claimed)."""
         now = self.clock()
         not_sent = held = orphaned = 0
         async with self.db.transaction() as conn:
@@ -203,7 +215,7 @@ class Scheduler:
                 orphaned,
                 total_orphans,
             )
-        return len(stale)
+        return len(stale), len(claimed)
 
     async def adopt_task(self, job_id: int, task_id: str) -> bool:
         """Resume a job whose submit was cut off, now that its webhook names the task MusicAPI
