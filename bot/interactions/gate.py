@@ -109,15 +109,19 @@ class MusicTree(app_commands.CommandTree[Any]):
         with self.serving():
             await super()._call(interaction)
 
-    async def admit(self, interaction: discord.Interaction, ack: Ack) -> bool:
-        """The gate (see the module docstring). False: refused, and answered if possible."""
+    async def admit(
+        self, interaction: discord.Interaction, ack: Ack, *, counted: bool = False
+    ) -> bool:
+        """The gate (see the module docstring). False: refused, and answered if possible.
+        `counted`: the interaction is already in `in_flight` (commands are counted from the
+        moment they are dispatched; buttons and forms once they pass)."""
         if _age_s(interaction) > STALE_AFTER_S:
             log.warning("dropped a stale interaction (%.1f s old)", _age_s(interaction))
             return False
         if not self._serving():
             return await self._refuse(interaction, STARTING)
-        # This interaction is already counted (`serving`), hence `>`.
-        if self.in_flight > self.max_in_flight:
+        others = self.in_flight - 1 if counted else self.in_flight
+        if others >= self.max_in_flight:
             log.warning("shed an interaction: %d in flight", self.in_flight)
             return await self._refuse(interaction, BUSY)
         await acknowledge(interaction, ack)
@@ -139,7 +143,7 @@ class MusicTree(app_commands.CommandTree[Any]):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.type is discord.InteractionType.autocomplete:
             return True  # answered with choices, never deferred; never spends anything
-        return await self.admit(interaction, ack_of(interaction.command))
+        return await self.admit(interaction, ack_of(interaction.command), counted=True)
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

@@ -2,8 +2,8 @@
 
 Discord refuses a message over 2,000 characters (an embed description over 4,096) with 50035,
 and then the member sees "The application did not respond". Anything a reply repeats from the
-member is therefore shortened and escaped here, and every error text is fitted before it is
-sent. Mentions are never enabled by these helpers.
+member is shortened and escaped where it is quoted (`bot.validation.text.quote`), and every
+reply text is fitted here before it is sent. Mentions are never enabled by these helpers.
 """
 
 from __future__ import annotations
@@ -13,23 +13,12 @@ from discord.utils import MISSING
 
 MESSAGE_LIMIT = 2000
 EMBED_DESCRIPTION_LIMIT = 4096
-QUOTE_LIMIT = 100  # how much of a member's value a refusal repeats
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
 def shorten(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters, with an ellipsis when something was cut."""
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
-
-
-def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
-    """Member text to repeat in a reply: one line, markdown and mentions escaped, shortened.
-
-    Escaping comes after cutting (so an escape is never split) and the result is cut again,
-    because escaping can lengthen the text."""
-    flat = " ".join(text.split())
-    escaped = discord.utils.escape_mentions(discord.utils.escape_markdown(shorten(flat, limit)))
-    return shorten(escaped, limit * 2)
 
 
 def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:

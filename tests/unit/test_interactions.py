@@ -1,0 +1,101 @@
+"""The gate's pieces on their own: replies that fit, error texts, acknowledgement kinds, and
+interactions too old to answer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.errors import InputError
+from bot.interactions import gate
+from bot.interactions.errors import GENERIC_FAILURE, member_text
+from bot.interactions.gate import ACK_PRIVATE, Ack, MusicTree, ack_of
+from bot.interactions.replies import MESSAGE_LIMIT, fit
+
+
+class Response:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def is_done(self) -> bool:
+        return bool(self.calls)
+
+    async def defer(self, **options: Any) -> None:
+        self.calls.append(("defer", options))
+
+    async def send_message(self, content: str, **options: Any) -> None:
+        self.calls.append(("send", {"content": content, **options}))
+
+
+class Interaction:
+    """What the gate reads of an interaction."""
+
+    def __init__(self, age_s: float) -> None:
+        self.created_at = discord.utils.utcnow() - timedelta(seconds=age_s)
+        self.response = Response()
+        self.command = None
+        self.data: dict[str, Any] = {}
+        self.type = discord.InteractionType.component
+
+
+class Client:
+    def __init__(self) -> None:
+        self.jobs = object()  # set up: the bot's resources are open
+
+    def is_closed(self) -> bool:
+        return False
+
+
+def tree() -> MusicTree:
+    made = MusicTree.__new__(MusicTree)  # the gate needs no registered commands
+    made.client = Client()  # type: ignore[assignment]
+    made.in_flight = 0
+    return made
+
+
+def test_any_reply_text_is_cut_to_what_discord_accepts() -> None:
+    assert len(fit("y" * 5000)) == MESSAGE_LIMIT and fit("y" * 5000).endswith("…")
+    assert fit("short") == "short"
+
+
+def test_refusals_fit_and_bugs_get_the_generic_apology() -> None:
+    huge = InputError("model", "z" * 5000)
+    assert len(member_text(Interaction(0), huge)) <= MESSAGE_LIMIT  # type: ignore[arg-type]
+    bug = app_commands.CommandInvokeError.__new__(app_commands.CommandInvokeError)
+    bug.original = RuntimeError("boom")
+    assert member_text(Interaction(0), bug) == GENERIC_FAILURE  # type: ignore[arg-type]
+
+
+def test_a_commands_acknowledgement_comes_from_it_or_its_group() -> None:
+    group = app_commands.Group(name="quota", description="d", extras=ACK_PRIVATE)
+
+    async def body(interaction: discord.Interaction) -> None: ...
+
+    inside = app_commands.Command(name="show", description="d", callback=body, parent=group)
+    alone = app_commands.Command(name="create", description="d", callback=body)
+    assert ack_of(inside) is Ack.PRIVATE
+    assert ack_of(alone) is Ack.PUBLIC
+
+
+async def test_the_gate_defers_a_fresh_interaction_and_drops_a_stale_one() -> None:
+    fresh, stale = Interaction(0), Interaction(gate.STALE_AFTER_S + 1)
+    assert await tree().admit(fresh, Ack.PRIVATE)  # type: ignore[arg-type]
+    assert fresh.response.calls == [("defer", {"thinking": True, "ephemeral": True})]
+    assert not await tree().admit(stale, Ack.PUBLIC)  # type: ignore[arg-type]
+    assert stale.response.calls == []  # too late to answer: not even tried
+
+
+async def test_the_gate_sheds_beyond_its_limit_and_says_so() -> None:
+    busy = tree()
+    busy.max_in_flight = 2
+    busy.in_flight = 2
+    pressed = Interaction(0)
+    assert not await busy.admit(pressed, Ack.PUBLIC)  # type: ignore[arg-type]
+    assert pressed.response.calls == [
+        ("send", {"content": gate.BUSY, "ephemeral": True, "allowed_mentions": gate.NO_MENTIONS})
+    ]
+    # A command is counted before it reaches the gate: the same limit lets it through.
+    assert await busy.admit(Interaction(0), Ack.PUBLIC, counted=True)  # type: ignore[arg-type]
