@@ -16,6 +16,7 @@ from discord import app_commands
 
 from bot.errors import UserFacingError
 from bot.interactions.replies import NO_MENTIONS, fit
+from bot.observability.incidents import unexpected_error
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,9 @@ def member_text(interaction: discord.Interaction, error: Exception) -> str:
         return "This command works in servers only."
     if isinstance(original, app_commands.MissingPermissions | app_commands.CheckFailure):
         return fit(str(original)) or "You are not allowed to use this command."
-    log.error("unhandled error in %s", _what(interaction), exc_info=original)
-    return GENERIC_FAILURE
+    # One id in the log line (with the traceback), the owner's alert and the member's reply.
+    incident = unexpected_error(original, where=_what(interaction))
+    return f"{GENERIC_FAILURE} (Reference: `{incident}`.)"
 
 
 def _what(interaction: discord.Interaction) -> str:

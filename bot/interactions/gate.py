@@ -32,6 +32,7 @@ from discord import app_commands
 
 from bot.interactions.errors import report_error
 from bot.interactions.replies import NO_MENTIONS
+from bot.observability.logs import bind
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,8 @@ class MusicTree(app_commands.CommandTree[Any]):
         return False
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # Each interaction runs in its own task: tag the rest of its log lines with the server.
+        bind(guild_id=interaction.guild_id)
         if interaction.type is discord.InteractionType.autocomplete:
             return True  # answered with choices, never deferred; never spends anything
         return await self.admit(interaction, ack_of(interaction.command), counted=True)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import MEMBER, MODERATOR, World
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, World
+from tests.helpers import refusal_text
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -168,3 +171,29 @@ async def test_a_possibly_billed_orphan_alerts_the_owner(make_world) -> None:  #
         assert len(dm) == 1, dm
         assert "Possibly billed tasks" in dm[0]["content"]
         assert "/musicbot status" in dm[0]["content"]
+
+
+async def test_an_unexpected_error_shares_one_reference_with_log_and_owner(
+    make_world,  # type: ignore[no-untyped-def]
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with make_world(OWNER_IDS=str(MODERATOR)) as world:
+
+        async def broken(guild_id: int) -> None:
+            raise KeyError("a bug")
+
+        world.bot.quota_admin.overview = broken  # type: ignore[assignment,method-assign]  # a bug
+        show = await world.discord.invoke_slash(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="quota",
+            subcommand="show",
+        )  # fmt: skip
+        reply = await refusal_text(show)
+        await world.bot.ops.alerts.drain()
+        found = re.search(r"Reference: `([0-9a-f]{8})`", reply)
+        assert found, reply
+        incident = found.group(1)
+        (record,) = [r for r in caplog.records if r.name == "bot.errors"]
+        assert incident in record.getMessage() and "/quota show" in record.getMessage()
+        assert record.exc_info is not None and record.exc_info[0] is KeyError
+        dm = world.discord.channel_messages(world.discord.dm_channel_id(MODERATOR))
+        assert len(dm) == 1 and incident in dm[0]["content"]
