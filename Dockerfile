@@ -13,6 +13,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 musicbot \
     && mkdir /data && chown musicbot:musicbot /data
 
+# DejaVu Sans for the /quota usage chart: member names with accents and most scripts.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 
 # The dependencies in their own layer, read from pyproject.toml alone: changing the code does

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -15,7 +17,9 @@ from bot.interactions.gate import ACK_PRIVATE
 from bot.interactions.permissions import require_moderator
 from bot.interactions.replies import answer
 from bot.quota.admin import HistoryPage
-from bot.quota.limits import describe_reset
+from bot.quota.limits import Standing, describe_reset
+from bot.quota.usage import Usage, UsagePeriod
+from bot.quota.usage_chart import render as render_usage
 from bot.states import BudgetPeriod
 from bot.store.ledger import LedgerEntry
 
@@ -26,6 +30,10 @@ MAX_CREDITS = 10_000_000
 MAX_CONCURRENCY = 100
 PERIOD_CHOICES = [app_commands.Choice(name=p.value, value=p.value) for p in BUDGET_PERIODS]
 ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
+USAGE_PERIODS = [
+    app_commands.Choice(name="this period", value=UsagePeriod.CURRENT.value),
+    app_commands.Choice(name="the period before", value=UsagePeriod.PREVIOUS.value),
+]
 CHANNEL_ACTIONS = [
     app_commands.Choice(name=name, value=name) for name in ("show", "add", "remove", "clear")
 ]
@@ -267,6 +275,33 @@ class QuotaCog(
             view=HistoryPager(self.bot, result, member, interaction.user.id),
         )
 
+    @app_commands.command(name="usage", description="A chart of this server's spending per day")
+    @app_commands.describe(period="This budget period (the default) or the one before")
+    @app_commands.choices(period=USAGE_PERIODS)
+    async def usage(
+        self, interaction: discord.Interaction, period: app_commands.Choice[str] | None = None
+    ) -> None:
+        assert interaction.guild is not None
+        if not interaction.response.is_done():  # the gate acknowledges /quota privately
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        which = UsagePeriod(period.value) if period is not None else UsagePeriod.CURRENT
+        usage, standing = await self.bot.quota_admin.usage(interaction.guild.id, which)
+        names = [await _member_name(interaction.guild, s.user_id) for s in usage.series]
+        title, subtitle = usage_titles(interaction.guild.name, usage, standing, which)
+        png = await asyncio.to_thread(render_usage, usage, names, title=title, subtitle=subtitle)
+        # The same facts in words, for screen readers and for anyone who cannot see the image.
+        escape = discord.utils.escape_markdown
+        summary = f"**{escape(title)}**\n{subtitle}"
+        if usage.series:
+            summary += "\nBy member: " + ", ".join(
+                f"{escape(name)} {s.total}" for name, s in zip(names, usage.series, strict=True)
+            )
+        await interaction.followup.send(
+            summary[:2000],
+            file=discord.File(io.BytesIO(png), filename="usage.png", description=title[:1024]),
+            ephemeral=True,
+        )
+
     @app_commands.command(name="costs", description="What each operation costs, in credits")
     async def costs(self, interaction: discord.Interaction) -> None:
         rows = [f"`{op}` {cost}" for op, cost in self.bot.quota.costs.items()]
@@ -368,6 +403,41 @@ class QuotaCog(
             else "Only members with Manage Server can run `/quota` now."
         )
         await self._reply(interaction, text)
+
+
+async def _member_name(guild: discord.Guild, user_id: int | None) -> str:
+    """A display name for the chart's legend; names are not pings in a picture."""
+    if user_id is None:
+        return "others"
+    member = guild.get_member(user_id)
+    if member is None:
+        try:
+            member = await guild.fetch_member(user_id)
+        except discord.HTTPException:  # left the server, or Discord is busy: say who it was
+            return f"member {user_id}"
+    return member.display_name
+
+
+def usage_titles(
+    server: str, usage: Usage, standing: Standing, which: UsagePeriod
+) -> tuple[str, str]:
+    first, last = usage.days[0], usage.days[-1]
+    span = first.strftime("%d %b") + (f" – {last.strftime('%d %b %Y')}" if last != first else "")
+    settings = standing.settings
+    if settings.budget_period == BudgetPeriod.NONE:
+        budget = f"budget {settings.budget} credits in total"
+    else:
+        budget = f"budget {settings.budget} credits per {settings.budget_period}"
+    spent = f"{usage.total} spent in these days"
+    if which == UsagePeriod.CURRENT and settings.budget_period != BudgetPeriod.DAY:
+        spent = f"{standing.server_spent} spent so far"
+    resets = (
+        f"resets {standing.resets_at:%d %b %Y, %H:%M} UTC"
+        if standing.resets_at is not None
+        else "never resets"
+    )
+    server = server if len(server) <= 60 else server[:59] + "…"
+    return f"{server} · spending {span}", f"{budget} · {spent} · {resets}"
 
 
 async def setup(bot: MusicBot) -> None:

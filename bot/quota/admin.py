@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.quota.ledger import Quota
 from bot.quota.limits import Standing
+from bot.quota.usage import Spend, Usage, UsagePeriod, aggregate, chart_window
 from bot.states import BudgetPeriod
 from bot.store import ledger as ledger_sql
 from bot.store import settings as settings_sql
@@ -188,6 +189,30 @@ class QuotaAdmin:
                 conn, guild_id, member_id, limit=HISTORY_PAGE, offset=(page - 1) * HISTORY_PAGE
             )
         return HistoryPage(entries, page, pages, total)
+
+    async def usage(self, guild_id: int, which: UsagePeriod) -> tuple[Usage, Standing]:
+        """Spending per day and member for `/quota usage`, and the server's standing now."""
+        async with self.db.read() as conn:
+            standing = await self.quota.read_standing(conn, guild_id)
+            settings = standing.settings
+            period = BudgetPeriod(settings.budget_period)
+            window = chart_window(period, which, self.quota.clock())
+            rows = await ledger_sql.spending(conn, guild_id, window.start, window.end)
+            # A budget that never resets counts what was spent before the days drawn, too.
+            before = (
+                await ledger_sql.server_spent_from_ledger(conn, guild_id, 0.0, window.start)
+                if period == BudgetPeriod.NONE
+                else 0
+            )
+        usage = aggregate(
+            (Spend(user, amount, at) for user, amount, at in rows),
+            window,
+            budget=settings.budget,
+            budget_period=period,
+            resets_at=standing.resets_at,
+            spent_before=before,
+        )
+        return usage, standing
 
     async def overview(self, guild_id: int) -> QuotaOverview:
         """Everything `/quota show` lists, read together."""

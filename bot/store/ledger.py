@@ -67,6 +67,20 @@ async def server_spent_from_ledger(
     return max(0, int(row[0])) if row else 0
 
 
+async def spending(
+    conn: Connection, guild_id: int, start: float, end: float | None
+) -> list[tuple[int | None, int, float]]:
+    """(member, credits, charged_at) of each reservation (+) and release (-) in [start, end):
+    what `/quota usage` draws, day by day."""
+    where, params = _window(start, end)
+    cursor = await conn.execute(
+        f"""SELECT user_id, CASE WHEN kind = 'reserve' THEN amount ELSE -amount END, charged_at
+            FROM ledger WHERE guild_id = ? AND kind IN ('reserve', 'release') AND {where}""",
+        [guild_id, *params],
+    )
+    return [(row[0], int(row[1]), float(row[2])) for row in await cursor.fetchall()]
+
+
 async def member_spent_from_ledger(
     conn: Connection, guild_id: int, user_id: int, start: float, end: float | None
 ) -> int:
