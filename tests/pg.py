@@ -3,7 +3,8 @@
 The cluster lives in a temporary directory (data and socket), listens on a free loopback port
 with trust authentication, and runs without fsync: it is thrown away at the end. As root the
 server binaries run as the `postgres` user (`runuser -u postgres --`), since PostgreSQL
-refuses to run as root. Starting takes about a second.
+refuses to run as root. Starting takes about a second. A small watchdog process stops the
+cluster if the process that started it dies without stopping it (a killed test run).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -25,6 +27,22 @@ MISSING = (
 
 class PostgresMissing(RuntimeError):
     pass
+
+
+# Run in its own session (so a kill of the test run's process group spares it): waits for the
+# starting process to end, then stops the cluster and removes its directory.
+_WATCHDOG = """
+import os, shutil, subprocess, sys, time
+parent, root, *stop = sys.argv[1:]
+while True:
+    try:
+        os.kill(int(parent), 0)
+    except ProcessLookupError:
+        break
+    time.sleep(1)
+subprocess.run(stop, capture_output=True, check=False)
+shutil.rmtree(root, ignore_errors=True)
+"""
 
 
 def find_bindir() -> Path | None:
@@ -60,13 +78,18 @@ class PostgresCluster:
         self.port = 0
         self._names = itertools.count(1)
         self._as_postgres = os.geteuid() == 0
+        self._watchdog: subprocess.Popen[bytes] | None = None
         if self._as_postgres:
             shutil.chown(self.root, "postgres", "postgres")
 
-    def _run(self, *args: str) -> None:
+    def _command(self, *args: str) -> list[str]:
         command = [str(self.bindir / args[0]), *args[1:]]
         if self._as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
+        return command
+
+    def _run(self, *args: str) -> None:
+        command = self._command(*args)
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"{args[0]} failed: {done.stdout}{done.stderr}".strip())
@@ -106,15 +129,30 @@ class PostgresCluster:
                     options,
                     "start",
                 )
+                self._start_watchdog()
                 return self
             except RuntimeError as error:
                 last_error = error
+        self.stop()  # a server that came up late must not outlive us
         raise RuntimeError(f"PostgreSQL did not start: {last_error}")
+
+    def _start_watchdog(self) -> None:
+        stop = self._command("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self.root), *stop],
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def stop(self) -> None:
         with contextlib.suppress(RuntimeError):
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+        if self._watchdog is not None:
+            self._watchdog.kill()
+            self._watchdog.wait()
 
     def url(self, database: str = "postgres", user: str = "postgres") -> str:
         return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
