@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,50 +123,52 @@ def settings_env(base_url: str, db_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
+@contextlib.asynccontextmanager
+async def open_world(
+    tmp_path: Path,
+    *,
+    sim_config: SimulatorConfig | None = None,
+    attachment_limit: int | None = None,
+    **env: str,
+) -> AsyncIterator[World]:
+    """The bot, the fake Discord and the simulator, running until the block ends."""
+    config = sim_config or SimulatorConfig(generation_time=0.6)
+    if config.seed is None:
+        # Seeded, so ids and everything derived from them (BPM, tones) repeat run to run.
+        config = dataclasses.replace(config, seed=SIM_SEED)
+    sim = MusicAPISimulator(config)
+    base_url = await sim.start()
+    fake = FakeDiscord()
+    await fake.start()
+    restore = fake.patch_discord()
+    if attachment_limit is None:
+        fake.add_guild(GUILD, channels=[CHANNEL])
+    else:
+        fake.add_guild(GUILD, channels=[CHANNEL], attachment_size_limit=attachment_limit)
+    fake.add_member(GUILD, MEMBER, name="member")
+    fake.add_member(GUILD, OTHER_MEMBER, name="other")
+    fake.add_member(GUILD, MODERATOR, name="mod", permissions=MANAGE_GUILD)
+    db_path = tmp_path / "bot.db"
+    settings = load_settings(settings_env(base_url, db_path, **env))
+    world = World(None, fake, sim, Clock.wall(), db_path, settings)  # type: ignore[arg-type]
+    try:
+        await world.start_bot()
+        yield world
+    finally:
+        if world.bot is not None:
+            await world.bot.close()
+        if world.runner is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(world.runner, 5)
+        await fake.stop()
+        restore()
+        await sim.stop()
+
+
 @pytest.fixture
 def make_world(tmp_path: Path) -> Callable[..., Any]:
     """Factory: `async with make_world(budget=..., sim=SimulatorConfig(...)) as world`."""
-
-    @contextlib.asynccontextmanager
-    async def factory(
-        *,
-        sim_config: SimulatorConfig | None = None,
-        attachment_limit: int | None = None,
-        **env: str,
-    ) -> AsyncIterator[World]:
-        config = sim_config or SimulatorConfig(generation_time=0.6)
-        if config.seed is None:
-            # Seeded, so ids and everything derived from them (BPM, tones) repeat run to run.
-            config = dataclasses.replace(config, seed=SIM_SEED)
-        sim = MusicAPISimulator(config)
-        base_url = await sim.start()
-        fake = FakeDiscord()
-        await fake.start()
-        restore = fake.patch_discord()
-        if attachment_limit is None:
-            fake.add_guild(GUILD, channels=[CHANNEL])
-        else:
-            fake.add_guild(GUILD, channels=[CHANNEL], attachment_size_limit=attachment_limit)
-        fake.add_member(GUILD, MEMBER, name="member")
-        fake.add_member(GUILD, OTHER_MEMBER, name="other")
-        fake.add_member(GUILD, MODERATOR, name="mod", permissions=MANAGE_GUILD)
-        db_path = tmp_path / "bot.db"
-        settings = load_settings(settings_env(base_url, db_path, **env))
-        world = World(None, fake, sim, Clock.wall(), db_path, settings)  # type: ignore[arg-type]
-        try:
-            await world.start_bot()
-            yield world
-        finally:
-            if world.bot is not None:
-                await world.bot.close()
-            if world.runner is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(world.runner, 5)
-            await fake.stop()
-            restore()
-            await sim.stop()
-
-    return factory
+    return functools.partial(open_world, tmp_path)
 
 
 EPHEMERAL_FLAG = 64
