@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.delivery.embeds import clean
 from bot.interactions.gate import ACK_PRIVATE
 from bot.interactions.jobs import origin_of, start_job
-from bot.interactions.options import ClipTransformer
+from bot.interactions.options import SonicClipTransformer
 from bot.interactions.replies import answer
 from bot.jobs.operations import create_voice
 from bot.musicapi.models import PersonaResult
@@ -43,7 +43,7 @@ class Personas(commands.GroupCog, group_name="persona", group_description="Saved
     async def create(
         self,
         interaction: discord.Interaction,
-        clip: app_commands.Transform[StoredClip, ClipTransformer],
+        clip: app_commands.Transform[StoredClip, SonicClipTransformer],
         name: str,
         description: str | None = None,
         styles: str | None = None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import discord
@@ -14,7 +13,11 @@ from bot.interactions import song_actions
 from bot.interactions.gate import ACK_PRIVATE, ACK_SELF, acknowledge
 from bot.interactions.jobs import origin_of, start_job
 from bot.interactions.lyrics_form import CustomOptions, LyricsModal, clip_name, summary_of
-from bot.interactions.options import ClipTransformer, PersonaTransformer
+from bot.interactions.options import (
+    ClipTransformer,
+    PersonaTransformer,
+    SonicClipTransformer,
+)
 from bot.interactions.replies import answer
 from bot.jobs import operations
 from bot.jobs.operations import sonic_create
@@ -152,7 +155,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
     async def extend(
         self,
         interaction: discord.Interaction,
-        clip: app_commands.Transform[StoredClip, ClipTransformer],
+        clip: app_commands.Transform[StoredClip, SonicClipTransformer],
         at: float,
         lyrics: str | None = None,
         style: str | None = None,
@@ -174,7 +177,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
     async def cover(
         self,
         interaction: discord.Interaction,
-        clip: app_commands.Transform[StoredClip, ClipTransformer],
+        clip: app_commands.Transform[StoredClip, SonicClipTransformer],
         style: str | None = None,
         lyrics: str | None = None,
         model: str | None = None,
@@ -190,7 +193,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
     async def full(
         self,
         interaction: discord.Interaction,
-        clip: app_commands.Transform[StoredClip, ClipTransformer],
+        clip: app_commands.Transform[StoredClip, SonicClipTransformer],
     ) -> None:
         await song_actions.full(self.bot, interaction, clip)
 
@@ -205,7 +208,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
     async def remaster(
         self,
         interaction: discord.Interaction,
-        clip: app_commands.Transform[StoredClip, ClipTransformer],
+        clip: app_commands.Transform[StoredClip, SonicClipTransformer],
         variation: app_commands.Choice[str] | None = None,
         model: str | None = None,
     ) -> None:
@@ -225,7 +228,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
     async def replace(
         self,
         interaction: discord.Interaction,
-        clip: app_commands.Transform[StoredClip, ClipTransformer],
+        clip: app_commands.Transform[StoredClip, SonicClipTransformer],
         start: float,
         end: float,
         lyrics: str | None = None,
@@ -245,8 +248,8 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
     async def mashup(
         self,
         interaction: discord.Interaction,
-        clip_a: app_commands.Transform[StoredClip, ClipTransformer],
-        clip_b: app_commands.Transform[StoredClip, ClipTransformer],
+        clip_a: app_commands.Transform[StoredClip, SonicClipTransformer],
+        clip_b: app_commands.Transform[StoredClip, SonicClipTransformer],
         description: str | None = None,
         style: str | None = None,
     ) -> None:
@@ -267,7 +270,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
     async def sample(
         self,
         interaction: discord.Interaction,
-        clip: app_commands.Transform[StoredClip, ClipTransformer],
+        clip: app_commands.Transform[StoredClip, SonicClipTransformer],
         start: float,
         end: float,
         description: str | None = None,
@@ -353,7 +356,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
                 conn,
                 StoredClip(
                     clip_id=clip_id, guild_id=job.guild_id, job_id=job.id, user_id=job.user_id,
-                    title=title, tags="", lyrics="", duration=None, model=None, image_url=None,
+                    title=title, tags="", lyrics="", duration=seconds, model=None, image_url=None,
                     audio_url=None, source=ClipSource.UPLOAD, created_at=self.bot.clock(), raw={},
                 ),
             )  # fmt: skip
@@ -371,7 +374,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         async with self.bot.db.read() as conn:
             stored = await clip_sql.get(conn, interaction.guild_id, clip_id)
         assert stored is not None
-        request = plan.request(replace(stored, duration=seconds or stored.duration), model)
+        request = plan.request(stored, model)
         summary = f"{chosen.replace('-', ' ').capitalize()} on your upload **{clean(title, 80)}**"
         await start_job(self.bot, interaction, sonic_create(request, summary))
 

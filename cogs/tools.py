@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.delivery import tool_replies
 from bot.interactions import tool_actions
-from bot.interactions.options import ClipOption
+from bot.interactions.options import SonicClipOption
 from bot.musicapi.requests_sonic import MAX_VOX_WINDOW_S
 from bot.validation import tools as validate
 
@@ -42,29 +42,29 @@ class Tools(commands.GroupCog, group_name="tools", group_description="Analyse an
     async def stems(
         self,
         interaction: discord.Interaction,
-        clip: ClipOption,
+        clip: SonicClipOption,
         mode: app_commands.Choice[str] | None = None,
     ) -> None:
         await tool_actions.stems(self.bot, interaction, clip, mode.value if mode else "basic")
 
     @app_commands.command(name="wav", description="The song as a lossless WAV file")
     @app_commands.describe(clip=CLIP_HELP)
-    async def wav(self, interaction: discord.Interaction, clip: ClipOption) -> None:
+    async def wav(self, interaction: discord.Interaction, clip: SonicClipOption) -> None:
         await tool_actions.wav(self.bot, interaction, clip)
 
     @app_commands.command(name="midi", description="The song's notes as a MIDI file")
     @app_commands.describe(clip=CLIP_HELP)
-    async def midi(self, interaction: discord.Interaction, clip: ClipOption) -> None:
+    async def midi(self, interaction: discord.Interaction, clip: SonicClipOption) -> None:
         await tool_actions.midi(self.bot, interaction, clip)
 
     @app_commands.command(name="bpm", description="The song's tempo")
     @app_commands.describe(clip=CLIP_HELP)
-    async def bpm(self, interaction: discord.Interaction, clip: ClipOption) -> None:
+    async def bpm(self, interaction: discord.Interaction, clip: SonicClipOption) -> None:
         await tool_actions.bpm(self.bot, interaction, clip)
 
     @app_commands.command(name="timeline", description="Synced lyrics as an .lrc file")
     @app_commands.describe(clip=CLIP_HELP)
-    async def timeline(self, interaction: discord.Interaction, clip: ClipOption) -> None:
+    async def timeline(self, interaction: discord.Interaction, clip: SonicClipOption) -> None:
         await tool_actions.timeline(self.bot, interaction, clip)
 
     @app_commands.command(name="vox", description="Cut a vocal segment (for a persona)")
@@ -76,7 +76,7 @@ class Tools(commands.GroupCog, group_name="tools", group_description="Analyse an
     async def vox(
         self,
         interaction: discord.Interaction,
-        clip: ClipOption,
+        clip: SonicClipOption,
         start: float | None = None,
         end: float | None = None,
     ) -> None:

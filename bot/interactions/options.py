@@ -23,6 +23,7 @@ from bot.store.clips import StoredClip
 from bot.store.database import Connection
 from bot.store.personas import Persona
 from bot.validation.families import producer_clip_is_upload
+from bot.validation.sonic import check_sonic_source
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
@@ -112,6 +113,20 @@ class ClipTransformer(ServerOption[StoredClip]):
         return await clip_of_server(conn, guild_id, value)
 
 
+class SonicClipTransformer(ClipTransformer):
+    """The `clip` option of commands that call Sonic endpoints (`/song` edits, `/tools`,
+    `/persona create`): a song of another family is refused before anything is spent."""
+
+    async def lookup(
+        self, bot: MusicBot, conn: Connection, guild_id: int, value: str
+    ) -> StoredClip:
+        clip = await clip_of_server(conn, guild_id, value)
+        made_by = await job_sql.get(conn, clip.job_id)
+        if made_by is not None:
+            check_sonic_source(self.field, made_by.family)
+        return clip
+
+
 class PersonaTransformer(ServerOption[Persona]):
     """The `persona` option: this server's personas by name, or a pasted persona id."""
 
@@ -176,6 +191,6 @@ class ProducerClip(ServerOption[ProducerSource]):
         return await producer_source(conn, await clip_of_server(conn, guild_id, value))
 
 
-ClipOption = app_commands.Transform[StoredClip, ClipTransformer]
+SonicClipOption = app_commands.Transform[StoredClip, SonicClipTransformer]
 PersonaOption = app_commands.Transform[Persona, PersonaTransformer]
 ProducerSong = app_commands.Transform[ProducerSource, ProducerClip]

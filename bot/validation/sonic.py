@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot.errors import InputError
 from bot.musicapi.requests import SonicCreate
 from bot.musicapi.requests_sonic import Mashup, ReplaceSection, Sample
-from bot.states import ClipSource
+from bot.states import ClipSource, Family
 from bot.store.clips import StoredClip
 from bot.validation import numbers
 from bot.validation.built import checked
@@ -127,6 +127,27 @@ def build_custom(
 
 REMASTER_MAX_AGE_S = 24 * 3600
 VARIATIONS = ("subtle", "normal", "high")
+
+
+# Families whose songs MusicAPI keeps apart: the Sonic endpoints (/sonic/create, /sonic/vox,
+# stems, wav, ...) answer "No clip with this id exists" for them.
+OTHER_FAMILIES: dict[str, str] = {
+    Family.PRODUCER: "/producer",
+    Family.NURO: "/nuro",
+    Family.RIFFUSION: "/riffusion",
+    Family.STUDIO: "/studio",
+}
+
+
+def check_sonic_source(field: str, made_by: Family | str) -> None:
+    """A song for a Sonic command: made by Sonic (or uploaded to it), not by another family."""
+    command = OTHER_FAMILIES.get(made_by)  # a StrEnum looks up like its text
+    if command is not None:
+        raise InputError(
+            field,
+            f"was made with `{command}`; MusicAPI keeps those songs apart, so only songs made "
+            "with `/song` (or uploaded) work here.",
+        )
 
 
 def _uploaded(clip: StoredClip) -> bool:

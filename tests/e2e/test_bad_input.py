@@ -84,3 +84,22 @@ async def test_vox_end_without_start_is_refused_before_upstream(make_world: Any)
         text = await refusal_text(await world.slash("tools", "vox", clip=clip_id, end=0.0))
         assert "`end`" in text
         assert spending_calls(world) == before and await world.ledger_kinds() == charged
+
+
+async def test_a_producer_song_is_refused_by_sonic_commands_before_upstream(
+    make_world: Any,
+) -> None:
+    async with make_world() as world:
+        await (await world.slash("producer", "create", sound="lofi")).wait_response()
+        message = (await world.clip_messages(1))[0]
+        clip_id = str(message["embeds"][0]["footer"]["text"]).removeprefix("Clip ")
+        before, charged = spending_calls(world), await world.ledger_kinds()
+        for command, subcommand, options in (
+            ("tools", "vox", {}),
+            ("tools", "wav", {}),
+            ("song", "extend", {"at": 1.0}),
+            ("persona", "create", {"name": "Voice"}),
+        ):
+            interaction = await world.slash(command, subcommand, clip=clip_id, **options)
+            assert "`/producer`" in await refusal_text(interaction), (command, subcommand)
+        assert spending_calls(world) == before and await world.ledger_kinds() == charged

@@ -244,3 +244,17 @@ def test_lyrics_files_must_be_utf8_text_and_bounded() -> None:
     assert refused(attachments.decode_lyrics_file, b"\xff\xfe\x00").field == "lyrics_file"
     big = b"a" * (attachments.LYRICS_FILE_MAX_BYTES + 1)
     assert refused(attachments.decode_lyrics_file, big).field == "lyrics_file"
+
+
+# -- found by the fuzz: a song of another family sent to a Sonic endpoint ------------------------
+
+
+@pytest.mark.parametrize("family", ["producer", "nuro", "riffusion", "studio"])
+def test_a_song_of_another_family_is_refused_for_sonic_commands(family: str) -> None:
+    error = refused(sonic.check_sonic_source, "clip", family)
+    assert error.field == "clip" and f"/{family}" in str(error)
+
+
+@pytest.mark.parametrize("family", ["sonic", "sync"])  # made by /song, or uploaded
+def test_sonic_songs_and_uploads_are_accepted(family: str) -> None:
+    sonic.check_sonic_source("clip", family)
