@@ -77,6 +77,9 @@ class DemoBot(commands.Bot):
         self.errors: list[BaseException] = []
         self.seen_messages: list[discord.Message] = []
         self.late_errors: list[discord.HTTPException] = []
+        # Set by the bot itself, so tests wait for what it did, not for time to pass.
+        self.menu_ready = asyncio.Event()
+        self.late_error_seen = asyncio.Event()
         self.add_dynamic_items(CounterButton)
         self.tree.add_command(build_group(self))
 
@@ -120,8 +123,9 @@ def build_group(bot: DemoBot) -> app_commands.Group:
 
     @demo.command(name="hold", description="Defer and leave the interaction to the test")
     async def hold(interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        # Kept before the defer: a test that saw the defer must find the interaction here.
         bot.held.append(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
 
     @demo.command(name="upload", description="Hash an attachment")
     @app_commands.describe(file="A file", times="How many times")
@@ -147,6 +151,8 @@ def build_group(bot: DemoBot) -> app_commands.Group:
     @demo.command(name="menu", description="Post a select menu")
     async def menu(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("choose", view=MenuView())
+        # discord.py stores the view once the response returns: only then can a pick reach it.
+        bot.menu_ready.set()
 
     @demo.command(name="slow", description="Answer after the 3 s window")
     async def slow(interaction: discord.Interaction, delay: float) -> None:
@@ -155,5 +161,6 @@ def build_group(bot: DemoBot) -> app_commands.Group:
             await interaction.response.send_message("finally")
         except discord.HTTPException as exc:
             bot.late_errors.append(exc)
+            bot.late_error_seen.set()
 
     return demo

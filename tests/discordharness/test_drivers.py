@@ -46,6 +46,7 @@ async def test_select_deferred_update_then_followup(fake: FakeDiscord, bot: Demo
         guild_id=GUILD_ID, channel_id=CHANNEL_ID, user_id=USER_ID, command="demo", subcommand="menu"
     )
     menu = await ix.wait_original()
+    await asyncio.wait_for(bot.menu_ready.wait(), 5)
     pick = await fake.select_values(
         guild_id=GUILD_ID,
         channel_id=CHANNEL_ID,
@@ -125,6 +126,7 @@ async def test_three_second_window_is_enforced() -> None:
             )
             await on_time.wait_response()
             await fake.wait_for_request("POST", f"/interactions/{late.id}/", status=404)
+            await asyncio.wait_for(demo.late_error_seen.wait(), 5)
             assert late.response is None
             assert [(e.status, e.code) for e in demo.late_errors] == [(404, 10062)]
     finally:

@@ -250,6 +250,7 @@ class FakeDiscord:
         self._change = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self._pending_events: set[asyncio.Task[Any]] = set()
 
         self._ensure_user(self.bot_user_id, name=bot_name, bot=True)
         self._ensure_user(self.owner_id, name="owner")
@@ -397,7 +398,7 @@ class FakeDiscord:
                 permissions=member.get("permissions"),
             )
         if self.sessions:
-            self._spawn(
+            self._spawn_event(
                 self._dispatch(
                     "GUILD_CREATE",
                     lambda s: self._guild_create_payload(guild, s),
@@ -412,7 +413,7 @@ class FakeDiscord:
         guild = self._guild(guild_id)
         channel = self._create_channel(guild, channel_id, name=name)
         if self.sessions:
-            self._spawn(
+            self._spawn_event(
                 self._dispatch(
                     "CHANNEL_CREATE", dict(channel), intent=INTENT_GUILDS, guild_id=guild_id
                 )
@@ -449,7 +450,7 @@ class FakeDiscord:
         )
         if any(s.ready for s in self.sessions):
             payload = self._member_payload(guild, user_id) | {"guild_id": str(guild_id)}
-            self._spawn(
+            self._spawn_event(
                 self._dispatch(
                     "GUILD_MEMBER_ADD", payload, intent=INTENT_GUILD_MEMBERS, guild_id=guild_id
                 )
@@ -467,7 +468,7 @@ class FakeDiscord:
         if self.sessions:
             # As Discord does, so a running bot's role cache knows the new role.
             payload = {"guild_id": str(guild_id), "role": dict(role)}
-            self._spawn(
+            self._spawn_event(
                 self._dispatch(
                     "GUILD_ROLE_CREATE", payload, intent=INTENT_GUILDS, guild_id=guild_id
                 )
@@ -930,15 +931,27 @@ class FakeDiscord:
         except (KeyError, IndexError, TypeError, AttributeError):
             return False
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn_event(self, coro: Any) -> None:
+        """A gateway event caused by a test's change (a guild, channel, member or role added).
+
+        Sent in the background, since the change is made synchronously; but Discord delivers
+        one connection's events in order, so the next interaction waits for these first (a
+        channel added before a command must be known when the command arrives)."""
+        task = self._spawn(coro)
+        if task is not None:
+            self._pending_events.add(task)
+            task.add_done_callback(self._pending_events.discard)
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any] | None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             coro.close()
-            return
+            return None
         task = loop.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
     # ------------------------------------------------------------------ internals: payloads
 
@@ -2043,6 +2056,8 @@ class FakeDiscord:
             timeout,
             f"a connected gateway client to receive {interaction.describe()}",
         )
+        if self._pending_events:
+            await asyncio.wait(set(self._pending_events))
         interaction.created_monotonic = time.monotonic()
         await self._dispatch("INTERACTION_CREATE", payload, guild_id=guild_id)
         return interaction
