@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot import __version__
 from bot.community import CommunityRequests
 from bot.config import Settings
+from bot.delivery.interrupted import OpenReplies
 from bot.delivery.poster import DiscordPoster
 from bot.interactions.buttons import ClipAction
 from bot.interactions.gate import MusicTree
@@ -61,6 +62,7 @@ class MusicBot(commands.AutoShardedBot):
     quota_admin: QuotaAdmin
     scheduler: Scheduler
     jobs: JobService
+    open_replies: OpenReplies
     requests: CommunityRequests
     ops: Observability
 
@@ -150,6 +152,9 @@ class MusicBot(commands.AutoShardedBot):
             await self._hint_registration()
         # Resumes every unfinished job from the database: nothing is kept only in memory.
         self.scheduler.start()
+        # Answers commands a crash or stop cut off after their "thinking…" (not jobs: above).
+        self.open_replies = OpenReplies(self, self.db, clock=self.clock)
+        self.open_replies.start()
 
     async def sync_commands(self, scope: str) -> int:
         """Register slash commands with Discord; returns how many were synced."""
@@ -201,6 +206,8 @@ class MusicBot(commands.AutoShardedBot):
                     "the next start",
                     left,
                 )
+        if hasattr(self, "open_replies"):
+            await self.open_replies.stop()
         if hasattr(self, "scheduler"):
             await self.scheduler.stop()  # hands this process's jobs to the others
         await self.ops.stop()

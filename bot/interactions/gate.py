@@ -109,6 +109,11 @@ class MusicTree(app_commands.CommandTree[Any]):
         # dispatch); wrapping it is what bounds the command work in flight.
         with self.serving():
             await super()._call(interaction)
+        # Answered (discord.py reports errors inside _call). Not reached when the command is
+        # cancelled by a stop: its open reply stays, and is answered after the restart.
+        replies = getattr(self.client, "open_replies", None)
+        if replies is not None:
+            await replies.closed(interaction)
 
     async def admit(
         self, interaction: discord.Interaction, ack: Ack, *, counted: bool = False
@@ -146,7 +151,12 @@ class MusicTree(app_commands.CommandTree[Any]):
         bind(guild_id=interaction.guild_id)
         if interaction.type is discord.InteractionType.autocomplete:
             return True  # answered with choices, never deferred; never spends anything
-        return await self.admit(interaction, ack_of(interaction.command), counted=True)
+        ack = ack_of(interaction.command)
+        admitted = await self.admit(interaction, ack, counted=True)
+        replies = getattr(self.client, "open_replies", None)
+        if admitted and ack is not Ack.SELF and replies is not None:
+            await replies.opened(interaction)  # see bot/delivery/interrupted.py
+        return admitted
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

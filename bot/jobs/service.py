@@ -184,6 +184,11 @@ class JobService:
         charge (e.g. an uploaded clip)."""
         operation = Operation(name, Family.SYNC, body, name, _no_submit)
         job_id = await self.reserve(origin, operation)
+        # Billed upstream like any submit: a crash from here on leaves a possibly billed job.
+        async with self.db.transaction() as conn:
+            await job_sql.mark_sending(
+                conn, job_id, orphans.fingerprint(name, operation.family, body), self.clock()
+            )
         try:
             result = await call()
         except MusicAPIError as error:
