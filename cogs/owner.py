@@ -8,7 +8,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import InputError
 from bot.features import FEATURES, Features
 from bot.interactions.gate import ACK_PRIVATE
 from bot.interactions.permissions import owner_only
@@ -17,6 +16,7 @@ from bot.musicapi.errors import MusicAPIError
 from bot.observability.status import StatusFacts
 from bot.observability.status import render as render_status
 from bot.store import jobs as job_sql
+from bot.validation.choices import required_choice
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
@@ -132,12 +132,8 @@ class Owner(
         name: str,
         state: str,
     ) -> None:
-        chosen = FEATURES.get(name)
-        if chosen is None:
-            raise InputError("name", f"must be one of {', '.join(FEATURES)}.")
-        if state not in ("on", "off"):
-            raise InputError("state", "must be `on` or `off`.")
-        enabled = state == "on"
+        chosen = FEATURES[required_choice("name", name, FEATURES)]
+        enabled = required_choice("state", state, ("on", "off")) == "on"
         changed = await self.features.set(chosen.name, enabled, interaction.user.id)
         now = "on" if enabled else "off"
         head = f"{chosen.title} is {'now' if changed else 'already'} {now}"

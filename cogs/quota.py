@@ -22,6 +22,7 @@ from bot.quota.usage import Usage, UsagePeriod
 from bot.quota.usage_chart import render as render_usage
 from bot.states import BudgetPeriod
 from bot.store.ledger import LedgerEntry
+from bot.validation.numbers import whole
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
@@ -40,9 +41,7 @@ CHANNEL_ACTIONS = [
 
 
 def _credits(field: str, amount: int, *, minimum: int = 0) -> int:
-    if not minimum <= amount <= MAX_CREDITS:
-        raise InputError(field, f"must be between {minimum} and {MAX_CREDITS}.")
-    return amount
+    return whole(field, amount, minimum, MAX_CREDITS, unit="credits")
 
 
 def describe_entry(entry: LedgerEntry) -> str:
@@ -377,8 +376,7 @@ class QuotaCog(
     ) -> None:
         assert interaction.guild_id is not None
         for field, value in (("per_member", per_member), ("per_server", per_server)):
-            if not 0 <= value <= MAX_CONCURRENCY:
-                raise InputError(field, f"must be between 0 and {MAX_CONCURRENCY}.")
+            whole(field, value, 0, MAX_CONCURRENCY, unit="songs at a time")
         await self.bot.quota_admin.set_concurrency(
             interaction.guild_id, per_member or None, per_server or None, interaction.user.id
         )

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.errors import InputError, UserFacingError
+from bot.errors import UserFacingError
 from bot.interactions import producer_actions, song_actions, tool_actions
 from bot.interactions.components import GuardedItem
 from bot.interactions.forms import Form
@@ -37,6 +37,7 @@ from bot.musicapi.requests import SONIC_TASK_TYPES
 from bot.states import Family
 from bot.store.clips import StoredClip
 from bot.store.jobs import Job
+from bot.validation.numbers import typed_seconds
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
@@ -154,10 +155,7 @@ class ExtendForm(Form, title="Extend this song"):
         self.clip_id = clip_id
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        try:
-            at = float(self.at.value.strip().replace(",", "."))
-        except ValueError:
-            raise InputError("at", "must be a number of seconds, like 60.") from None
+        at = typed_seconds("at", self.at.value)
         clip = await _clip(self.bot, interaction, self.clip_id)
         await song_actions.extend(
             self.bot, interaction, clip, at=at, lyrics=self.lyrics.value or None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from bot.errors import InputError
+from bot.validation.text import visible_text
 
 SECONDS_PLACES = 2  # the precision of every time in seconds sent upstream
 SECONDS_STEP = 10**-SECONDS_PLACES
@@ -57,6 +58,15 @@ def seconds(
     if at_most is not None and not sent <= at_most:
         raise InputError(field, f"must be at most {at_most:g} seconds{named}{note}.")
     return sent
+
+
+def typed_seconds(field: str, text: str) -> float:
+    """Seconds typed into a form ("60", "1,5"); checked for bounds by the command after."""
+    try:
+        value = float(visible_text(text).replace(",", "."))
+    except ValueError:
+        raise InputError(field, "must be a number of seconds, like 60.") from None
+    return finite(field, value)
 
 
 def whole(field: str, value: int | None, low: int, high: int, unit: str = "seconds") -> int:

@@ -258,3 +258,11 @@ def test_a_song_of_another_family_is_refused_for_sonic_commands(family: str) -> 
 @pytest.mark.parametrize("family", ["sonic", "sync"])  # made by /song, or uploaded
 def test_sonic_songs_and_uploads_are_accepted(family: str) -> None:
     sonic.check_sonic_source("clip", family)
+
+
+def test_seconds_typed_into_a_form_are_parsed_and_must_be_finite() -> None:
+    from bot.validation.numbers import typed_seconds
+
+    assert typed_seconds("at", " 1,5\u200b ") == 1.5
+    for bad in ("", "\u200b", "sixty", "nan", "inf", "1e400"):
+        assert refused(typed_seconds, "at", bad).field == "at", bad
