@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.store.database import (
     POSTGRES,
@@ -36,6 +36,9 @@ try:
     from psycopg_pool import AsyncConnectionPool
 except ImportError:  # pragma: no cover - exercised only where the extra is missing
     psycopg = None  # type: ignore[assignment]  # the module is optional: checked at open
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +67,7 @@ class Record:
     def keys(self) -> list[str]:
         return list(self._index)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Any]:
         return iter(self._values)
 
     def __len__(self) -> int:
@@ -75,6 +78,7 @@ class Record:
 
 
 def record_row(cursor: Any) -> Callable[[Sequence[Any]], Record]:
+    """psycopg's row factory protocol: called with the cursor (sync or async, hence Any)."""
     names = [column.name for column in cursor.description or ()]
     index = {name: position for position, name in enumerate(names)}
 
@@ -96,7 +100,7 @@ def to_pg(sql: str) -> str:
 class PostgresConnection(Connection):
     dialect = POSTGRES
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: AsyncConnection[Record]) -> None:
         self.raw = raw
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
@@ -112,13 +116,13 @@ class PostgresConnection(Connection):
         await self.raw.execute("SELECT pg_advisory_xact_lock(%s::bigint)", (guild_id,))
 
 
-def _configure_sync(raw: Any) -> None:
+def _configure_sync(raw: AsyncConnection[Record]) -> None:
     # jsonb comes back as its text, as SQLite's TEXT does, so rows decode the same way.
     raw.adapters.register_loader("jsonb", TextLoader)
     raw.adapters.register_loader("json", TextLoader)
 
 
-async def _configure(raw: Any) -> None:
+async def _configure(raw: AsyncConnection[Record]) -> None:
     _configure_sync(raw)
 
 
@@ -130,7 +134,7 @@ def describe_error(error: BaseException) -> str:
 class PostgresDatabase(Database):
     dialect = POSTGRES
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Record]]) -> None:
         self._pool = pool
 
     @classmethod
@@ -185,8 +189,10 @@ class PostgresDatabase(Database):
         between statements), yielding each payload until the caller stops iterating."""
         if not channel.isidentifier():
             raise ValueError(f"not a plain channel name: {channel!r}")
+        conninfo = self._pool.conninfo
+        assert isinstance(conninfo, str)  # the URL given to connect()
         raw = await psycopg.AsyncConnection.connect(
-            self._pool.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+            conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
         )
         try:
             await raw.execute(f"LISTEN {channel}")
@@ -206,7 +212,7 @@ class PostgresDatabase(Database):
             yield PostgresConnection(raw)
 
 
-async def migrate(raw: Any, up_to: int | None = None) -> list[int]:
+async def migrate(raw: AsyncConnection[Record], up_to: int | None = None) -> list[int]:
     """Apply every migration not applied yet (up to `up_to`); returns their versions.
 
     DDL is transactional in PostgreSQL, and an advisory lock taken before the applied
