@@ -77,6 +77,12 @@ async def _run(settings: Settings) -> None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(bot.close(), STOP_TIMEOUT_S)
         assert runner is not None
+        if not runner.done():
+            # The bounded close gave up on a connection that would not end: stop waiting.
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+            return
         await runner  # re-raises what ended the connection (a refused token, a bad intent)
 
 
