@@ -103,7 +103,7 @@ class HistoryPager(GuardedView):
             interaction.guild_id, self.member.id if self.member else None, self.page.page + step
         )
         self._show(page)
-        await interaction.response.edit_message(embed=history_embed(page, self.member), view=self)
+        await interaction.edit_original_response(embed=history_embed(page, self.member), view=self)
 
     @discord.ui.button(label="◀ Newer", style=discord.ButtonStyle.secondary)
     async def newer(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:

@@ -38,12 +38,14 @@ class GuardedItem:
 
 
 class GuardedView(discord.ui.View):
-    """A view whose buttons and selects take the one error path. Its presses are answered by
-    the buttons themselves (often by editing the message they are on), so the gate here only
-    sheds stale and excess presses and leaves the answer to the button."""
+    """A view whose buttons and selects pass the gate and take the one error path. `ack` says
+    how a press is acknowledged before its callback runs (UPDATE: the callback then edits the
+    message with `edit_original_response`)."""
+
+    ack: Ack = Ack.UPDATE
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return await tree_of(interaction).admit(interaction, Ack.SELF)
+        return await tree_of(interaction).admit(interaction, self.ack)
 
     async def on_error(
         self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]

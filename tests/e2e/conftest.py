@@ -175,7 +175,7 @@ EPHEMERAL_FLAG = 64
 LOADING_FLAG = 128
 
 
-async def answer_of(interaction: Any, wait_s: float = 10) -> dict[str, Any]:
+async def answer_of(interaction: Any, wait_s: float = 30) -> dict[str, Any]:
     """The member's answer to an interaction, shaped like an immediate reply.
 
     Commands are acknowledged first, so a refusal or a private answer comes after the defer

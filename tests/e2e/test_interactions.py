@@ -66,15 +66,24 @@ def form_fields(form: dict[str, Any]) -> list[str]:
 
 
 async def test_a_command_is_deferred_before_the_database_is_touched(make_world) -> None:  # type: ignore[no-untyped-def]
-    async with make_world() as world:
-        # The database is held (a long transaction elsewhere): the member is answered anyway.
+    async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:
+        song = await a_song(world)
+        # The database is held (a long transaction elsewhere): every member is answered anyway.
         async with world.bot.db.transaction():
-            song = await world.song(description="while the database is busy")
-            assert (await song.wait_response())["type"] == 5
-            assert world.creates() == []  # nothing reserved or sent yet
-        # Once the database is free the same command goes on: reserved, sent, delivered.
-        assert len(await world.clip_messages(2)) == 2
-        assert await world.ledger_kinds() == [("reserve", 20), ("commit", 20)]
+            create = await world.song(description="while the database is busy")
+            assert (await create.wait_response())["type"] == 5
+            credits = await world.slash("credits")  # a private answer: deferred privately
+            response = await credits.wait_response()
+            assert response["type"] == 5 and response["data"]["flags"] & 64
+            bpm = await press(world, song, "BPM")  # a button reads the clip after deferring
+            assert (await bpm.wait_response())["type"] == 5
+            assert len(world.creates()) == 1  # nothing new reserved or sent yet
+        # Once the database is free the same interactions go on and are answered in full.
+        assert len(await world.clip_messages(4)) == 4
+        assert (await answer_of(credits))["data"]["embeds"][0]["title"] == "Credits"
+        assert (await bpm.wait_original())["embeds"][0]["title"].startswith("Tempo of")
+        kinds = await world.ledger_kinds()
+        assert kinds.count(("reserve", 20)) == 2 and ("commit", 1) in kinds
 
 
 async def test_a_flood_beyond_the_limit_is_shed_with_a_busy_reply(make_world) -> None:  # type: ignore[no-untyped-def]

@@ -168,9 +168,9 @@ async def test_history_is_paginated_filtered_and_names_the_moderator(make_world)
             guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, message_id=message["id"],
             custom_id=older["custom_id"],
         )  # fmt: skip
-        update = await turned.wait_response()
-        assert update["type"] == 7
-        assert "Page 2 of 2" in update["data"]["embeds"][0]["footer"]["text"]
+        # Acknowledged first (a deferred update), then the page is replaced in place.
+        assert (await turned.wait_response())["type"] == 6
+        await turned.wait_original(lambda m: "Page 2 of 2" in m["embeds"][0]["footer"]["text"])
         mine = (await quota(world, "history", member=FakeUser(MEMBER)))["data"]["embeds"][0]
         assert len(mine["description"].splitlines()) == 1 and "blocked" in mine["description"]
 
