@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Literal, TypeVar
 from urllib.parse import urlparse, urlsplit
@@ -85,6 +86,12 @@ class Settings:
     shard_ids: tuple[int, ...] | None = None
     # How long a process holds a job without renewing its lease (see bot/store/leases.py).
     job_lease_s: float = 20.0
+    # How late (p99) a finished job may be noticed by polling; the schedule learns the rest.
+    poll_target_lag_s: float = 5.0
+    # Push: where MusicAPI reaches the webhook receiver (None: no receiver, polling only).
+    webhook_public_url: str | None = None
+    webhook_listen: tuple[str, int] = ("0.0.0.0", 8080)
+    webhook_secret: str | None = field(default=None, repr=False)
 
     @property
     def database(self) -> Path | str:
@@ -228,6 +235,44 @@ def _listen(env: Mapping[str, str], name: str) -> tuple[str, int] | None:
     if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ConfigError(name, f"expected host:port, like 127.0.0.1:9100; got {raw!r}")
     return host, int(port)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# The per-job address adds "/webhook/<job id>/<32-char token>"; MusicAPI takes ≤ 1024 chars.
+WEBHOOK_URL_MAX = 1024 - 64
+
+
+def _webhook_public_url(env: Mapping[str, str]) -> str | None:
+    raw = _get(env, "WEBHOOK_PUBLIC_URL")
+    if raw is None:
+        return None
+    parsed = urlparse(raw)
+    host = parsed.hostname or ""
+    if parsed.scheme not in ("http", "https") or not host or parsed.query or parsed.fragment:
+        raise ConfigError("WEBHOOK_PUBLIC_URL", f"expected https://host[:port][/path], got {raw!r}")
+    if parsed.scheme == "http" and not _is_loopback(host):
+        raise ConfigError(
+            "WEBHOOK_PUBLIC_URL",
+            f"must start with https:// (http:// only for loopback hosts), got {raw!r}",
+        )
+    if len(raw) > WEBHOOK_URL_MAX:
+        raise ConfigError("WEBHOOK_PUBLIC_URL", f"too long (at most {WEBHOOK_URL_MAX} characters)")
+    return raw.rstrip("/")
+
+
+def _webhook_secret(env: Mapping[str, str]) -> str | None:
+    raw = _get(env, "WEBHOOK_SECRET")
+    if raw is not None and len(raw) < 16:
+        raise ConfigError("WEBHOOK_SECRET", "too short; use at least 16 random characters")
+    return raw
 
 
 def _costs(env: Mapping[str, str]) -> dict[str, int]:
@@ -383,4 +428,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         owner_alert_channel_id=alert_channel_id,
         alert_owner_id=alert_owner_id,
         credits_low=_int(env, "MUSICAPI_CREDITS_LOW", 500) or 0,
+        poll_target_lag_s=_float(env, "POLL_TARGET_LAG_S", 5.0, minimum=0.1),
+        webhook_public_url=_webhook_public_url(env),
+        webhook_listen=_listen(env, "WEBHOOK_LISTEN") or ("0.0.0.0", 8080),
+        webhook_secret=_webhook_secret(env),
     )

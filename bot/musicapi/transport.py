@@ -12,13 +12,14 @@ resend. Request ids from the response headers are logged for support; the API ke
 from __future__ import annotations
 
 import asyncio
+import copy
 import email.utils
 import json
 import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -49,6 +50,23 @@ _API_PREFIX = "/api/v1"
 # mangle every message, and real keys are far longer.
 _MIN_REDACT_LEN = 4
 _REDACTED = "[redacted]"
+# Task-creating paths whose body may carry `webhook_url` + `webhook_secret` (REFERENCE §5).
+# Stems and the synchronous utilities have no webhook fields.
+WEBHOOK_PATHS = frozenset(
+    {
+        "/sonic/create",
+        "/sonic/upload-extend",
+        "/sonic/upload-cover",
+        "/sonic/sample",
+        "/sonic/mashup",
+        "/sonic/replace-section",
+        "/sonic/create-voice",
+        "/producer/create",
+        "/producer/upload",
+        "/producer/download",
+        "/nuro/create",
+    }
+)
 
 
 def _request_id(headers: Mapping[str, str]) -> str | None:
@@ -104,6 +122,8 @@ class Transport:
         self.stats: dict[str, int] = {"create": 0, "poll": 0, "credits": 0, "lyrics": 0}
         # Metrics and outage detection hook in here (bot.observability.upstream).
         self.observer: RequestObserver | None = None
+        # (webhook_url, webhook_secret) added to task-creating bodies; see with_webhook().
+        self._webhook: tuple[str, str] | None = None
 
     def __repr__(self) -> str:
         # Deliberately omits the key.
@@ -112,6 +132,13 @@ class Transport:
     @property
     def base_url(self) -> str:
         return self._base_url
+
+    def with_webhook(self, url: str, secret: str) -> Self:
+        """This client (same session, same stats), but every task-creating request it sends
+        carries `webhook_url=url` and `webhook_secret=secret`. One per job: the URL names it."""
+        clone = copy.copy(self)
+        clone._webhook = (url, secret)
+        return clone
 
     # ------------------------------------------------------------------ shared call shapes
 
@@ -222,6 +249,10 @@ class Transport:
         ``resend_safe=False`` (task-creating requests) retries only what MusicAPI certainly
         did not take, and raises ``SubmitOutcomeUnknown`` for the rest."""
         url = f"{self._base_url}{_API_PREFIX}{path}"
+        if self._webhook is not None and kind == "create" and path in WEBHOOK_PATHS and body:
+            # Added here, on the wire only: the job row keeps the body without the secret, and
+            # bodies are never logged.
+            body = {**body, "webhook_url": self._webhook[0], "webhook_secret": self._webhook[1]}
         headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
         attempts = self._max_retries + 1
         for attempt in range(attempts):

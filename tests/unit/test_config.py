@@ -83,3 +83,40 @@ def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> Non
         load_settings(env)
     assert caught.value.variable == variable
     assert caught.value.problem
+
+
+def test_push_settings() -> None:
+    s = load_settings(BASE)
+    assert s.poll_target_lag_s == 5 and s.webhook_public_url is None
+    assert s.webhook_listen == ("0.0.0.0", 8080)
+    s = load_settings(
+        {
+            **BASE,
+            "WEBHOOK_PUBLIC_URL": "https://bot.example/musicapi/",
+            "WEBHOOK_LISTEN": "127.0.0.1:9000",
+            "WEBHOOK_SECRET": "a-long-enough-secret",
+            "POLL_TARGET_LAG_S": "3",
+        }
+    )
+    assert s.webhook_public_url == "https://bot.example/musicapi"
+    assert s.webhook_listen == ("127.0.0.1", 9000) and s.poll_target_lag_s == 3
+    assert "a-long-enough-secret" not in repr(s)
+    for loopback in ("http://127.0.0.1:8080", "http://localhost:9/x", "http://[::1]:8080"):
+        assert load_settings({**BASE, "WEBHOOK_PUBLIC_URL": loopback}).webhook_public_url
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WEBHOOK_PUBLIC_URL", "http://bot.example/hook"),  # plain http off loopback
+        ("WEBHOOK_PUBLIC_URL", "ftp://bot.example"),
+        ("WEBHOOK_PUBLIC_URL", "https://bot.example/?q=1"),
+        ("WEBHOOK_LISTEN", "8080"),
+        ("WEBHOOK_SECRET", "short"),
+        ("POLL_TARGET_LAG_S", "0"),
+    ],
+)
+def test_bad_push_settings_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**BASE, name: value})
+    assert caught.value.variable == name

@@ -1,0 +1,1 @@
+"""MusicAPI webhooks: per-job addresses, signature checks, and the receiver."""
