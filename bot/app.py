@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import pkgutil
+import secrets
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from bot.delivery.interrupted import OpenReplies
 from bot.delivery.poster import DiscordPoster
 from bot.interactions.buttons import ClipAction
 from bot.interactions.gate import MusicTree
-from bot.jobs.scheduler import Scheduler
+from bot.jobs.scheduler import DEFAULT_CONCURRENCY, Scheduler
 from bot.jobs.service import JobService
 from bot.musicapi.client import MusicAPIClient
 from bot.observability.discord_limits import DiscordRateLimits
@@ -28,7 +29,10 @@ from bot.observability.runtime import Observability
 from bot.quota.admin import QuotaAdmin
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
+from bot.store import webhooks as webhook_sql
 from bot.store.database import Database
+from bot.webhooks.address import Addresses
+from bot.webhooks.receiver import WebhookReceiver
 
 if TYPE_CHECKING:
     from bot.simulator import MusicAPISimulator
@@ -56,6 +60,7 @@ def _shard_options(settings: Settings) -> dict[str, Any]:
 class MusicBot(commands.AutoShardedBot):
     # Created in setup_hook; typed here so cogs can rely on them.
     http_session: aiohttp.ClientSession
+    musicapi_session: aiohttp.ClientSession
     db: Database
     musicapi: MusicAPIClient
     quota: Quota
@@ -95,6 +100,7 @@ class MusicBot(commands.AutoShardedBot):
         self.ops = Observability(self, discord_limits)
         # Set once setup_hook begins: from then on a failed login cannot simply be retried.
         self.setup_started = False
+        self.webhook_receiver: WebhookReceiver | None = None
 
     async def setup_hook(self) -> None:
         self.setup_started = True
@@ -115,7 +121,16 @@ class MusicBot(commands.AutoShardedBot):
             base_url, key = await self.simulator.start(), "simulated"
             log.info("MUSICAPI_SIMULATE=1: using the built-in MusicAPI simulator at %s", base_url)
 
-        self.musicapi = MusicAPIClient(self.http_session, base_url, key)
+        # Its own connection pool, sized for the scheduler's polls in flight (aiohttp's default
+        # of 100 connections would cap polls near 100 ÷ round-trip time).
+        self.musicapi_session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=DEFAULT_CONCURRENCY + 32)
+        )
+        self.musicapi = MusicAPIClient(self.musicapi_session, base_url, key)
+        addresses = await self._webhook_addresses()
+        # With webhooks, a submit cut off before its answer waits this long for the webhook
+        # that names its task (by then the task has surely finished) before it is released.
+        orphan_hold_s = settings.job_timeout_s if addresses is not None else 0.0
         self.quota = Quota(
             self.db,
             CostTable(settings.cost_overrides),
@@ -133,6 +148,9 @@ class MusicBot(commands.AutoShardedBot):
             job_timeout=settings.job_timeout_s,
             clock=self.clock,
             lease_s=settings.job_lease_s,
+            target_lag=settings.poll_target_lag_s,
+            push=addresses is not None,
+            orphan_hold_s=orphan_hold_s,
         )
         self.jobs = JobService(
             self.db,
@@ -141,7 +159,18 @@ class MusicBot(commands.AutoShardedBot):
             self.scheduler,
             poll_interval=settings.poll_interval_s,
             clock=self.clock,
+            webhooks=addresses,
+            orphan_hold_s=orphan_hold_s,
         )
+        if addresses is not None:
+            # Listening before the gateway connects: a webhook may arrive for a job an earlier
+            # run submitted, and it is stored at once whatever Discord is doing.
+            self.webhook_receiver = WebhookReceiver(
+                self.db, addresses, self.scheduler, clock=self.clock
+            )
+            host, port = settings.webhook_listen
+            port = await self.webhook_receiver.start(host, port)
+            log.info("webhook receiver listening on %s:%d for %s", host, port, addresses.public_url)
         self.requests = CommunityRequests(self.db, self.jobs, clock=self.clock)
         await self.ops.start()
         # Registered before any message arrives, so buttons posted before a restart still work.
@@ -155,6 +184,22 @@ class MusicBot(commands.AutoShardedBot):
         # Answers commands a crash or stop cut off after their "thinking…" (not jobs: above).
         self.open_replies = OpenReplies(self, self.db, clock=self.clock)
         self.open_replies.start()
+
+    async def _webhook_addresses(self) -> Addresses | None:
+        """With WEBHOOK_PUBLIC_URL: the secret (WEBHOOK_SECRET, or one made once and kept in
+        the database) and the key of the per-job tokens (always made once and kept)."""
+        public_url = self.settings.webhook_public_url
+        if public_url is None:
+            return None
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            secret = self.settings.webhook_secret or await webhook_sql.secret(
+                conn, "webhook_secret", lambda: secrets.token_urlsafe(32), now
+            )
+            token_key = await webhook_sql.secret(
+                conn, "webhook_token_key", lambda: secrets.token_hex(32), now
+            )
+        return Addresses(public_url, secret, bytes.fromhex(token_key))
 
     async def sync_commands(self, scope: str) -> int:
         """Register slash commands with Discord; returns how many were synced."""
@@ -208,6 +253,8 @@ class MusicBot(commands.AutoShardedBot):
                 )
         if hasattr(self, "open_replies"):
             await self.open_replies.stop()
+        if self.webhook_receiver is not None:
+            await self.webhook_receiver.stop()
         if hasattr(self, "scheduler"):
             await self.scheduler.stop()  # hands this process's jobs to the others
         await self.ops.stop()
@@ -220,5 +267,7 @@ class MusicBot(commands.AutoShardedBot):
                 await self.simulator.stop()
             if hasattr(self, "http_session"):
                 await self.http_session.close()
+            if hasattr(self, "musicapi_session"):
+                await self.musicapi_session.close()
             if hasattr(self, "db"):
                 await self.db.close()

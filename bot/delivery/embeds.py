@@ -41,6 +41,13 @@ def format_duration(seconds: float | None) -> str:
     return f"{total // 60}:{total % 60:02d}"
 
 
+def _link_target(url: str | None) -> str | None:
+    """An upstream URL safe inside a markdown link, or None when it is not a web link."""
+    if not url or not url.startswith(("https://", "http://")) or len(url) > 900:
+        return None
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
 def job_card(
     job: Job, state: str, *, clips_posted: int = 0, result: str | None = None
 ) -> discord.Embed:
@@ -53,6 +60,15 @@ def job_card(
     embed.add_field(name="Requested by", value=f"<@{job.user_id}>")
     embed.add_field(name="Started", value=f"<t:{int(job.created_at)}:R>")
     embed.add_field(name="Cost", value=f"{job.cost} credits")
+    listen = _link_target(job.stream_url) if state == "streaming" else None
+    if listen:
+        # Upstream already plays it while the final files are made: offer it at once. The
+        # final message replaces it; a finished card (any other state) drops the link.
+        embed.add_field(
+            name="Listen now",
+            value=f"▶️ [Play the stream]({listen}) — the finished files follow here.",
+            inline=False,
+        )
     if state == "succeeded":
         # `result` words outcomes that are not songs (e.g. "12 stems posted below.").
         value = result or f"{clips_posted} clip(s) posted below."

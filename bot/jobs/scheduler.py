@@ -1,7 +1,7 @@
 """One loop per process that polls the jobs it owns and hands finished ones to delivery.
 
 Modelled on a database-backed timer: the loop sleeps until the earliest `next_run_at` among
-its jobs (or until `wake()` says a sooner job was added), takes the due rows, and works on
+its jobs (or until `wake()` says a sooner job was added), claims the due rows, and works on
 them with bounded concurrency. Nothing lives only in memory, so a restart simply picks up
 where the table says each job is. Delivery retries go through the same loop: a finished job
 stays due until its outcome is posted.
@@ -11,6 +11,15 @@ Several processes may share the database. Each unfinished job is leased to one o
 and claims jobs whose owner stopped renewing, and a clean stop hands its jobs back. Every
 state write of a job runs in a transaction fenced by the lease epoch the scheduler read, so
 a process that stalled past its lease and comes back writes nothing.
+
+Throughput: each due job runs as its own task as soon as a slot is free, so one slow poll
+never holds up others (there are no batches to wait on). Claimed rows are pushed `CLAIM_S`
+ahead so the next pass does not take them again, and the many "not done yet" results are
+written back together, one transaction per few milliseconds instead of one per poll, which
+leaves the database lock to commands.
+
+Webhooks: a verified webhook is stored by the receiver and the job made due; `process` applies
+stored events before it would poll, so a pushed result settles the job without a poll.
 """
 
 from __future__ import annotations
@@ -23,9 +32,11 @@ import secrets
 import socket
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Protocol
 
 from bot.jobs import orphans, timing
+from bot.jobs.learning import CompletionTimes, Estimate
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import MusicAPIError, NotFoundError, RateLimitedError
 from bot.musicapi.models import Clip, TaskStatus
@@ -36,11 +47,14 @@ from bot.store import clips as clip_sql
 from bot.store import jobs as job_sql
 from bot.store import leases as lease_sql
 from bot.store import personas as persona_sql
+from bot.store import webhooks as webhook_sql
 from bot.store.clips import StoredClip
 from bot.store.database import Connection, Database
 from bot.store.jobs import Job, JobResult, MadePersona
 from bot.store.leases import LeaseLost
 from bot.store.personas import Persona
+from bot.store.webhooks import WebhookEvent
+from bot.webhooks import events as webhook_events
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +63,16 @@ MAX_IDLE_SLEEP_S = 60.0
 DEFAULT_LEASE_S = 20.0
 # Jobs one heartbeat may take over; the rest follow at the next beats (or other processes).
 CLAIM_BATCH = 500
+# Enough polls in flight to keep 10,000 jobs on schedule at a 0.2 s upstream round trip.
+DEFAULT_CONCURRENCY = 256
+# A claimed row is not due again for this long (its task rewrites next_run_at when it ends).
+CLAIM_S = 120.0
+MAX_CLAIM = 500  # rows per claiming transaction
+WRITE_BEHIND_S = 0.02  # "not done yet" results are written together after this long
+# After a restart: overdue polls go out at most this fast, spread over at most this window,
+# which is also how soon a job that may have finished while the bot was down is looked at.
+RESTART_POLLS_PER_S = 50.0
+RESTART_WINDOW_S = 60.0
 
 
 def new_owner_id() -> str:
@@ -75,8 +99,10 @@ class Scheduler:
         poll_interval: float,
         job_timeout: float,
         clock: Callable[[], float] = time.time,
-        concurrency: int = 16,
-        batch_size: int = 100,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        target_lag: float = 5.0,
+        push: bool = False,
+        learned: CompletionTimes | None = None,
         orphan_hold_s: float = 0.0,
         owner: str | None = None,
         lease_s: float = DEFAULT_LEASE_S,
@@ -90,11 +116,14 @@ class Scheduler:
         self.poll_interval = poll_interval
         self.job_timeout = job_timeout
         self.clock = clock
-        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.policy = timing.Policy(target_lag, poll_interval, push)
+        self.learned = learned or CompletionTimes(db, clock=clock)
         self.owner = owner or new_owner_id()
         self.lease_s = lease_s
         self.claim_batch = claim_batch
-        self._slots = asyncio.Semaphore(concurrency)
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._slot_free = asyncio.Event()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._beat: asyncio.Task[None] | None = None
@@ -103,6 +132,28 @@ class Scheduler:
         self._renewed_at = float("-inf")
         self._paused_until = 0.0  # after a 429 (ours or another process's), no poll before this
         self.last_pass_at: float | None = None  # monotonic; /healthz wants it recent
+        # (next_run_at, seen_at, state, polled, job_id) of "not done yet" results, written
+        # together.
+        self._pending_writes: list[tuple[float, float, str, int, int, str | None, int]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        # What upstream said when, for tests and benchmarks: polls sent, pushes applied.
+        self.stats: dict[str, int] = {"polls": 0, "pushed": 0}
+
+    @property
+    def push(self) -> bool:
+        return self.policy.push
+
+    def estimate(self, job: Job) -> Estimate:
+        est = self.learned.estimate(job.family, job.operation, job.model)
+        if est.samples == 0:
+            # Nothing learned yet for this kind of job: the prior, but never a first look
+            # later than POLL_INTERVAL_S (an operator's or a test's short interval wins).
+            est = replace(est, p01=min(est.p01, self.poll_interval))
+        return est
+
+    def first_poll_at(self, job: Job, submitted_at: float) -> float:
+        """When a job just submitted is first looked at."""
+        return submitted_at + self.policy.first_delay(self.estimate(job))
 
     @property
     def heartbeat_interval(self) -> float:
@@ -134,7 +185,16 @@ class Scheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._task = self._beat = self._listener = None
+        running = list(self._running.values())
+        for job_task in running:
+            job_task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
         try:
+            await self._flush()
             async with self.db.transaction() as conn:
                 count = await lease_sql.hand_back(conn, self.owner)
                 if count:
@@ -223,9 +283,11 @@ class Scheduler:
         already released)."""
         now = self.clock()
         async with self.db.transaction() as conn:
-            adopted = await job_sql.adopt_task(
-                conn, job_id, task_id, now, now + timing.first_poll_delay(self.poll_interval)
-            )
+            job = await job_sql.get(conn, job_id)
+            if job is None:
+                return False
+            first = self.first_poll_at(job, now)
+            adopted = await job_sql.adopt_task(conn, job_id, task_id, now, first)
             if adopted:
                 # The webhook may reach any process; the job's owner is the one to poll it.
                 await lease_sql.wake_owner(conn, job_id)
@@ -233,6 +295,35 @@ class Scheduler:
             log.info("job %s: adopted task %s after an interrupted submit", job_id, task_id)
             self.wake()
         return adopted
+
+    async def spread_after_restart(self) -> int:
+        """Spread the polls a restart finds due, instead of firing them in one burst.
+
+        Due now: every job whose poll came due while the bot was down. With webhooks also every
+        job that may have finished meanwhile (its webhook may have been lost while nobody
+        listened): it is looked at within RESTART_WINDOW_S rather than at its safety poll.
+        Returns how many were moved."""
+        now = self.clock()
+        async with self.db.read() as conn:
+            jobs = await job_sql.active(conn, self.owner)
+        horizon = now + (RESTART_WINDOW_S if self.push else 0.0)
+        moving = []
+        for job in jobs:
+            at = job.next_run_at if job.next_run_at is not None else now
+            started = job.submitted_at or job.created_at
+            plausible = now - started >= self.estimate(job).p01
+            if at <= now or (self.push and plausible and at > horizon):
+                moving.append((at, job.id))
+        if not moving:
+            return 0
+        moving.sort()
+        window = min(RESTART_WINDOW_S, len(moving) / RESTART_POLLS_PER_S)
+        step = window / len(moving)
+        moves = [(now + i * step, job_id) for i, (_, job_id) in enumerate(moving)]
+        async with self.db.transaction() as conn:
+            await job_sql.reschedule(conn, moves, owner=self.owner)
+        log.info("resuming %d job(s), spread over %.1f s", len(moves), window)
+        return len(moves)
 
     async def heartbeat(self) -> None:
         """Renew this process's leases, then take over any job whose owner went quiet."""
@@ -275,11 +366,20 @@ class Scheduler:
     async def _run(self) -> None:
         await self.recover()
         self._renewed_at = self.clock()
+        await self.learned.refresh(force=True)
+        await self.spread_after_restart()
         while not self._stopping:
             try:
-                await self.run_due()
+                await self.learned.refresh()
+                more = await self._dispatch()
                 self.last_pass_at = time.monotonic()
                 metrics.scheduler_pass()
+                if more:
+                    continue
+                if len(self._running) >= self.concurrency:
+                    self._slot_free.clear()
+                    await self._slot_free.wait()
+                    continue
                 await self._sleep()
             except asyncio.CancelledError:
                 raise
@@ -287,33 +387,73 @@ class Scheduler:
                 log.exception("scheduler pass failed; retrying shortly")
                 await asyncio.sleep(min(self.poll_interval, 5.0))
 
+    async def _dispatch(self) -> bool:
+        """Claim due jobs for the free slots and start them; True if more may be due now."""
+        now = self.clock()
+        if now - self._renewed_at >= self.heartbeat_interval:
+            # The heartbeat task normally does this; a pass after a long stall renews first,
+            # so it works only on leases it still holds.
+            await self.heartbeat()
+        if now < self._paused_until:
+            return False
+        free = min(self.concurrency - len(self._running), MAX_CLAIM)
+        if free <= 0:
+            return False
+        async with self.db.transaction() as conn:
+            self._paused_until = max(self._paused_until, await lease_sql.pause_until(conn))
+            if now < self._paused_until:
+                return False
+            due = await job_sql.due(conn, self.owner, now, free)
+            due = [job for job in due if job.id not in self._running]
+            if due:
+                await job_sql.reschedule(
+                    conn, [(now + CLAIM_S, job.id) for job in due], owner=self.owner
+                )
+        for job in due:
+            self._start(job)
+        return len(due) == free
+
+    def _start(self, job: Job) -> asyncio.Task[None]:
+        task = asyncio.create_task(self._guarded(job), name=f"job-{job.id}")
+        self._running[job.id] = task
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        job_id = int(task.get_name().removeprefix("job-"))
+        if self._running.get(job_id) is task:
+            del self._running[job_id]
+        self._slot_free.set()
+        # Its row now holds its real next time instead of the claim: let the loop look again.
+        self._wake.set()
+
     async def _sleep(self) -> None:
+        self._wake.clear()  # before reading: a wake() during the read must not be lost
         async with self.db.read() as conn:
             next_at = await job_sql.next_due_at(conn, self.owner)
             self._paused_until = max(self._paused_until, await lease_sql.pause_until(conn))
         now = self.clock()
         delay = MAX_IDLE_SLEEP_S if next_at is None else max(0.0, next_at - now)
         delay = max(delay, self._paused_until - now)
-        self._wake.clear()
         if delay <= 0:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=min(delay, MAX_IDLE_SLEEP_S))
 
     async def run_due(self) -> int:
-        """Work on every due job this process owns once; returns how many were looked at."""
+        """Work on every job due now, once, and wait for all of it (written back included);
+        returns how many were looked at. The loop does the same without waiting."""
         now = self.clock()
         if now - self._renewed_at >= self.heartbeat_interval:
-            # The heartbeat task normally does this; a pass after a long stall (or a test
-            # moving the clock) renews first, so it works only on leases it still holds.
             await self.heartbeat()
         async with self.db.read() as conn:
             self._paused_until = max(self._paused_until, await lease_sql.pause_until(conn))
             if now < self._paused_until:
                 return 0
-            due = await job_sql.due(conn, self.owner, now, self.batch_size)
-        if due:
-            await asyncio.gather(*(self._guarded(job) for job in due))
+            due = await job_sql.due(conn, self.owner, now, 10**9)
+        due = [job for job in due if job.id not in self._running]
+        await asyncio.gather(*(self._start(job) for job in due))
+        await self._flush()
         return len(due)
 
     def _fenced(self, job: Job) -> contextlib.AbstractAsyncContextManager[Connection]:
@@ -321,18 +461,19 @@ class Scheduler:
         return lease_sql.fenced(self.db, job)
 
     async def _guarded(self, job: Job) -> None:
-        # gather() runs each job in its own task: these ids tag its log lines only.
+        # Each job runs in its own task: these ids tag its log lines only.
         logs.bind(job_id=job.id, guild_id=job.guild_id, task_id=job.task_id)
-        async with self._slots:
-            try:
-                await self.process(job)
-            except LeaseLost:
-                # Another process took it over while this one was stalled: its work stands.
-                log.info("job %s: lease lost to another process; dropping this pass", job.id)
-            except Exception:
-                log.exception("job %s: unexpected error; will retry", job.id)
-                with contextlib.suppress(LeaseLost):
-                    await self._postpone(job)
+        try:
+            await self.process(job)
+        except asyncio.CancelledError:
+            raise
+        except LeaseLost:
+            # Another process took it over while this one was stalled: its work stands.
+            log.info("job %s: lease lost to another process; dropping this pass", job.id)
+        except Exception:
+            log.exception("job %s: unexpected error; will retry", job.id)
+            with contextlib.suppress(LeaseLost):
+                await self._postpone(job)
 
     async def process(self, job: Job) -> None:
         if job.lease_until is None or self.clock() >= job.lease_until:
@@ -341,12 +482,18 @@ class Scheduler:
             return
         if job.state == JobState.SUCCEEDED:
             await self._notify(job, self.outcomes.job_succeeded)
-        elif job.state == JobState.FAILED:
+            return
+        if job.state == JobState.FAILED:
             await self._notify(job, self.outcomes.job_failed)
+            return
+        pushed = await self._pushed_events(job) if self.push else []
+        if pushed:
+            await self._apply_pushed(job, pushed)
         elif job.state in ACTIVE_STATES:
             await self._poll(job)
         elif job.state == job_sql.UNCONFIRMED:
             await self._release_unconfirmed(job)
+        # 'submitting' without a webhook: the submit in flight records its task itself.
 
     async def _release_unconfirmed(self, job: Job) -> None:
         """No webhook named the task within the hold: release the job as an orphan."""
@@ -358,6 +505,43 @@ class Scheduler:
         assert failed is not None
         await self._notify(failed, self.outcomes.job_failed)
 
+    async def _pushed_events(self, job: Job) -> list[WebhookEvent]:
+        async with self.db.read() as conn:
+            return await webhook_sql.pending(conn, job.id)
+
+    async def _apply_pushed(self, job: Job, pushed: list[WebhookEvent]) -> None:
+        """Act on verified webhooks: the most final one wins; no poll to confirm it."""
+        now = self.clock()
+        statuses = [
+            (event, webhook_events.status_of(job.family, event.task_id, event.event, event.payload))
+            for event in pushed
+        ]
+        async with self._fenced(job) as conn:
+            for event in pushed:
+                await webhook_sql.mark_applied(conn, event.id, now)
+            if job.task_id is None:
+                # The webhook came before the submit returned, or after a crash cut the submit
+                # off: it is the only link between the job and its task.
+                task_id = pushed[0].task_id
+                started = job.sent_at or job.created_at
+                if await job_sql.adopt_task(conn, job.id, task_id, started, now):
+                    log.info("job %s: task %s named by its webhook", job.id, task_id)
+            fresh = await job_sql.get(conn, job.id)
+        assert fresh is not None
+        job = fresh
+        self.stats["pushed"] += len(pushed)
+        final = [(e, s) for e, s in statuses if s is not None and s.done]
+        readable = [(e, s) for e, s in statuses if s is not None]
+        if final:
+            event, status = final[-1]
+            await self._apply(job, status, pushed_at=event.received_at)
+        elif readable and len(readable) == len(statuses):
+            event, status = readable[-1]
+            await self._apply(job, status, pushed_at=event.received_at)
+        else:
+            # A verified event whose body this family's parser can't read: ask upstream now.
+            await self._poll(job)
+
     async def _poll(self, job: Job) -> None:
         now = self.clock()
         started = job.submitted_at or job.created_at
@@ -366,6 +550,7 @@ class Scheduler:
             await self._fail(job, f"MusicAPI did not finish it within {minutes} minutes.")
             return
         assert job.task_id is not None
+        self.stats["polls"] += 1
         try:
             status = await self.client.poll(job.family, job.task_id)
         except NotFoundError:
@@ -384,45 +569,111 @@ class Scheduler:
             return
         await self._apply(job, status)
 
-    async def _apply(self, job: Job, status: TaskStatus) -> None:
+    async def _apply(self, job: Job, status: TaskStatus, *, pushed_at: float | None = None) -> None:
+        """What upstream says (by a poll, or pushed at `pushed_at` by a webhook)."""
         now = self.clock()
         if status.state == "failed":
             failure = status.failure.message if status.failure else "MusicAPI reported a failure."
             await self._fail(job, failure or "MusicAPI reported a failure.")
             return
         if status.state == "succeeded":
-            stem = job.operation.startswith("stems_")
-            source = ClipSource.STEM if stem else ClipSource.GENERATED
-            async with self._fenced(job) as conn:
-                for clip in status.usable_clips:
-                    await clip_sql.upsert(conn, _stored(job, clip, now, source))
-                if status.persona is not None or status.files:
-                    await job_sql.set_result(conn, job.id, _result_of(status))
-                if status.persona is not None:
-                    await persona_sql.insert(
-                        conn,
-                        Persona(
-                            status.persona.persona_id,
-                            job.guild_id,
-                            job.user_id,
-                            status.persona.name or job.summary[:79],
-                            None,
-                            now,
-                        ),
-                    )
-                if await job_sql.finish(conn, job.id, JobState.SUCCEEDED, now):
-                    await ledger.commit(conn, job, now)
-                finished = await job_sql.get(conn, job.id)
-            assert finished is not None
-            log.info("job %s succeeded with %d clip(s)", job.id, len(status.usable_clips))
-            await self._notify(finished, self.outcomes.job_succeeded)
+            await self._succeeded(job, status, now, pushed_at)
             return
         age = now - (job.submitted_at or job.created_at)
-        delay = timing.next_poll_delay(self.poll_interval, status.state, age)
+        delay = self.policy.next_delay(self.estimate(job), status.state, age, status.progress)
+        stream_url = _stream_url(status)
+        if status.state == job.card_state and stream_url == job.stream_url:
+            # Nothing to show: only the schedule changes, written with others shortly.
+            seen = pushed_at if pushed_at is not None else now
+            self._record_later(job, status.state, now + delay, seen, pushed_at is None)
+            return
         async with self._fenced(job) as conn:
-            await job_sql.record_poll(conn, job.id, status.state, now + delay)
-        if status.state != job.card_state:
-            await self._progress(job, status.state)
+            await job_sql.record_poll(
+                conn,
+                job.id,
+                status.state,
+                now + delay,
+                seen_at=pushed_at if pushed_at is not None else now,
+                polled=pushed_at is None,
+            )
+            if stream_url != job.stream_url:
+                await job_sql.set_stream_url(conn, job.id, stream_url)
+        shown = replace(job, state=JobState(status.state), stream_url=stream_url)
+        await self._progress(shown, status.state)
+
+    async def _succeeded(
+        self, job: Job, status: TaskStatus, now: float, pushed_at: float | None
+    ) -> None:
+        stem = job.operation.startswith("stems_")
+        source = ClipSource.STEM if stem else ClipSource.GENERATED
+        duration = self._duration(job, now, pushed_at)
+        async with self._fenced(job) as conn:
+            for clip in status.usable_clips:
+                await clip_sql.upsert(conn, _stored(job, clip, now, source))
+            if status.persona is not None or status.files:
+                await job_sql.set_result(conn, job.id, _result_of(status))
+            if status.persona is not None:
+                await persona_sql.insert(
+                    conn,
+                    Persona(
+                        status.persona.persona_id,
+                        job.guild_id,
+                        job.user_id,
+                        status.persona.name or job.summary[:79],
+                        None,
+                        now,
+                    ),
+                )
+            if await job_sql.finish(conn, job.id, JobState.SUCCEEDED, now):
+                await ledger.commit(conn, job, now)
+                if duration is not None:
+                    await job_sql.set_duration(conn, job.id, duration)
+            finished = await job_sql.get(conn, job.id)
+        assert finished is not None
+        if duration is not None:
+            self.learned.observe(job.family, job.operation, job.model, duration)
+        log.info("job %s succeeded with %d clip(s)", job.id, len(status.usable_clips))
+        await self._notify(finished, self.outcomes.job_succeeded)
+
+    def _duration(self, job: Job, now: float, pushed_at: float | None) -> float | None:
+        """How long upstream took, as well as this job can tell, for the learned schedule.
+
+        A webhook arrives when the task finishes. A poll only bounds it: after the last time
+        upstream said "not done" (the middle of that gap is the estimate), or, when the first
+        poll already found it done, some time before: one target spacing earlier is assumed,
+        which errs towards polling a little early rather than noticing late."""
+        if job.submitted_at is None:
+            return None
+        if pushed_at is not None:
+            return max(0.0, pushed_at - job.submitted_at)
+        if job.seen_pending_at is not None and job.seen_pending_at > job.submitted_at:
+            return (job.seen_pending_at + now) / 2 - job.submitted_at
+        return max(0.0, now - job.submitted_at - self.policy.target_lag)
+
+    def _record_later(
+        self, job: Job, state: str, next_run_at: float, seen_at: float, polled: bool
+    ) -> None:
+        # Fenced like every state write: the row changes only at the epoch that was read.
+        write = (next_run_at, seen_at, state, int(polled), job.id, job.owner, job.lease_epoch)
+        self._pending_writes.append(write)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(WRITE_BEHIND_S)
+        await self._flush()
+
+    async def _flush(self) -> None:
+        writes, self._pending_writes = self._pending_writes, []
+        if not writes:
+            return
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            await job_sql.record_polls(conn, writes)
+            if self.push:
+                # A webhook stored while these polls were out must not wait for the next one.
+                await job_sql.due_if_pushed(conn, [w[4] for w in writes], now)
+        self.wake()  # the loop may be sleeping on the claim; the real times are in now
 
     async def _progress(self, job: Job, state: str) -> None:
         try:
@@ -469,6 +720,16 @@ class Scheduler:
         delay = timing.backoff_delay(self.poll_interval, job.errors + 1)
         async with self._fenced(job) as conn:
             await job_sql.postpone(conn, job.id, self.clock() + delay)
+
+
+def _stream_url(status: TaskStatus) -> str | None:
+    """A playable link while the final files are made: the first streaming clip's audio."""
+    if status.state != "streaming":
+        return None
+    for clip in status.clips:
+        if clip.state == "streaming" and clip.audio_url:
+            return clip.audio_url
+    return None
 
 
 def _result_of(status: TaskStatus) -> JobResult:

@@ -18,7 +18,6 @@ from bot.errors import UserFacingError
 from bot.jobs import orphans
 from bot.jobs.operations import Operation
 from bot.jobs.scheduler import Scheduler
-from bot.jobs.timing import first_poll_delay
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import (
     InsufficientCreditsError,
@@ -33,6 +32,7 @@ from bot.states import Family, JobState
 from bot.store import jobs as job_sql
 from bot.store.database import Connection, Database
 from bot.store.jobs import Job, NewJob
+from bot.webhooks.address import Addresses
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -64,6 +64,12 @@ class JobOrigin:
     charge_member: bool = True
 
 
+def _model_of(body: dict[str, Any]) -> str | None:
+    """The model a request names (`mv` for Sonic, `model` elsewhere), if any."""
+    model = body.get("mv") or body.get("model")
+    return str(model)[:64] if model else None
+
+
 def refusal_text(error: MusicAPIError) -> str:
     """Plain words for a submit MusicAPI refused."""
     if isinstance(error, ModerationError):
@@ -88,6 +94,7 @@ class JobService:
         poll_interval: float,
         clock: Callable[[], float] = time.time,
         orphan_hold_s: float = 0.0,
+        webhooks: Addresses | None = None,
     ) -> None:
         self.db = db
         # Submits whose request is on its way: a clean stop waits for them (`drain`).
@@ -102,6 +109,8 @@ class JobService:
         self.scheduler = scheduler
         self.poll_interval = poll_interval
         self.clock = clock
+        # Set when WEBHOOK_PUBLIC_URL is: every submit then names its job in a webhook URL.
+        self.webhooks = webhooks
 
     def cost_of(self, operation: str) -> int:
         return self.quota.costs.cost(operation)
@@ -132,6 +141,7 @@ class JobService:
             family=Family(operation.family),
             owner=owner,
             lease_until=lease_until,
+            model=_model_of(operation.body),
         )
         return await self.quota.reserve(new_job, origin.role_ids, claim=claim)
 
@@ -144,11 +154,17 @@ class JobService:
         digest = orphans.fingerprint(operation.name, operation.family, operation.body)
         async with self.db.transaction() as conn:
             await job_sql.mark_sending(conn, job_id, digest, self.clock())
+        client = self.client
+        if self.webhooks is not None:
+            # The job id is known before the request leaves, so the webhook finds the job
+            # even if this process dies before the task id is recorded below.
+            target = self.webhooks.for_job(job_id)
+            client = client.with_webhook(target.url, target.secret)
         self._sending += 1
         self._idle.clear()
         try:
             try:
-                task_id = await operation.send(self.client)
+                task_id = await operation.send(client)
             except SubmitOutcomeUnknown as error:
                 return await self._unconfirmed(job_id, error)
             except MusicAPIError as error:
@@ -156,9 +172,10 @@ class JobService:
                 raise  # pragma: no cover - _refused always raises
             now = self.clock()
             async with self.db.transaction() as conn:
-                await job_sql.mark_submitted(
-                    conn, job_id, task_id, now, now + first_poll_delay(self.poll_interval)
-                )
+                job = await job_sql.get(conn, job_id)
+                assert job is not None
+                first = self.scheduler.first_poll_at(job, now)
+                await job_sql.mark_submitted(conn, job_id, task_id, now, first)
                 job = await job_sql.get(conn, job_id)
         finally:
             self._sending -= 1

@@ -90,6 +90,10 @@ class Job:
     owner: str | None = None
     lease_until: float | None = None
     lease_epoch: int = 0
+    model: str | None = None
+    stream_url: str | None = None  # playable while the final files are made
+    seen_pending_at: float | None = None  # last time upstream said "not done yet"
+    duration_s: float | None = None  # generation time learned from this job
 
     @classmethod
     def from_row(cls, row: Row) -> Job:
@@ -126,6 +130,7 @@ class NewJob:
     # mistake its submit in flight for an orphan.
     owner: str | None = None
     lease_until: float | None = None
+    model: str | None = None  # the learned poll schedule is per family, operation and model
 
 
 async def insert(conn: Connection, job: NewJob, now: float) -> int:
@@ -133,8 +138,8 @@ async def insert(conn: Connection, job: NewJob, now: float) -> int:
         """INSERT INTO jobs (guild_id, channel_id, user_id, operation, request, summary, cost,
                              state, application_id, interaction_token, token_expires_at,
                              upload_limit, created_at, charge_member, family,
-                             owner, lease_until, lease_epoch)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                             owner, lease_until, lease_epoch, model)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            RETURNING id""",
         (
             job.guild_id,
@@ -154,6 +159,7 @@ async def insert(conn: Connection, job: NewJob, now: float) -> int:
             job.owner,
             job.lease_until,
             1 if job.owner else 0,
+            job.model,
         ),
     )
     row = await cursor.fetchone()
@@ -169,10 +175,13 @@ async def get(conn: Connection, job_id: int) -> Job | None:
 async def mark_submitted(
     conn: Connection, job_id: int, task_id: str, now: float, next_run_at: float
 ) -> None:
+    # A sooner next_run_at stays: a webhook may have made the job due while it was sent.
     await conn.execute(
-        """UPDATE jobs SET state = 'queued', task_id = ?, submitted_at = ?, next_run_at = ?
+        """UPDATE jobs SET state = 'queued', task_id = ?, submitted_at = ?,
+               next_run_at = CASE WHEN next_run_at IS NOT NULL AND next_run_at < ?
+                                  THEN next_run_at ELSE ? END
            WHERE id = ? AND state = 'submitting'""",
-        (task_id, now, next_run_at, job_id),
+        (task_id, now, next_run_at, next_run_at, job_id),
     )
 
 
@@ -222,12 +231,112 @@ async def orphans(conn: Connection, since: float = 0.0) -> list[Job]:
     return [Job.from_row(row) for row in await cursor.fetchall()]
 
 
-async def record_poll(conn: Connection, job_id: int, state: str, next_run_at: float) -> None:
+async def record_poll(
+    conn: Connection,
+    job_id: int,
+    state: str,
+    next_run_at: float,
+    *,
+    seen_at: float | None = None,
+    polled: bool = True,
+) -> None:
+    """Upstream says the job is not done (`state`); look again at `next_run_at`. `seen_at`
+    is when upstream said so (it bounds the generation time the schedule learns from)."""
     await conn.execute(
-        f"""UPDATE jobs SET state = ?, polls = polls + 1, errors = 0, next_run_at = ?
+        f"""UPDATE jobs SET state = ?, polls = polls + ?, errors = 0, next_run_at = ?,
+                seen_pending_at = COALESCE(?, seen_pending_at)
            WHERE id = ? AND state IN ({_ACTIVE_SQL})""",
-        (state, next_run_at, job_id),
+        (state, 1 if polled else 0, next_run_at, seen_at, job_id),
     )
+
+
+async def record_polls(
+    conn: Connection, writes: list[tuple[float, float, str, int, int, str | None, int]]
+) -> None:
+    """Many `record_poll`s in one statement:
+    [(next_run_at, seen_at, state, polled, id, owner, lease_epoch)]. Fenced per row: a row
+    whose lease moved on (another process took the job over) is left alone."""
+    await conn.executemany(
+        f"""UPDATE jobs SET next_run_at = ?, seen_pending_at = ?, state = ?,
+                polls = polls + ?, errors = 0
+           WHERE id = ? AND state IN ({_ACTIVE_SQL})
+             AND (owner = ? OR owner IS NULL) AND lease_epoch = ?""",
+        writes,
+    )
+
+
+async def due_if_pushed(conn: Connection, job_ids: list[int], now: float) -> None:
+    """Make due now those of `job_ids` that have a stored webhook not yet acted on."""
+    if not job_ids:
+        return
+    marks = ", ".join("?" for _ in job_ids)
+    await conn.execute(
+        f"""UPDATE jobs SET next_run_at = ?
+           WHERE id IN ({marks}) AND id IN
+               (SELECT job_id FROM webhook_events WHERE applied_at IS NULL)""",
+        (now, *job_ids),
+    )
+
+
+async def set_stream_url(conn: Connection, job_id: int, url: str | None) -> None:
+    await conn.execute("UPDATE jobs SET stream_url = ? WHERE id = ?", (url, job_id))
+
+
+async def set_duration(conn: Connection, job_id: int, duration_s: float) -> None:
+    await conn.execute("UPDATE jobs SET duration_s = ? WHERE id = ?", (duration_s, job_id))
+
+
+async def run_soon(conn: Connection, job_id: int, at: float) -> None:
+    """Bring an unfinished (or undelivered) job's next look forward to `at`, never back."""
+    await conn.execute(
+        """UPDATE jobs SET next_run_at = ?
+           WHERE id = ? AND notified = 0 AND (next_run_at IS NULL OR next_run_at > ?)""",
+        (at, job_id, at),
+    )
+
+
+async def reschedule(
+    conn: Connection, moves: list[tuple[float, int]], *, owner: str | None = None
+) -> None:
+    """Set `next_run_at` of many jobs at once: [(next_run_at, job_id), ...]; with `owner`,
+    only of jobs it still holds."""
+    if owner is None:
+        await conn.executemany("UPDATE jobs SET next_run_at = ? WHERE id = ?", moves)
+        return
+    await conn.executemany(
+        "UPDATE jobs SET next_run_at = ? WHERE id = ? AND owner = ?",
+        [(at, job_id, owner) for at, job_id in moves],
+    )
+
+
+async def active(conn: Connection, owner: str | None = None) -> list[Job]:
+    """Every job upstream is working on (of `owner`, if given): the restart spread."""
+    if owner is None:
+        cursor = await conn.execute(f"SELECT * FROM jobs WHERE state IN ({_ACTIVE_SQL})")
+    else:
+        cursor = await conn.execute(
+            f"SELECT * FROM jobs WHERE state IN ({_ACTIVE_SQL}) AND owner = ?", (owner,)
+        )
+    return [Job.from_row(row) for row in await cursor.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    family: str
+    operation: str
+    model: str | None
+    duration_s: float
+
+
+async def recent_durations(conn: Connection, since: float, limit: int) -> list[Finished]:
+    """Generation times of jobs finished since `since`, newest first."""
+    cursor = await conn.execute(
+        """SELECT family, operation, model, duration_s FROM jobs
+           WHERE duration_s IS NOT NULL AND finished_at >= ?
+           ORDER BY finished_at DESC LIMIT ?""",
+        (since, limit),
+    )
+    return [Finished(row[0], row[1], row[2], row[3]) for row in await cursor.fetchall()]
 
 
 async def record_transient_error(

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.jobs.learning import SONIC_PRIOR
 from bot.jobs.orphans import NOT_SENT_REASON
 from bot.jobs.scheduler import Scheduler
 from bot.musicapi.errors import NotFoundError, RateLimitedError, ServerError
@@ -19,6 +20,7 @@ from bot.store.jobs import Job, NewJob
 from tests.helpers import Clock
 
 BASE = 10.0
+TARGET_LAG = 5.0
 T0 = 1_800_000_000.0
 
 
@@ -123,11 +125,9 @@ async def test_polls_adapt_to_state_then_deliver_and_charge_once(env) -> None:  
         if state.next_run_at and state.state != "succeeded":
             delays.append(state.next_run_at - before)
             clock.now = state.next_run_at
-    assert delays == [
-        BASE * 1.0,
-        BASE * 0.5,
-        BASE * 0.2,
-    ]  # slower while queued, faster near the end
+    # Nothing learned yet: the prior says when completion becomes plausible, then one look
+    # every POLL_TARGET_LAG_S (neither ever longer than POLL_INTERVAL_S).
+    assert delays == pytest.approx([min(SONIC_PRIOR.p01, BASE), TARGET_LAG, TARGET_LAG])
     final = await job(db, job_id)
     assert final.state == "succeeded" and final.notified
     assert rec.succeeded == [job_id] and rec.progress == ["pending", "running", "streaming"]
