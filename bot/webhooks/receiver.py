@@ -23,6 +23,7 @@ from aiohttp import web
 
 from bot.states import ACTIVE_STATES
 from bot.store import jobs as job_sql
+from bot.store import leases as lease_sql
 from bot.store import webhooks as webhook_sql
 from bot.store.database import Database
 from bot.webhooks.address import ROUTE, Addresses
@@ -125,6 +126,9 @@ class WebhookReceiver:
             )
             if fresh:
                 await job_sql.run_soon(conn, job_id, now)
+                # Any process may receive it; the job's owner acts on it (NOTIFY on
+                # PostgreSQL; on SQLite there is one process, woken below).
+                await lease_sql.wake_owner(conn, job_id)
         if not fresh:
             # A repeat: answered 2xx so MusicAPI stops resending, but nothing reaches the job.
             self.stats["duplicate"] = self.stats.get("duplicate", 0) + 1
@@ -144,4 +148,5 @@ class WebhookReceiver:
             if job is None or job.state not in ACTIVE_STATES:
                 return
             await job_sql.run_soon(conn, job_id, now)
+            await lease_sql.wake_owner(conn, job_id)
         self.owner.wake()
