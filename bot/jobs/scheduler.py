@@ -1,7 +1,7 @@
 """One loop per process that polls the jobs it owns and hands finished ones to delivery.
 
 Modelled on a database-backed timer: the loop sleeps until the earliest `next_run_at` among
-its jobs (or until `wake()` says a sooner job was added), claims the due rows, and works on
+its jobs (or until `wake()` says a sooner job was added), takes the due rows, and works on
 them with bounded concurrency. Nothing lives only in memory, so a restart simply picks up
 where the table says each job is. Delivery retries go through the same loop: a finished job
 stays due until its outcome is posted.
@@ -13,10 +13,11 @@ state write of a job runs in a transaction fenced by the lease epoch the schedul
 a process that stalled past its lease and comes back writes nothing.
 
 Throughput: each due job runs as its own task as soon as a slot is free, so one slow poll
-never holds up others (there are no batches to wait on). Claimed rows are pushed `CLAIM_S`
-ahead so the next pass does not take them again, and the many "not done yet" results are
-written back together, one transaction per few milliseconds instead of one per poll, which
-leaves the database lock to commands.
+never holds up others (there are no batches to wait on). A job being worked on (or whose
+result is not written yet) is left out of the due query, in memory only, so a crash leaves
+every job's real schedule behind. The many "not done yet" results are written back together,
+one transaction per few milliseconds instead of one per poll, which leaves the database lock
+to commands.
 
 Webhooks: a verified webhook is stored by the receiver and the job made due; `process` applies
 stored events before it would poll, so a pushed result settles the job without a poll.
@@ -65,9 +66,7 @@ DEFAULT_LEASE_S = 20.0
 CLAIM_BATCH = 500
 # Enough polls in flight to keep 10,000 jobs on schedule at a 0.2 s upstream round trip.
 DEFAULT_CONCURRENCY = 256
-# A claimed row is not due again for this long (its task rewrites next_run_at when it ends).
-CLAIM_S = 120.0
-MAX_CLAIM = 500  # rows per claiming transaction
+MAX_CLAIM = 500  # rows one pass takes
 WRITE_BEHIND_S = 0.02  # "not done yet" results are written together after this long
 # After a restart: overdue polls go out at most this fast, spread over at most this window,
 # which is also how soon a job that may have finished while the bot was down is looked at.
@@ -136,6 +135,7 @@ class Scheduler:
         # together.
         self._pending_writes: list[tuple[float, float, str, int, int, str | None, int]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._unwritten: set[int] = set()
         # What upstream said when, for tests and benchmarks: polls sent, pushes applied.
         self.stats: dict[str, int] = {"polls": 0, "pushed": 0}
 
@@ -399,16 +399,11 @@ class Scheduler:
         free = min(self.concurrency - len(self._running), MAX_CLAIM)
         if free <= 0:
             return False
-        async with self.db.transaction() as conn:
+        async with self.db.read() as conn:
             self._paused_until = max(self._paused_until, await lease_sql.pause_until(conn))
             if now < self._paused_until:
                 return False
-            due = await job_sql.due(conn, self.owner, now, free)
-            due = [job for job in due if job.id not in self._running]
-            if due:
-                await job_sql.reschedule(
-                    conn, [(now + CLAIM_S, job.id) for job in due], owner=self.owner
-                )
+            due = await job_sql.due(conn, self.owner, now, free, self._busy())
         for job in due:
             self._start(job)
         return len(due) == free
@@ -424,13 +419,16 @@ class Scheduler:
         if self._running.get(job_id) is task:
             del self._running[job_id]
         self._slot_free.set()
-        # Its row now holds its real next time instead of the claim: let the loop look again.
-        self._wake.set()
+        self._wake.set()  # a slot is free: the loop may take the next due job
+
+    def _busy(self) -> set[int]:
+        """Jobs being worked on, or whose "not done yet" is not written yet: not due again."""
+        return set(self._running) | self._unwritten
 
     async def _sleep(self) -> None:
         self._wake.clear()  # before reading: a wake() during the read must not be lost
         async with self.db.read() as conn:
-            next_at = await job_sql.next_due_at(conn, self.owner)
+            next_at = await job_sql.next_due_at(conn, self.owner, self._busy())
             self._paused_until = max(self._paused_until, await lease_sql.pause_until(conn))
         now = self.clock()
         delay = MAX_IDLE_SLEEP_S if next_at is None else max(0.0, next_at - now)
@@ -450,8 +448,7 @@ class Scheduler:
             self._paused_until = max(self._paused_until, await lease_sql.pause_until(conn))
             if now < self._paused_until:
                 return 0
-            due = await job_sql.due(conn, self.owner, now, 10**9)
-        due = [job for job in due if job.id not in self._running]
+            due = await job_sql.due(conn, self.owner, now, 10**9, self._busy())
         await asyncio.gather(*(self._start(job) for job in due))
         await self._flush()
         return len(due)
@@ -656,6 +653,7 @@ class Scheduler:
         # Fenced like every state write: the row changes only at the epoch that was read.
         write = (next_run_at, seen_at, state, int(polled), job.id, job.owner, job.lease_epoch)
         self._pending_writes.append(write)
+        self._unwritten.add(job.id)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_soon())
 
@@ -668,12 +666,16 @@ class Scheduler:
         if not writes:
             return
         now = self.clock()
-        async with self.db.transaction() as conn:
-            await job_sql.record_polls(conn, writes)
-            if self.push:
-                # A webhook stored while these polls were out must not wait for the next one.
-                await job_sql.due_if_pushed(conn, [w[4] for w in writes], now)
-        self.wake()  # the loop may be sleeping on the claim; the real times are in now
+        try:
+            async with self.db.transaction() as conn:
+                await job_sql.record_polls(conn, writes)
+                if self.push:
+                    # A webhook stored while these polls were out must not wait for its poll.
+                    await job_sql.due_if_pushed(conn, [w[4] for w in writes], now)
+        finally:
+            # Written (or not: then the old, past time stands and the job is simply due).
+            self._unwritten.difference_update(w[4] for w in writes)
+        self.wake()
 
     async def _progress(self, job: Job, state: str) -> None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -388,22 +389,34 @@ async def set_card_state(conn: Connection, job_id: int, card_state: str) -> None
     await conn.execute("UPDATE jobs SET card_state = ? WHERE id = ?", (card_state, job_id))
 
 
-async def due(conn: Connection, owner: str, now: float, limit: int) -> list[Job]:
-    """Jobs `owner` should look at now: its polls that are due and its unsent outcomes."""
+def _not_in(busy: Collection[int]) -> tuple[str, tuple[int, ...]]:
+    if not busy:
+        return "", ()
+    return f" AND id NOT IN ({', '.join('?' for _ in busy)})", tuple(busy)
+
+
+async def due(
+    conn: Connection, owner: str, now: float, limit: int, busy: Collection[int] = ()
+) -> list[Job]:
+    """Jobs `owner` should look at now: its polls that are due and its unsent outcomes,
+    except the `busy` ones it is working on already."""
+    skip, skipped = _not_in(busy)
     cursor = await conn.execute(
-        """SELECT * FROM jobs
+        f"""SELECT * FROM jobs
            WHERE notified = 0 AND owner = ? AND next_run_at IS NOT NULL AND next_run_at <= ?
+           {skip}
            ORDER BY next_run_at LIMIT ?""",
-        (owner, now, limit),
+        (owner, now, *skipped, limit),
     )
     return [Job.from_row(row) for row in await cursor.fetchall()]
 
 
-async def next_due_at(conn: Connection, owner: str) -> float | None:
+async def next_due_at(conn: Connection, owner: str, busy: Collection[int] = ()) -> float | None:
+    skip, skipped = _not_in(busy)
     cursor = await conn.execute(
-        """SELECT MIN(next_run_at) FROM jobs
-           WHERE notified = 0 AND owner = ? AND next_run_at IS NOT NULL""",
-        (owner,),
+        f"""SELECT MIN(next_run_at) FROM jobs
+           WHERE notified = 0 AND owner = ? AND next_run_at IS NOT NULL{skip}""",
+        (owner, *skipped),
     )
     row = await cursor.fetchone()
     return row[0] if row else None
