@@ -1,4 +1,4 @@
--- PostgreSQL twin of sqlite/0011: webhooks (push) and the learned poll schedule.
+-- PostgreSQL twin of sqlite/0012: webhooks (push) and the learned poll schedule.
 --
 -- A verified webhook is stored before it is acted on, so any process may receive it and the
 -- job's owner applies it (also after a crash between the receipt and the action). The unique
