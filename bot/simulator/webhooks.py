@@ -185,6 +185,7 @@ class WebhookSender:
         self._data_for = data_for
         self.deliveries: list[WebhookDelivery] = []
         self.refused: list[tuple[str, str]] = []  # (task_id, url) never contacted
+        self._warned_hosts: set[str | None] = set()
         seed = config.seed
         # Own streams: webhooks never shift the ids or faults of the API itself.
         self._rng = random.Random(None if seed is None else f"webhooks-{seed}")
@@ -224,8 +225,11 @@ class WebhookSender:
         platform = PLATFORMS.get(task.family)
         if not isinstance(url, str) or platform is None or task.task_type in _NO_WEBHOOK_KINDS:
             return
-        if not is_loopback_host(urlsplit(url).hostname):
-            log.warning("simulator: not sending webhooks to %s (loopback hosts only)", url)
+        host = urlsplit(url).hostname
+        if not is_loopback_host(host):
+            if host not in self._warned_hosts:  # once per host: per-job URLs would flood the log
+                self._warned_hosts.add(host)
+                log.warning("simulator: not sending webhooks to %s (loopback hosts only)", host)
             self.refused.append((task.task_id, url))
             return
         secret = task.body.get("webhook_secret")

@@ -348,12 +348,17 @@ async def test_stems_have_no_webhooks(make_sim: Sim, receiver: Receiver) -> None
     assert receiver.got == [] and sim.webhook_deliveries == []
 
 
-async def test_only_loopback_receivers_are_contacted(make_sim: Sim) -> None:
+async def test_only_loopback_receivers_are_contacted(
+    make_sim: Sim, caplog: pytest.LogCaptureFixture
+) -> None:
     sim = await make_sim()
-    task_id = await create(sim, **DESCRIBE, webhook_url="https://hooks.example.com/musicapi")
-    assert sim.webhooks.refused == [(task_id, "https://hooks.example.com/musicapi")]
+    urls = [f"https://hooks.example.com/musicapi/{n}" for n in range(3)]
+    task_ids = [await create(sim, **DESCRIBE, webhook_url=url) for url in urls]
+    assert sim.webhooks.refused == list(zip(task_ids, urls, strict=True))
     await sim.deliver_due_webhooks()
     assert sim.webhook_deliveries == []
+    warnings = [r for r in caplog.records if "loopback hosts only" in r.getMessage()]
+    assert len(warnings) == 1  # one line per host, not one per job
 
 
 @pytest.mark.parametrize(
