@@ -25,6 +25,7 @@ from bot.jobs.scheduler import DEFAULT_CONCURRENCY, Scheduler
 from bot.jobs.service import JobService
 from bot.musicapi.client import MusicAPIClient
 from bot.observability.discord_limits import DiscordRateLimits
+from bot.observability.logs import add_secret
 from bot.observability.runtime import Observability
 from bot.quota.admin import QuotaAdmin
 from bot.quota.costs import CostTable
@@ -199,6 +200,8 @@ class MusicBot(commands.AutoShardedBot):
             token_key = await webhook_sql.secret(
                 conn, "webhook_token_key", lambda: secrets.token_hex(32), now
             )
+        # Whether from WEBHOOK_SECRET or made here, it never appears in a log line.
+        add_secret(secret)
         return Addresses(public_url, secret, bytes.fromhex(token_key))
 
     async def sync_commands(self, scope: str) -> int:

@@ -159,9 +159,9 @@ def upstream_credits(monthly: float, extra: float) -> None:
 
 
 def webhook_event(accepted: bool, reason: str = "ok") -> None:
-    """A webhook delivery was accepted, or refused for `reason` (a short fixed word such as
-    "signature", "stale", "replay", "oversize", "unknown_job", "task_mismatch", "malformed";
-    never a value taken from the request, which would let a caller invent label values)."""
+    """A webhook delivery was accepted, or refused for `reason` (one of the receiver's fixed
+    outcomes, such as "unknown job", "duplicate" or a signature refusal; never a value taken
+    from the request, which would let a caller invent label values)."""
     WEBHOOK_EVENTS.labels("accepted" if accepted else "refused", reason).inc()
 
 

@@ -117,7 +117,7 @@ class Observability:
         return "sqlite" if self.bot.settings.postgres_url is None else "postgresql"
 
     def webhook_mode(self) -> str:
-        public = getattr(self.bot.settings, "webhook_public_url", None)
+        public = self.bot.settings.webhook_public_url
         return f"on ({public})" if public else "off (polling)"
 
     # -- background watches -----------------------------------------------------------------

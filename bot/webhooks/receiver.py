@@ -21,6 +21,7 @@ from typing import Protocol
 
 from aiohttp import web
 
+from bot.observability import metrics
 from bot.states import ACTIVE_STATES
 from bot.store import jobs as job_sql
 from bot.store import leases as lease_sql
@@ -82,6 +83,8 @@ class WebhookReceiver:
 
     def _answer(self, outcome: str, status: int, job_id: int | None = None) -> web.Response:
         self.stats[outcome] = self.stats.get(outcome, 0) + 1
+        # `outcome` is one of this module's fixed words, never request data: a safe label.
+        metrics.webhook_event(accepted=status < 400, reason=outcome)
         if status >= 400:
             # Never the body, the headers or the secret: what was refused and why.
             log.warning("webhook for job %s refused: %s", job_id, outcome)
@@ -132,6 +135,7 @@ class WebhookReceiver:
         if not fresh:
             # A repeat: answered 2xx so MusicAPI stops resending, but nothing reaches the job.
             self.stats["duplicate"] = self.stats.get("duplicate", 0) + 1
+            metrics.webhook_event(accepted=False, reason="duplicate")
             return web.json_response({"status": "duplicate"})
         self.owner.wake()
         return self._answer("accepted", 200, job_id)

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.observability import logs
 from bot.simulator import SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, World
 from tests.helpers import refusal_text
@@ -197,3 +198,34 @@ async def test_an_unexpected_error_shares_one_reference_with_log_and_owner(
         assert record.exc_info is not None and record.exc_info[0] is KeyError
         dm = world.discord.channel_messages(world.discord.dm_channel_id(MODERATOR))
         assert len(dm) == 1 and incident in dm[0]["content"]
+
+
+async def test_webhook_events_are_counted_and_the_secret_never_logged(
+    make_world,  # type: ignore[no-untyped-def]
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tests.e2e.test_webhooks import push_env
+
+    config = SimulatorConfig(generation_time=0.6, webhook_duplicates=1)
+    async with make_world(METRICS_LISTEN="127.0.0.1:0", sim_config=config, **push_env()) as world:
+        before = await scrape(world)
+        await (await world.song(description="pushed")).wait_response()
+        assert len(await world.clip_messages(2)) == 2
+        name = "musicbot_webhook_events_total"
+
+        def grew(after: Samples, result: str, reason: str) -> float:
+            return value(after, name, result=result, reason=reason) - value(
+                before, name, result=result, reason=reason
+            )
+
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:  # the duplicate comes after the first delivery: wait for it, not a time
+            after = await scrape(world)
+            if grew(after, "refused", "duplicate") or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        assert grew(after, "accepted", "accepted") >= 1
+        assert grew(after, "refused", "duplicate") >= 1
+        secret = world.creates()[-1]["webhook_secret"]
+        # Registered for redaction: no log line, in either format, can show it.
+        assert logs.redact(f"the secret {secret}") == "the secret [redacted]"
