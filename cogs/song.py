@@ -346,7 +346,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         plan.check(model)
         attachments.check_audio_file(file.filename, file.content_type, file.size)
         _, seconds = await attachments.checked_audio(self.bot.http_session, file)
-        # Every step of the action, against the file's own length when its header gives it.
+        # Every step of the action, against the file's own length when it can be read.
         plan.check(model, seconds)
         origin = origin_of(interaction)
         title = visible_text(file.filename.rsplit(".", 1)[0])[: validation.TITLE_MAX] or "Upload"

@@ -2,8 +2,9 @@
 
 The name and the content type of an attachment are whatever the member's computer said; an
 `.mp3` of random bytes used to be forwarded to `/sonic/upload` and `/sonic/create-voice`. Audio
-is now recognised by its first bytes (the container's magic number or an MPEG frame header),
-and lyrics files must decode as UTF-8 text.
+is now recognised by its first bytes (the container's magic number or an MPEG frame header)
+and must then parse as that format (`audio_length`), which also gives its length; lyrics files
+must decode as UTF-8 text.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import aiohttp
 import discord
 
 from bot.errors import InputError
+from bot.validation.audio_length import FETCH_MIN_BYTES, NotParsable, read_length
 from bot.validation.text import quote
 
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".m4a", ".ogg", ".flac", ".aac", ".webm", ".opus")
@@ -89,29 +91,70 @@ def check_audio_head(head: bytes, filename: str, field: str = "file") -> str:
     return kind
 
 
-async def read_head(
-    session: aiohttp.ClientSession, attachment: discord.Attachment, count: int = HEAD_BYTES
+async def _read_up_to(content: aiohttp.StreamReader, count: int) -> bytes:
+    chunks: list[bytes] = []
+    got = 0
+    while got < count:
+        chunk = await content.read(count - got)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+async def read_range(
+    session: aiohttp.ClientSession, attachment: discord.Attachment, start: int, count: int
 ) -> bytes:
-    """The first `count` bytes of an attachment from Discord's CDN (a range request; only
-    the head is read even if the CDN sends more). Only Discord attachment URLs come here."""
-    headers = {"Range": f"bytes=0-{count - 1}"}
+    """`count` bytes of an attachment from `start`, from Discord's CDN (a range request; a
+    server that ignores the range is read only as far as needed). Only Discord attachment
+    URLs come here."""
+    headers = {"Range": f"bytes={start}-{start + count - 1}"}
     try:
         async with session.get(attachment.url, headers=headers, timeout=READ_TIMEOUT) as response:
             response.raise_for_status()
-            return await response.content.read(count)
+            if response.status == 206 or start == 0:
+                return await _read_up_to(response.content, count)
+            return (await _read_up_to(response.content, start + count))[start:]
     except (aiohttp.ClientError, TimeoutError) as error:
         raise InputError("file", "could not be read from Discord; attach it again.") from error
+
+
+async def read_head(
+    session: aiohttp.ClientSession, attachment: discord.Attachment, count: int = HEAD_BYTES
+) -> bytes:
+    """The first `count` bytes of an attachment."""
+    return await read_range(session, attachment, 0, count)
 
 
 async def checked_audio(
     session: aiohttp.ClientSession, attachment: discord.Attachment, field: str = "file"
 ) -> tuple[str, float | None]:
     """An audio attachment checked by type, size and content. Returns its format and its
-    length in seconds when the header tells it (WAV), else None."""
+    length in seconds when it can be read (a WAV's header; mutagen for mp3, aac, ogg, flac
+    and m4a), else None (webm, or a length past the read budget).
+
+    A file whose first bytes name a format that mutagen then cannot parse at all is refused
+    as not audio, like one whose first bytes name no format: a magic number alone is four
+    bytes anyone can type, and MusicAPI would refuse the upload after it was paid for."""
     check_audio_file(attachment.filename, attachment.content_type, attachment.size, field)
-    head = await read_head(session, attachment)
-    kind = check_audio_head(head, attachment.filename, field)
-    return kind, wav_seconds(head, attachment.size)
+    head = await read_head(session, attachment, min(attachment.size, FETCH_MIN_BYTES))
+    kind = check_audio_head(head[:HEAD_BYTES], attachment.filename, field)
+    if kind == "wav":
+        return kind, wav_seconds(head, attachment.size)
+
+    async def fetch(start: int, count: int) -> bytes:
+        return await read_range(session, attachment, start, count)
+
+    try:
+        seconds = await read_length(kind, attachment.size, head, fetch)
+    except NotParsable:
+        raise InputError(
+            field,
+            f"`{quote(attachment.filename, 60)}` starts like {kind} audio but is not a "
+            f"readable {kind} file; export it again or attach another file.",
+        ) from None
+    return kind, seconds
 
 
 def check_lyrics_file(filename: str, content_type: str | None, size: int) -> None:

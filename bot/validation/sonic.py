@@ -344,7 +344,7 @@ class UploadPlan:
 
     def check(self, model: str, seconds: float | None = None) -> None:
         """Every step, before the upload is paid for: the follow-up request is built against a
-        stand-in for the uploaded clip, `seconds` long when the file's header says so."""
+        stand-in for the uploaded clip, `seconds` long when the file's length could be read."""
         if self.action not in _ACTION_OPTIONS:
             raise InputError("action", f"must be one of {', '.join(UPLOAD_ACTIONS)}.")
         used = _ACTION_OPTIONS[self.action]
@@ -352,8 +352,8 @@ class UploadPlan:
             if getattr(self, name) is not None and name not in used:
                 raise InputError(name, f"is not used with action `{self.action}`.")
         if seconds is None:
-            # The file's length is unknown until MusicAPI has it; the longest upload it takes
-            # still bounds every time in it (9007199254740992 s cannot be right).
+            # The file's length could not be read (webm, or past the read budget); the longest
+            # upload MusicAPI takes still bounds every time in it (2^53 s cannot be right).
             if self.at is not None:
                 numbers.seconds(
                     "at", self.at, above=0, below=LONGEST_UPLOAD_S, limit_is=UPLOAD_LENGTH

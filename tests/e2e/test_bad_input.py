@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
+from tests.audio_files import flac, m4a, mp3, ogg_opus, ogg_vorbis
 from tests.e2e.conftest import World
 from tests.helpers import refusal_text
 
 NOT_AUDIO = ("demo.mp3", b"\xff\xd8\xff\xe0JFIF" + b"\x00" * 256, "audio/mpeg")
-AUDIO = ("demo.mp3", b"ID3\x03\x00\x00\x00" + b"\x00" * 2048, "audio/mpeg")
+AUDIO = ("demo.mp3", mp3(2.0), "audio/mpeg")
 BIG = 2.0**53  # 9007199254740992: the largest number option Discord sends
 
 
@@ -56,6 +57,36 @@ async def test_bad_input_is_refused_and_nothing_is_forwarded_or_charged(
         assert spending_calls(world) == []
         assert await world.ledger_kinds() == []
         assert world.discord.errors == []
+
+
+@pytest.mark.parametrize(
+    "file",
+    [
+        ("twenty.mp3", mp3(20.0), "audio/mpeg"),
+        ("twenty.ogg", ogg_vorbis(20.0), "audio/ogg"),
+        ("twenty.opus", ogg_opus(20.0), "audio/ogg"),
+        ("twenty.flac", flac(20.0), "audio/flac"),
+        ("twenty.m4a", m4a(20.0, audio_bytes=200_000, moov_last=True), "audio/mp4"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"action": "extend", "at": 25.0}, "`at`"),
+        ({"action": "add-instrumental", "end": 25.0}, "`end`"),
+    ],
+)
+async def test_upload_follow_up_past_the_files_real_length_is_refused_before_the_upload(
+    make_world: Any, file: tuple[str, bytes, str], options: dict[str, Any], field: str
+) -> None:
+    # 25 s is under the 8-minute cap on uploads: only the file's own length (20 s, read from
+    # its bytes) shows that the follow-up cannot succeed.
+    async with make_world() as world:
+        upload = await world.slash("song", "upload", files={"file": file}, **options)
+        text = await refusal_text(upload)
+        assert field in text and "20" in text and "went wrong" not in text
+        assert spending_calls(world) == [] and world.posts("/sonic/upload") == []
+        assert await world.ledger_kinds() == []
 
 
 @pytest.mark.parametrize(

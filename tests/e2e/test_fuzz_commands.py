@@ -36,6 +36,7 @@ from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
 from bot.simulator import SimulatorConfig
+from tests.audio_files import flac, m4a, mp3, ogg_vorbis
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, World, open_world
 from tests.e2e.conftest import answer_of as settled_answer
 from tests.fakediscord import DEFAULT_OWNER_ID
@@ -132,16 +133,24 @@ def wav(seconds: float, rate: int = 8000) -> bytes:
 
 
 SIM_AUDIO_S = 2.5  # the simulator's length for an uploaded clip, whatever the file holds
-ID3 = b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\xc0" + b"\x00" * 1024
-# Files whose header gives their length: their length is the one the simulator gives uploads,
-# so a follow-up time that fits the file also fits the uploaded clip.
-TIMED_FILES = [("take.wav", wav(SIM_AUDIO_S), "audio/wav"), ("\u200b.wav", wav(SIM_AUDIO_S), "")]
+# Audio files whose length the bot reads (a WAV's header, mutagen for the rest) are no longer
+# than the simulator's upload, so a follow-up time that fits the file also fits the clip.
+# Files that only look like audio are refused before anything is uploaded.
+TIMED_FILES = [
+    ("take.wav", wav(SIM_AUDIO_S), "audio/wav"),
+    ("\u200b.wav", wav(SIM_AUDIO_S), ""),
+    ("demo.mp3", mp3(2.4), "audio/mpeg"),
+    ("@everyone.mp3", mp3(1.0), "audio/mpeg"),
+    ("x" * 300 + ".mp3", mp3(0.5), "audio/mpeg"),
+    ("song.ogg", ogg_vorbis(2.0), "audio/ogg"),
+    ("take.flac", flac(SIM_AUDIO_S), "audio/flac"),
+    ("take.m4a", m4a(SIM_AUDIO_S), "audio/mp4"),
+]
+FILES = [("take.wav", wav(SIM_AUDIO_S), "audio/wav"), ("\u200b.wav", wav(SIM_AUDIO_S), "")]
 FILES = [
     *TIMED_FILES,
-    ("demo.mp3", ID3, "audio/mpeg"),
-    ("@everyone.mp3", ID3, "audio/mpeg"),
-    ("x" * 300 + ".mp3", ID3, "audio/mpeg"),
-    ("song.ogg", b"OggS\x00\x02" + b"\x00" * 512, "audio/ogg"),
+    ("id3-only.mp3", b"ID3\x03" + b"\x00" * 6 + b"\xff\xfb\x90\xc0" + b"\x00" * 1024, "audio/mpeg"),
+    ("magic-only.ogg", b"OggS\x00\x02" + b"\x00" * 512, "audio/ogg"),
     ("photo.mp3", b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"\x00" * 512, "audio/mpeg"),
     ("random.wav", b"\xff\xff\xff\xff" * 64, "audio/wav"),
     ("notes.pdf", b"%PDF-1.4\n" + b"\x00" * 64, "application/pdf"),
@@ -314,13 +323,6 @@ def invocations(
             continue  # an optional option left out
         where, value = option_value(draw, parameter, state, plausible)
         (files if where == "file" else options)[parameter.name] = value
-    timed = files.get("file") in TIMED_FILES
-    if command.qualified_name == "song upload" and not timed:
-        # Only a WAV's header tells its length before MusicAPI has the file; for other formats
-        # the bot bounds follow-up times by the longest upload, which the simulator's fixed
-        # upload length does not model. (README: known limits of upload follow-ups.)
-        for name in ("at", "start", "end"):
-            options.pop(name, None)
     form_text = draw(st.one_of(st.none(), TEXT))
     staff = [MEMBER, MODERATOR, DEFAULT_OWNER_ID]
     user = draw(st.sampled_from(staff)) if staff_only(command) else MEMBER
