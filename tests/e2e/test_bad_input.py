@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bot.validation.audio_length import FETCH_MIN_BYTES
 from tests.audio_files import flac, m4a, mp3, ogg_opus, ogg_vorbis
 from tests.e2e.conftest import World
 from tests.helpers import refusal_text
@@ -87,6 +88,9 @@ async def test_upload_follow_up_past_the_files_real_length_is_refused_before_the
         assert field in text and "20" in text and "went wrong" not in text
         assert spending_calls(world) == [] and world.posts("/sonic/upload") == []
         assert await world.ledger_kinds() == []
+        # Read by ranges (the first bytes, then what mutagen asks for), never downloaded whole.
+        read = sum(count for _, _, count in world.discord.attachment_reads)
+        assert 0 < read <= min(len(file[1]), 2 * FETCH_MIN_BYTES)
 
 
 @pytest.mark.parametrize(

@@ -241,6 +241,8 @@ class FakeDiscord:
 
         self._interactions_by_token: dict[str, FakeInteraction] = {}
         self._attachments: dict[int, tuple[str, bytes, str]] = {}
+        # (attachment id, first byte, byte count) of every attachment download, ranges included
+        self.attachment_reads: list[tuple[int, int, int]] = []
         self._nonces: dict[tuple[int, int, str], tuple[int, float]] = {}
         self._dm_channels: dict[int, int] = {}
         self._injections: list[_Injection] = []
@@ -2282,7 +2284,21 @@ class FakeDiscord:
             return web.Response(status=404, text="Not Found")
         if filename != request.match_info["filename"]:
             return web.Response(status=404, text="Not Found")
-        return web.Response(body=data, headers={"Content-Type": content_type})
+        # Discord's CDN answers range requests (206), as the bot's reads of audio rely on.
+        try:
+            span = request.http_range
+        except ValueError:
+            return web.Response(status=416, text="Range Not Satisfiable")
+        start, stop, _ = span.indices(len(data))
+        if (span.start is None and span.stop is None) or start >= stop:
+            self.attachment_reads.append((attachment_id, 0, len(data)))
+            return web.Response(body=data, headers={"Content-Type": content_type})
+        self.attachment_reads.append((attachment_id, start, stop - start))
+        headers = {
+            "Content-Type": content_type,
+            "Content-Range": f"bytes {start}-{stop - 1}/{len(data)}",
+        }
+        return web.Response(status=206, body=data[start:stop], headers=headers)
 
     # ------------------------------------------------------------------ REST: commands
 
