@@ -255,6 +255,10 @@ class Scheduler:
                     held += 1
                 elif await orphans.release_orphan(conn, job, now, orphans.RESTART_ORPHAN_REASON):
                     orphaned += 1
+            if self.push:
+                # A webhook may have come for a job before this process claimed it (e.g. a
+                # restart's receiver listens first): act on it now, not after the hold.
+                await job_sql.due_if_pushed(conn, claimed, now)
             total_orphans = await orphans.count(conn)
         if claimed:
             log.info("took over %d job(s) nobody held", len(claimed))
