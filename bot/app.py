@@ -42,6 +42,11 @@ log = logging.getLogger(__name__)
 # How long a stop waits for submits already on their way to MusicAPI.
 SUBMIT_DRAIN_S = 4.0
 
+# The bot never joins voice, so discord.py's start-up warnings about missing voice libraries
+# (PyNaCl, davey) would only alarm an owner reading the log.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
 
 def extensions() -> list[str]:
     """Every module in cogs/ is one command family with a setup(): adding a family is adding
