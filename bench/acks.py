@@ -46,6 +46,7 @@ import discord
 from bot.interactions.gate import BUSY, MusicTree, acknowledge
 from bot.interactions.jobs import origin_of
 from bot.jobs.operations import Operation
+from bot.simulator import SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, World, open_world
 from tests.fakediscord.records import FakeInteraction
 
@@ -193,7 +194,9 @@ def _old_order(world: World) -> None:
 @contextlib.asynccontextmanager
 async def _world(old_order: bool, budget: int) -> AsyncIterator[World]:
     with tempfile.TemporaryDirectory() as tmp:
-        async with open_world(Path(tmp), DEFAULT_GUILD_BUDGET=str(budget)) as world:
+        # Upstream credits that never run out: every create the bot sends is a real song.
+        sim = SimulatorConfig(generation_time=0.6, credits=1e12)
+        async with open_world(Path(tmp), sim_config=sim, DEFAULT_GUILD_BUDGET=str(budget)) as world:
             world.discord.interaction_response_timeout = DISCORD_WINDOW_S
             for n in range(MEMBERS):
                 world.discord.add_member(GUILD, FIRST_MEMBER + n, name=f"member{n}")
