@@ -164,6 +164,30 @@ def refuse_newer_schema(applied: Iterable[int], dialect: DialectName) -> None:
         )
 
 
+# Both engines record applied migrations in this table, with the same DDL.
+SCHEMA_MIGRATIONS_DDL = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations "
+    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
+)
+
+
+def pending_migrations(
+    applied: Iterable[int], dialect: DialectName, up_to: int | None = None
+) -> list[tuple[int, str, str]]:
+    """The dialect's migrations not applied yet (up to `up_to`), oldest first.
+
+    Refuses a newer schema first (see refuse_newer_schema). Each engine's migrator calls it
+    under its own lock, with the versions it read there.
+    """
+    done = set(applied)
+    refuse_newer_schema(done, dialect)
+    return [
+        migration
+        for migration in migrations(dialect)
+        if migration[0] not in done and (up_to is None or migration[0] <= up_to)
+    ]
+
+
 def is_postgres_url(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 

@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from bot.store.database import (
     POSTGRES,
+    SCHEMA_MIGRATIONS_DDL,
     Connection,
     Cursor,
     Database,
     DatabaseUnavailable,
-    migrations,
-    refuse_newer_schema,
+    pending_migrations,
 )
 
 try:
@@ -221,16 +221,10 @@ async def migrate(raw: AsyncConnection[Record], up_to: int | None = None) -> lis
     done: list[int] = []
     async with raw.transaction():
         await raw.execute("SELECT pg_advisory_xact_lock(%s, %s)", MIGRATION_LOCK)
-        await raw.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
-        )
+        await raw.execute(SCHEMA_MIGRATIONS_DDL)
         cursor = await raw.execute("SELECT version FROM schema_migrations")
-        applied = {row[0] for row in await cursor.fetchall()}
-        refuse_newer_schema(applied, "postgres")
-        for version, name, sql in migrations("postgres"):
-            if version in applied or (up_to is not None and version > up_to):
-                continue
+        applied = [row[0] for row in await cursor.fetchall()]
+        for version, name, sql in pending_migrations(applied, "postgres", up_to):
             log.info("applying database migration %s", name)
             await raw.execute(sql)  # no parameters: the whole script in one round trip
             await raw.execute(

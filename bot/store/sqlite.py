@@ -21,13 +21,13 @@ from typing import Any
 import aiosqlite
 
 from bot.store.database import (
+    SCHEMA_MIGRATIONS_DDL,
     SQLITE,
     Connection,
     Cursor,
     Database,
     DatabaseUnavailable,
-    migrations,
-    refuse_newer_schema,
+    pending_migrations,
 )
 
 log = logging.getLogger(__name__)
@@ -98,16 +98,10 @@ class SqliteDatabase(Database):
         async with self._lock:
             await raw.execute("BEGIN IMMEDIATE")
             try:
-                await raw.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations "
-                    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
-                )
+                await raw.execute(SCHEMA_MIGRATIONS_DDL)
                 cursor = await raw.execute("SELECT version FROM schema_migrations")
-                applied = {row[0] for row in await cursor.fetchall()}
-                refuse_newer_schema(applied, "sqlite")
-                for version, name, sql in migrations("sqlite"):
-                    if version in applied or (up_to is not None and version > up_to):
-                        continue
+                applied = [row[0] for row in await cursor.fetchall()]
+                for version, name, sql in pending_migrations(applied, "sqlite", up_to):
                     log.info("applying database migration %s", name)
                     # Statements one by one: executescript would commit our transaction.
                     for statement in split_sql(sql):
