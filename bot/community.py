@@ -40,20 +40,19 @@ class CommunityRequests:
     async def record_direct(
         self, origin: JobOrigin, description: str, style: str | None, job_id: int
     ) -> int:
-        async with self.db.transaction() as conn:
-            return await request_sql.insert(
-                conn,
-                guild_id=origin.guild_id,
-                channel_id=origin.channel_id,
-                user_id=origin.user_id,
-                description=description,
-                style=style,
-                state=RequestState.DIRECT,
-                now=self.clock(),
-                job_id=job_id,
-            )
+        return await self._insert(origin, description, style, RequestState.DIRECT, job_id)
 
     async def open(self, origin: JobOrigin, description: str, style: str | None) -> int:
+        return await self._insert(origin, description, style, RequestState.PENDING)
+
+    async def _insert(
+        self,
+        origin: JobOrigin,
+        description: str,
+        style: str | None,
+        state: RequestState,
+        job_id: int | None = None,
+    ) -> int:
         async with self.db.transaction() as conn:
             return await request_sql.insert(
                 conn,
@@ -62,8 +61,9 @@ class CommunityRequests:
                 user_id=origin.user_id,
                 description=description,
                 style=style,
-                state=RequestState.PENDING,
+                state=state,
                 now=self.clock(),
+                job_id=job_id,
             )
 
     async def set_message(self, request_id: int, message_id: int) -> None:
