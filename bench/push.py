@@ -33,8 +33,6 @@ import contextlib
 import json
 import os
 import random
-import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,29 +43,14 @@ from typing import Any
 
 import aiohttp
 
+from bench.common import free_port, peak_rss_mib, percentile, wait_for_port
+
 SDK_POLL_S = 5.0
 TARGET_LAG_S = 5.0
 POLL_INTERVAL_S = 15.0
 GENERATION_S = 90.0
 WARMUP_SONGS = 20
 ARRIVAL_WINDOW_S = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _pct(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))]
-
-
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class LoopLag:
@@ -91,7 +74,7 @@ class LoopLag:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
-        return _pct(self.samples, 99)
+        return percentile(self.samples, 99)
 
 
 # -- the simulator ----------------------------------------------------------------------------
@@ -99,7 +82,7 @@ class LoopLag:
 
 @contextlib.contextmanager
 def simulator(generation: float, spread: float, latency: float = 0.0):  # type: ignore[no-untyped-def]
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.simulator", "--port", str(port),
          "--generation-time", str(generation), "--generation-spread", str(spread),
@@ -108,13 +91,7 @@ def simulator(generation: float, spread: float, latency: float = 0.0):  # type: 
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port, 20)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
@@ -210,7 +187,7 @@ async def bot_side(base: str, songs: int, scale: float, push: bool) -> dict[str,
             )  # fmt: skip
             addresses = receiver = None
             if push:
-                port = _free_port()
+                port = free_port()
                 addresses = Addresses(
                     f"http://127.0.0.1:{port}", "bench-secret-0123456789", b"k" * 32
                 )
@@ -468,7 +445,7 @@ def _worker(kind: str, options: dict[str, Any]) -> None:
         "restart": lambda: restart_side(options["base"], options["jobs"], options["spread"]),
     }
     result = asyncio.run(runs[kind]())
-    result["rss_mib"] = _peak_rss_mib()
+    result["rss_mib"] = peak_rss_mib()
     print(json.dumps(result))
 
 
@@ -493,11 +470,12 @@ def polls_and_lag(args: argparse.Namespace) -> None:
                 learned = r.get("learned")
                 shown = "—" if not learned else "/".join(f"{v:.0f}" for v in learned[:3])
                 hook = r.get("hook_ms") or []
-                hooked = f"{_pct(hook, 50):.0f}/{_pct(hook, 99):.0f}" if hook else "—"
+                hooked = f"{percentile(hook, 50):.0f}/{percentile(hook, 99):.0f}" if hook else "—"
                 print(
                     f"| 90 s ± {spread:.0%} | {label} | {per_song:.2f} | "
-                    f"{_pct(r['lags'], 50):.2f} | {_pct(r['lags'], 99):.2f} | "
-                    f"{_pct(r['listens'], 50):.1f} | {_pct(r['listens'], 99):.1f} | {hooked} | "
+                    f"{percentile(r['lags'], 50):.2f} | {percentile(r['lags'], 99):.2f} | "
+                    f"{percentile(r['listens'], 50):.1f} | {percentile(r['listens'], 99):.1f} | "
+                    f"{hooked} | "
                     f"{shown} |",
                     flush=True,
                 )

@@ -26,7 +26,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,13 +35,9 @@ from typing import Any
 
 import aiohttp
 
+from bench.common import free_port, wait_for_port
+
 POLL_FAST = 0.02  # the scheduler's base interval in the throughput runs: polls are immediate
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _work(args: argparse.Namespace) -> dict[str, Any]:
@@ -198,7 +193,7 @@ def main() -> None:
     from tests.pg import start_cluster
 
     counts = [int(n) for n in args.processes.split(",")]
-    port = _free_port()
+    port = free_port()
     simulator = subprocess.Popen(
         [sys.executable, "-m", "bot.simulator", "--port", str(port), "--generation-time", "0",
          "--credits", "1000000000", "--seed", "1"],
@@ -207,13 +202,7 @@ def main() -> None:
     sim = f"http://127.0.0.1:{port}"
     cluster = start_cluster()
     try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port, 15)
         with tempfile.TemporaryDirectory() as tmp_dir:
             tmp = Path(tmp_dir)
             print(

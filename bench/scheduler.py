@@ -23,8 +23,6 @@ import asyncio
 import json
 import os
 import random
-import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,30 +33,14 @@ from typing import Any
 
 import aiohttp
 
+from bench.common import free_port, peak_rss_mib, percentile, wait_for_port
+
 BASELINE_POLL_S = 5.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def _arrivals(jobs: int, window: float) -> list[float]:
     rng = random.Random(20261123)
     return [rng.uniform(0, window) for _ in range(jobs)]
-
-
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
 async def _baseline(base_url: str, jobs: int, window: float) -> dict[str, Any]:
@@ -173,7 +155,7 @@ def _worker(args: argparse.Namespace) -> None:
                 args.arrival_window,
             )
         )
-    result["rss_mib"] = _peak_rss_mib()
+    result["rss_mib"] = peak_rss_mib()
     print(json.dumps(result))
 
 
@@ -194,8 +176,8 @@ def _run_worker(name: str, base_url: str, args: argparse.Namespace) -> dict[str,
 def _row(name: str, result: dict[str, Any]) -> str:
     lags, polls = result["lags"], result["polls"]
     return (
-        f"| {name:<28} | {len(lags):>4} | {_percentile(lags, 50):>8.2f} | "
-        f"{_percentile(lags, 99):>8.2f} | {statistics.mean(polls):>10.2f} | "
+        f"| {name:<28} | {len(lags):>4} | {percentile(lags, 50):>8.2f} | "
+        f"{percentile(lags, 99):>8.2f} | {statistics.mean(polls):>10.2f} | "
         f"{sum(polls):>11} | {result['rss_mib']:>13.1f} | {result['wall_s']:>6.1f} |"
     )
 
@@ -214,7 +196,7 @@ def main() -> None:
         _worker(args)
         return
 
-    port = _free_port()
+    port = free_port()
     simulator = subprocess.Popen(
         [sys.executable, "-m", "bot.simulator", "--port", str(port),
          "--generation-time", str(args.generation_time), "--credits", "100000000",
@@ -223,13 +205,7 @@ def main() -> None:
     )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port, 15)
         print(
             f"{args.jobs} songs arriving over {args.arrival_window:g} s, simulated generation "
             f"{args.generation_time:g} s ± {args.generation_spread:.0%}, "
