@@ -55,8 +55,9 @@ class JobResult:
 
 
 @dataclass(frozen=True, slots=True)
-class Job:
-    id: int
+class JobOrder:
+    """Who asked for what, where, at which cost: what a NewJob and a stored Job share."""
+
     guild_id: int
     channel_id: int
     user_id: int
@@ -64,6 +65,11 @@ class Job:
     request: dict[str, Any]
     summary: str
     cost: int
+
+
+@dataclass(frozen=True, slots=True)
+class Job(JobOrder):
+    id: int
     state: JobState
     task_id: str | None
     application_id: int | None
@@ -112,14 +118,7 @@ class Job:
 
 
 @dataclass(frozen=True, slots=True)
-class NewJob:
-    guild_id: int
-    channel_id: int
-    user_id: int
-    operation: str
-    request: dict[str, Any]
-    summary: str
-    cost: int
+class NewJob(JobOrder):
     application_id: int | None = None
     interaction_token: str | None = None
     token_expires_at: float | None = None
