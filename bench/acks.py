@@ -43,6 +43,7 @@ from typing import Any
 
 import discord
 
+from bench.common import percentile
 from bot.interactions.gate import BUSY, MusicTree, acknowledge
 from bot.interactions.jobs import origin_of
 from bot.jobs.operations import Operation
@@ -58,13 +59,6 @@ DISCORD_WINDOW_S = 3.0
 BUDGET_TEXT = "budget can't cover"
 RACE_SIZE = 200
 RACE_BUDGET_SONGS = 50
-
-
-def _pct(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))]
 
 
 def _ms(value: float) -> str:
@@ -274,18 +268,18 @@ def _sustained_table(new: Outcome, old: Outcome, slice_size: int, rate: int) -> 
     def row(name: str, fn: Callable[[Outcome], str]) -> None:
         rows.append(f"| {name} | {fn(new)} | {fn(old)} |")
 
-    row("ack p50", lambda o: _ms(_pct(o.acks(), 50)))
-    row("ack p99 (target ≤ 250 ms)", lambda o: _ms(_pct(o.acks(), 99)))
+    row("ack p50", lambda o: _ms(percentile(o.acks(), 50)))
+    row("ack p99 (target ≤ 250 ms)", lambda o: _ms(percentile(o.acks(), 99)))
     row("ack max", lambda o: _ms(max(o.acks(), default=float("nan"))))
     for first in range(0, len(new.sent), slice_size):
         last = min(first + slice_size, len(new.sent))
 
         def sliced(o: Outcome, a: int = first, b: int = last) -> str:
-            return _ms(_pct(o.acks(o.sent[a:b]), 99))
+            return _ms(percentile(o.acks(o.sent[a:b]), 99))
 
         row(f"ack p99, commands {first + 1}–{last}", sliced)
-    row("final answer p50", lambda o: _ms(_pct(o.final(), 50)))
-    row("final answer p99", lambda o: _ms(_pct(o.final(), 99)))
+    row("final answer p50", lambda o: _ms(percentile(o.final(), 50)))
+    row("final answer p99", lambda o: _ms(percentile(o.final(), 99)))
     row("shed as busy", lambda o: str(o.shed()))
     row("never acknowledged (no callback within 3 s)", lambda o: str(o.never_acked()))
     row("went upstream", lambda o: str(o.upstream))
@@ -303,9 +297,9 @@ def _race_table(new: Outcome, old: Outcome) -> list[str]:
     def row(name: str, fn: Callable[[Outcome], str]) -> None:
         rows.append(f"| {name} | {fn(new)} | {fn(old)} |")
 
-    row("ack p50", lambda o: _ms(_pct(o.acks(), 50)))
-    row("ack p99 (target ≤ 250 ms)", lambda o: _ms(_pct(o.acks(), 99)))
-    row("final answer p99", lambda o: _ms(_pct(o.final(), 99)))
+    row("ack p50", lambda o: _ms(percentile(o.acks(), 50)))
+    row("ack p99 (target ≤ 250 ms)", lambda o: _ms(percentile(o.acks(), 99)))
+    row("final answer p99", lambda o: _ms(percentile(o.final(), 99)))
     row(f"went upstream (must be {RACE_BUDGET_SONGS})", lambda o: str(o.upstream))
     row("refused with the budget message", lambda o: str(o.refused_budget()))
     row("shed as busy", lambda o: str(o.shed()))

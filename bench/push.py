@@ -22,7 +22,7 @@ scenario; each measured side runs in a fresh process too, so its peak RSS is its
   with and without the restart spread.
 
 Nothing is asserted: machines are shared and noisy. The acknowledgement latency under 100
-commands/s is measured by the interactions work (it needs the Discord layer), not here.
+commands/s needs the Discord layer: `python -m bench.acks` measures it.
 """
 
 from __future__ import annotations
