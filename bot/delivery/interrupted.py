@@ -3,8 +3,10 @@
 A slash command is deferred ("thinking…") before its work starts. If the process dies, or is
 stopped, before the command answers, Discord would show "thinking…" until the token expires
 and then an error. So each acknowledged command is written down (`open_replies`) and crossed
-off when its handler returns. A row left behind belonged to a command that was cut off. Once
-it is older than any command takes (`max_age_s`), it is answered:
+off when its handler returns. Buttons and forms that answer with a new "thinking…" (not those
+that edit the message they are on: that message is the song itself) are tracked the same way.
+A row left behind belonged to a command that was cut off. Once it is older than any command
+takes (`max_age_s`), it is answered:
 
 - if a job row carries the same interaction token, the job answers (its card, or its failure
   notice), so the row is only dropped;
@@ -57,6 +59,21 @@ class OpenReply:
         return cls(**dict(row))
 
 
+def name_of(interaction: discord.Interaction) -> str:
+    """How the member knows what was cut off: the command, else the button's action (custom
+    ids read `<kind>:<action>:<id>`), else that it was a form."""
+    if interaction.command is not None:
+        return f"/{interaction.command.qualified_name}"
+    if interaction.type is discord.InteractionType.modal_submit:
+        return "form"
+    data: dict[str, Any] = dict(interaction.data or {})
+    custom_id = data.get("custom_id")
+    if isinstance(custom_id, str) and custom_id:
+        parts = custom_id.split(":")
+        return f"{parts[1] if len(parts) > 1 else parts[0]} button"
+    return "request"
+
+
 async def _insert(conn: Connection, reply: OpenReply) -> None:
     await conn.execute(
         """INSERT INTO open_replies (interaction_id, application_id, token, guild_id,
@@ -107,11 +124,11 @@ class OpenReplies:
         self._task: asyncio.Task[None] | None = None
         self._open: set[int] = set()  # written down by this process, not yet crossed off
 
-    async def opened(self, interaction: discord.Interaction) -> None:
-        """Write down an acknowledged command (after the acknowledgement: never delays it)."""
+    async def opened(self, interaction: discord.Interaction, name: str | None = None) -> None:
+        """Write down an acknowledged command, button press or form (after the
+        acknowledgement: never delays it). `name` is what the member is told it was."""
         if interaction.channel_id is None:
             return
-        command = interaction.command.qualified_name if interaction.command else "command"
         reply = OpenReply(
             interaction.id,
             interaction.application_id,
@@ -119,7 +136,7 @@ class OpenReplies:
             interaction.guild_id,
             interaction.channel_id,
             interaction.user.id,
-            command,
+            name or name_of(interaction),
             self.clock(),
         )
         try:
@@ -173,7 +190,7 @@ class OpenReplies:
                 try:
                     await self._answer(reply, now)
                 except discord.HTTPException as error:
-                    log.info("interrupted /%s: answer failed (%s)", reply.command, error.status)
+                    log.info("interrupted %s: answer failed (%s)", reply.command, error.status)
                     continue  # tried again at the next sweep
                 answered += 1
             async with self.db.transaction() as conn:
@@ -193,6 +210,6 @@ class OpenReplies:
                 return
         channel = self.client.get_partial_messageable(reply.channel_id, guild_id=reply.guild_id)
         await channel.send(
-            f"<@{reply.user_id}> your `/{reply.command}`: {INTERRUPTED}",
+            f"<@{reply.user_id}> your `{reply.command}`: {INTERRUPTED}",
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(reply.user_id)]),
         )

@@ -154,7 +154,7 @@ class ExtendForm(Form, title="Extend this song"):
         self.bot = bot
         self.clip_id = clip_id
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:
+    async def submit(self, interaction: discord.Interaction) -> None:
         at = typed_seconds("at", self.at.value)
         clip = await _clip(self.bot, interaction, self.clip_id)
         await song_actions.extend(
@@ -172,7 +172,7 @@ class CoverForm(Form, title="Cover this song"):
         self.bot = bot
         self.clip_id = clip_id
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:
+    async def submit(self, interaction: discord.Interaction) -> None:
         clip = await _clip(self.bot, interaction, self.clip_id)
         await song_actions.cover(self.bot, interaction, clip, style=self.style.value)
 
@@ -267,6 +267,10 @@ class ClipAction(
     def ack(self) -> Ack:
         known = ACTIONS.get(self.action)
         return known.ack if known else Ack.PRIVATE
+
+    def name(self) -> str:
+        known = ACTIONS.get(self.action)
+        return f"{known.label if known else self.action} button"
 
     async def run(self, interaction: discord.Interaction) -> None:
         known = ACTIONS.get(self.action)

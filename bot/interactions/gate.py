@@ -82,6 +82,27 @@ async def acknowledge(interaction: discord.Interaction, ack: Ack = Ack.PUBLIC) -
         await interaction.response.defer(thinking=True, ephemeral=ack is Ack.PRIVATE)
 
 
+# Acknowledgements that leave a "thinking…" of their own, which must end with a final answer.
+# Not UPDATE: its deferred reply is the message the button is on (a song), never overwritten.
+TRACKED_ACKS = (Ack.PUBLIC, Ack.PRIVATE)
+
+
+async def track_opened(interaction: discord.Interaction, ack: Ack, name: str | None = None) -> None:
+    """Write down an admitted interaction whose "thinking…" must be answered even across a
+    crash (bot/delivery/interrupted.py); `name` is what the member is told it was."""
+    replies = getattr(interaction.client, "open_replies", None)
+    if ack in TRACKED_ACKS and replies is not None:
+        await replies.opened(interaction, name)
+
+
+async def track_closed(interaction: discord.Interaction) -> None:
+    """Cross off an interaction whose handler answered. Not called when a stop cancels the
+    handler: its row stays and is answered after the restart."""
+    replies = getattr(interaction.client, "open_replies", None)
+    if replies is not None:
+        await replies.closed(interaction)
+
+
 def _age_s(interaction: discord.Interaction) -> float:
     return (discord.utils.utcnow() - interaction.created_at).total_seconds()
 
@@ -111,9 +132,7 @@ class MusicTree(app_commands.CommandTree[Any]):
             await super()._call(interaction)
         # Answered (discord.py reports errors inside _call). Not reached when the command is
         # cancelled by a stop: its open reply stays, and is answered after the restart.
-        replies = getattr(self.client, "open_replies", None)
-        if replies is not None:
-            await replies.closed(interaction)
+        await track_closed(interaction)
 
     async def admit(
         self, interaction: discord.Interaction, ack: Ack, *, counted: bool = False
@@ -153,9 +172,8 @@ class MusicTree(app_commands.CommandTree[Any]):
             return True  # answered with choices, never deferred; never spends anything
         ack = ack_of(interaction.command)
         admitted = await self.admit(interaction, ack, counted=True)
-        replies = getattr(self.client, "open_replies", None)
-        if admitted and ack is not Ack.SELF and replies is not None:
-            await replies.opened(interaction)  # see bot/delivery/interrupted.py
+        if admitted:
+            await track_opened(interaction, ack)
         return admitted
 
     async def on_error(

@@ -65,7 +65,7 @@ class LyricsModal(Form, title="Your lyrics"):
             self.lyrics.default = default_lyrics[:MODAL_LYRICS_MAX]
         self.lyrics.required = not instrumental
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:
+    async def submit(self, interaction: discord.Interaction) -> None:
         request = validation.build_custom(
             lyrics=self.lyrics.value, instrumental=self.instrumental, **self.options
         )

@@ -10,6 +10,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.delivery.interrupted import name_of
 from bot.errors import InputError
 from bot.interactions import gate
 from bot.interactions.errors import GENERIC_FAILURE, member_text
@@ -102,3 +103,35 @@ async def test_the_gate_sheds_beyond_its_limit_and_says_so() -> None:
     ]
     # A command is counted before it reaches the gate: the same limit lets it through.
     assert await busy.admit(Interaction(0), Ack.PUBLIC, counted=True)  # type: ignore[arg-type]
+
+
+class Replies:
+    """The open-replies table as the gate sees it: what was written down, under which name."""
+
+    def __init__(self) -> None:
+        self.names: list[str | None] = []
+
+    async def opened(self, interaction: Any, name: str | None = None) -> None:
+        self.names.append(name)
+
+
+async def test_only_a_thinking_reply_of_its_own_is_written_down_for_the_crash_sweep() -> None:
+    # An UPDATE press's deferred reply is the song message itself: the sweep must never
+    # overwrite it. SELF answers with a form, which is written down when submitted.
+    replies = Replies()
+    client = Client()
+    client.open_replies = replies  # type: ignore[attr-defined]
+    interaction = Interaction(0)
+    interaction.client = client  # type: ignore[attr-defined]
+    for ack in Ack:
+        await gate.track_opened(interaction, ack, f"{ack} button")  # type: ignore[arg-type]
+    assert replies.names == ["public button", "private button"]
+
+
+def test_a_button_is_named_by_its_action_and_a_form_as_a_form() -> None:
+    press = Interaction(0)
+    press.data = {"custom_id": "clip:timeline:0123abcd"}
+    assert name_of(press) == "timeline button"  # type: ignore[arg-type]
+    form = Interaction(0)
+    form.type = discord.InteractionType.modal_submit
+    assert name_of(form) == "form"  # type: ignore[arg-type]
