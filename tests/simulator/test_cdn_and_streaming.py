@@ -6,37 +6,20 @@ import io
 import math
 import time
 import wave
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from bot.simulator import MusicAPISimulator, SimulatorConfig
+from bot.simulator import MusicAPISimulator
 from tests.helpers import Clock
+from tests.simulator.conftest import Sim
 
 AUTH = {"Authorization": "Bearer k"}
 DESCRIBE = {"custom_mode": False, "mv": "sonic-v5", "gpt_description_prompt": "a calm tune"}
 
 
-Sim = Callable[..., Awaitable[MusicAPISimulator]]
-
-
-@pytest.fixture
-async def make_sim() -> AsyncIterator[Sim]:
-    started: list[MusicAPISimulator] = []
-
-    async def factory(**config: Any) -> MusicAPISimulator:
-        config.setdefault("generation_time", 10.0)
-        config.setdefault("seed", 3)
-        sim = MusicAPISimulator(SimulatorConfig(**config))
-        await sim.start()
-        started.append(sim)
-        return sim
-
-    yield factory
-    for sim in started:
-        await sim.stop()
 
 
 @pytest.fixture

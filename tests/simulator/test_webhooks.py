@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +16,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.simulator import MusicAPISimulator, SimulatorConfig
+from bot.simulator import MusicAPISimulator
 from bot.simulator.protocol import MSG_TASK_FAILED
 from tests.helpers import Clock
+from tests.simulator.conftest import Sim
 
 AUTH = {"Authorization": "Bearer k"}
 SECRET = "whsec-test-3b9d"
@@ -73,24 +74,7 @@ async def receiver() -> AsyncIterator[Receiver]:
     await runner.cleanup()
 
 
-Sim = Callable[..., Awaitable[MusicAPISimulator]]
-
-
-@pytest.fixture
-async def make_sim() -> AsyncIterator[Sim]:
-    started: list[MusicAPISimulator] = []
-
-    async def factory(**config: Any) -> MusicAPISimulator:
-        config.setdefault("generation_time", 10.0)
-        config.setdefault("seed", 5)
-        sim = MusicAPISimulator(SimulatorConfig(**config))
-        await sim.start()
-        started.append(sim)
-        return sim
-
-    yield factory
-    for sim in started:
-        await sim.stop()
+SIM_SEED = 5  # make_sim (tests/simulator/conftest.py) seeds with it
 
 
 async def post(sim: MusicAPISimulator, path: str, body: dict[str, Any]) -> tuple[int, Any]:
