@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -50,6 +51,21 @@ class SqliteConnection(Connection):
         return None
 
 
+async def _switch_to_wal(raw: aiosqlite.Connection, within_s: float = 10.0) -> None:
+    """PRAGMA journal_mode=WAL, retried while another process holds the file: on a brand-new
+    file SQLite can answer "database is locked" at once, without waiting for busy_timeout,
+    when several processes open it at the same moment."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            await raw.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(0.05)
+
+
 class SqliteDatabase(Database):
     dialect = SQLITE
 
@@ -72,7 +88,7 @@ class SqliteDatabase(Database):
             # The busy timeout first: switching to WAL needs a moment of exclusive access,
             # which another process opening the same file at the same time may hold.
             await raw.execute("PRAGMA busy_timeout=10000")
-            await raw.execute("PRAGMA journal_mode=WAL")
+            await _switch_to_wal(raw)
             await raw.execute("PRAGMA synchronous=NORMAL")
             await raw.execute("PRAGMA foreign_keys=ON")
             await db.migrate(up_to)
