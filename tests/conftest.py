@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.store.database import Database
+from tests import network_guard
 from tests.pg import PostgresCluster, PostgresMissing, start_cluster
+
+network_guard.install()  # every test stays on loopback, whatever the code under test attempts
 
 BACKENDS = ("sqlite", "postgres")
 
