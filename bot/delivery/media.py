@@ -121,7 +121,9 @@ async def fetch_with_retries(
         else:
             ext = sniff_extension(data)
             if ext is None or ext not in kinds:
-                log.warning("a result file is %s, not one of %s", ext or "unknown", sorted(kinds))
+                log.warning(
+                    "a result file is %s, not one of %s", ext or "of no known type", sorted(kinds)
+                )
                 return Fetched(None, WRONG_TYPE_NOTE)
             return Fetched(data, ext=ext)
         if clock() + delay >= deadline:
