@@ -129,16 +129,15 @@ async def test_a_file_that_is_gone_is_not_retried(
     sim: MusicAPISimulator, fetcher: MediaFetcher
 ) -> None:
     time = FakeTime()
-    async with aiohttp.ClientSession() as session:
-        got = await fetch_with_retries(
-            fetcher,
-            f"{sim.base_url}/files/no-such-clip.wav",
-            10_000_000,
-            kinds=AUDIO_KINDS,
-            budget_s=30,
-            clock=time.clock,
-            sleep=time.sleep,
-        )
+    got = await fetch_with_retries(
+        fetcher,
+        f"{sim.base_url}/files/no-such-clip.wav",
+        10_000_000,
+        kinds=AUDIO_KINDS,
+        budget_s=30,
+        clock=time.clock,
+        sleep=time.sleep,
+    )
     assert got.data is None and got.link_note == UNAVAILABLE_NOTE
     assert time.sleeps == []
 
