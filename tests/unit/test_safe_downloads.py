@@ -9,8 +9,9 @@ through a stub, never real DNS.
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from ipaddress import ip_address
 from types import SimpleNamespace
@@ -27,6 +28,7 @@ from bot.delivery.media import (
     TOO_LARGE_NOTE,
     WRONG_TYPE_NOTE,
     Fetched,
+    fetch_bounded,
     fetch_with_retries,
 )
 from bot.delivery.safe_http import (
@@ -54,9 +56,14 @@ class Server:
     seen: list[str] = field(default_factory=list)
     base_url: str = ""
     chunked: dict[str, bytes] = field(default_factory=dict)
+    handlers: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = field(
+        default_factory=dict
+    )
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         self.seen.append(request.path)
+        if request.path in self.handlers:
+            return await self.handlers[request.path](request)
         if request.path in self.chunked:
             response = web.StreamResponse()
             response.enable_chunked_encoding()
@@ -385,3 +392,31 @@ async def test_bytes_of_another_kind_are_not_attached(
         MediaPolicy.for_musicapi(cdn.base_url), f"{cdn.base_url}/file", kinds=kinds
     )
     assert got.data is None and got.link_note == WRONG_TYPE_NOTE
+
+
+async def test_a_body_that_stalls_is_cut_off_by_the_time_limit(cdn: Server) -> None:
+    stalled, release = asyncio.Event(), asyncio.Event()
+
+    async def stall(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        await response.write(WAV)
+        stalled.set()
+        await release.wait()  # not before the client's limit has decided
+        return response
+
+    fetcher = MediaFetcher(MediaPolicy.for_musicapi(cdn.base_url))
+    cdn.handlers["/slow.wav"] = stall
+    try:
+        with pytest.raises(TimeoutError):
+            await fetch_bounded(
+                fetcher,
+                f"{cdn.base_url}/slow.wav",
+                10_000_000,
+                limits=aiohttp.ClientTimeout(total=0.5),
+            )
+    finally:
+        release.set()
+        await fetcher.close()
+    assert stalled.is_set()
