@@ -19,6 +19,7 @@ from bot.community import CommunityRequests
 from bot.config import Settings
 from bot.delivery.interrupted import OpenReplies
 from bot.delivery.poster import DiscordPoster
+from bot.delivery.safe_http import MediaFetcher, MediaPolicy
 from bot.interactions.buttons import ClipAction
 from bot.interactions.gate import MusicTree
 from bot.jobs.scheduler import DEFAULT_CONCURRENCY, Scheduler
@@ -67,6 +68,8 @@ class MusicBot(commands.AutoShardedBot):
     # Created in setup_hook; typed here so cogs can rely on them.
     http_session: aiohttp.ClientSession
     musicapi_session: aiohttp.ClientSession
+    # Every download of a file MusicAPI points at: public https:// (and MEDIA_HOSTS) only.
+    media: MediaFetcher
     db: Database
     musicapi: MusicAPIClient
     quota: Quota
@@ -133,6 +136,9 @@ class MusicBot(commands.AutoShardedBot):
             connector=aiohttp.TCPConnector(limit=DEFAULT_CONCURRENCY + 32)
         )
         self.musicapi = MusicAPIClient(self.musicapi_session, base_url, key)
+        # The simulator's (or a test's) loopback MusicAPI serves its own files: the one
+        # non-public address downloads may reach.
+        self.media = MediaFetcher(MediaPolicy.for_musicapi(base_url, settings.media_hosts))
         addresses = await self._webhook_addresses()
         # With webhooks, a submit cut off before its answer waits this long for the webhook
         # that names its task (by then the task has surely finished) before it is released.
@@ -145,7 +151,7 @@ class MusicBot(commands.AutoShardedBot):
             clock=self.clock,
         )
         self.quota_admin = QuotaAdmin(self.quota)
-        poster = DiscordPoster(self, self.db, self.http_session, clock=self.clock)
+        poster = DiscordPoster(self, self.db, self.media, clock=self.clock)
         self.scheduler = Scheduler(
             self.db,
             self.musicapi,
@@ -277,5 +283,7 @@ class MusicBot(commands.AutoShardedBot):
                 await self.http_session.close()
             if hasattr(self, "musicapi_session"):
                 await self.musicapi_session.close()
+            if hasattr(self, "media"):
+                await self.media.close()
             if hasattr(self, "db"):
                 await self.db.close()

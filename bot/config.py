@@ -7,6 +7,7 @@ the entry point turns into one plain line naming the variable and what to do abo
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from ipaddress import ip_address
@@ -92,6 +93,9 @@ class Settings:
     webhook_public_url: str | None = None
     webhook_listen: tuple[str, int] = ("0.0.0.0", 8080)
     webhook_secret: str | None = field(default=None, repr=False)
+    # MEDIA_HOSTS: the only hosts result files are downloaded from ("*.example.com" for any
+    # name under it); None: any public https:// host.
+    media_hosts: frozenset[str] | None = None
 
     @property
     def database(self) -> Path | str:
@@ -275,6 +279,28 @@ def _webhook_secret(env: Mapping[str, str]) -> str | None:
     return raw
 
 
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"^(\*\.)?({_LABEL}\.)*{_LABEL}$")
+
+
+def _media_hosts(env: Mapping[str, str]) -> frozenset[str] | None:
+    """MEDIA_HOSTS="cdn.example.com,*.files.example.net": host names only, no scheme or port."""
+    raw = _get(env, "MEDIA_HOSTS")
+    if raw is None:
+        return None
+    hosts = [item.strip().lower().rstrip(".") for item in raw.split(",") if item.strip()]
+    for host in hosts:
+        if len(host) > 253 or not _HOST_NAME.match(host):
+            raise ConfigError(
+                "MEDIA_HOSTS",
+                f"{host!r} is not a host name; list names like cdn.example.com or "
+                "*.example.com, separated by commas",
+            )
+    if not hosts:
+        raise ConfigError("MEDIA_HOSTS", "lists no host; unset it to allow any public host")
+    return frozenset(hosts)
+
+
 def _costs(env: Mapping[str, str]) -> dict[str, int]:
     """MUSICAPI_COSTS="create_music=20,stems_basic=30" overrides entries of the cost table."""
     raw = _get(env, "MUSICAPI_COSTS")
@@ -432,4 +458,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_public_url=_webhook_public_url(env),
         webhook_listen=_listen(env, "WEBHOOK_LISTEN") or ("0.0.0.0", 8080),
         webhook_secret=_webhook_secret(env),
+        media_hosts=_media_hosts(env),
     )

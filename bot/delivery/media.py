@@ -1,8 +1,9 @@
 """Fetching files MusicAPI points at, with a size cap and a timeout, and naming them truthfully.
 
 Only URLs that MusicAPI returned (or Discord attachments) are ever fetched; never a URL a member
-typed. The file extension comes from the bytes, not from the URL, because upstream CDNs have
-served WAV behind .mp3 names and the other way round.
+typed, and only where `safe_http` allows (public https://, MEDIA_HOSTS). The file extension
+comes from the bytes, not from the URL, because upstream CDNs have served WAV behind .mp3 names
+and the other way round; bytes that are none of the kinds the caller expects are not attached.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from bot.delivery.safe_http import MediaFetcher, RefusedURL
 from bot.validation.attachments import HEAD_BYTES, audio_kind
 
 # Discord's default upload limit for a server without boosts.
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+# The most one download may hold in memory, whatever a channel's limit says: Discord's largest
+# upload limit (a server at boost level 3).
+MAX_MEDIA_BYTES = 100 * 1024 * 1024
 # Room for the multipart envelope and the JSON payload beside the files.
 UPLOAD_MARGIN = 256 * 1024
 FETCH_TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=10, sock_read=20)
@@ -40,6 +45,21 @@ UNAVAILABLE_NOTE = (
     "MusicAPI's file server was temporarily unavailable, so the file could not be attached. "
     "Its links may expire: download it soon."
 )
+REFUSED_NOTE = (
+    "MusicAPI's link points somewhere the bot does not download from (only public https:// "
+    "file servers), so the file was not attached."
+)
+WRONG_TYPE_NOTE = (
+    "MusicAPI's file server did not send the kind of file this link stands for, so nothing "
+    "was attached."
+)
+
+# What may be attached, by the extension `sniff_extension` gives the bytes.
+AUDIO_KINDS = frozenset({"mp3", "wav", "ogg", "flac", "m4a", "webm"})
+IMAGE_KINDS = frozenset({"png", "jpg", "webp"})
+MIDI_KINDS = frozenset({"mid"})
+# Files of a job whose result is not songs (a producer download): audio, MIDI or an archive.
+RESULT_KINDS = AUDIO_KINDS | MIDI_KINDS | frozenset({"zip"})
 
 
 class TooLarge(Exception):
@@ -48,17 +68,19 @@ class TooLarge(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """A file's bytes, or the true reason a link is posted instead."""
+    """A file's bytes and their real extension, or the true reason a link is posted instead."""
 
     data: bytes | None
     link_note: str = ""
+    ext: str = ""  # one of the kinds asked for whenever `data` is set
 
 
 async def fetch_with_retries(
-    session: aiohttp.ClientSession,
+    fetcher: MediaFetcher,
     url: str,
     max_bytes: int,
     *,
+    kinds: frozenset[str],
     budget_s: float = FETCH_BUDGET_S,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -66,7 +88,9 @@ async def fetch_with_retries(
     """Download `url`, retrying passing failures with growing delays within `budget_s`.
 
     A file over `max_bytes` is never retried (TOO_LARGE_NOTE); a CDN that keeps failing past
-    the budget, or answers that the file is gone, gives UNAVAILABLE_NOTE."""
+    the budget, or answers that the file is gone, gives UNAVAILABLE_NOTE; an address the bot
+    does not download from gives REFUSED_NOTE, and bytes of none of `kinds` WRONG_TYPE_NOTE."""
+    max_bytes = min(max_bytes, MAX_MEDIA_BYTES)
     if max_bytes <= 0:
         return Fetched(None, TOO_LARGE_NOTE)
     deadline = clock() + budget_s
@@ -81,9 +105,12 @@ async def fetch_with_retries(
             sock_read=FETCH_TIMEOUT.sock_read,
         )
         try:
-            return Fetched(await fetch_bounded(session, url, max_bytes, limits=limits))
+            data = await fetch_bounded(fetcher, url, max_bytes, limits=limits)
         except TooLarge:
             return Fetched(None, TOO_LARGE_NOTE)
+        except RefusedURL as refused:
+            log.warning("a result file was not fetched: %s", refused)
+            return Fetched(None, REFUSED_NOTE)
         except aiohttp.ClientResponseError as error:
             if error.status not in _RETRY_STATUSES:
                 log.warning("a result file answered %d; posting a link", error.status)
@@ -91,6 +118,14 @@ async def fetch_with_retries(
             problem = f"HTTP {error.status}"
         except (aiohttp.ClientError, TimeoutError) as error:
             problem = type(error).__name__
+        else:
+            ext = sniff_extension(data)
+            if ext is None or ext not in kinds:
+                log.warning(
+                    "a result file is %s, not one of %s", ext or "of no known type", sorted(kinds)
+                )
+                return Fetched(None, WRONG_TYPE_NOTE)
+            return Fetched(data, ext=ext)
         if clock() + delay >= deadline:
             log.warning(
                 "a result file still failed after %d attempt(s) in %.0f s (%s); posting a link",
@@ -105,14 +140,15 @@ async def fetch_with_retries(
 
 
 async def fetch_bounded(
-    session: aiohttp.ClientSession,
+    fetcher: MediaFetcher,
     url: str,
     max_bytes: int,
     *,
     limits: aiohttp.ClientTimeout = FETCH_TIMEOUT,
 ) -> bytes:
-    """Download `url`; raise TooLarge past `max_bytes`, aiohttp errors on failure."""
-    async with session.get(url, timeout=limits) as response:
+    """Download `url`; raise TooLarge past `max_bytes`, RefusedURL where the bot does not
+    download from, aiohttp errors on failure."""
+    async with fetcher.get(url, limits=limits) as response:
         response.raise_for_status()
         if response.content_length is not None and response.content_length > max_bytes:
             raise TooLarge(url)
@@ -140,6 +176,8 @@ def sniff_extension(data: bytes) -> str | None:
         return "webp"
     if head.startswith(b"MThd"):
         return "mid"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
     return None
 
 

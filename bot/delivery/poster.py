@@ -18,20 +18,21 @@ import logging
 import time
 from collections.abc import Callable
 
-import aiohttp
 import discord
 
 from bot.delivery import embeds
 from bot.delivery.media import (
+    AUDIO_KINDS,
     DEFAULT_UPLOAD_LIMIT,
     FETCH_BUDGET_S,
-    TOO_LARGE_NOTE,
+    IMAGE_KINDS,
+    RESULT_KINDS,
     UPLOAD_MARGIN,
     Fetched,
     fetch_with_retries,
     slug,
-    sniff_extension,
 )
+from bot.delivery.safe_http import MediaFetcher
 from bot.delivery.stems import STEM_OPERATIONS, StemsDelivery
 from bot.interactions.buttons import clip_view
 from bot.observability import metrics
@@ -61,7 +62,7 @@ class DiscordPoster:
         self,
         client: discord.Client,
         db: Database,
-        http: aiohttp.ClientSession,
+        http: MediaFetcher,
         *,
         clock: Callable[[], float] = time.time,
         fetch_budget_s: float = FETCH_BUDGET_S,
@@ -166,11 +167,14 @@ class DiscordPoster:
         notes: list[str] = []
         base_name = f"{slug(clip.title)}-{index}"
 
-        fetched = await self._fetch_or_reason(clip.audio_url, budget) if clip.audio_url else None
+        fetched = (
+            await self._fetch_or_reason(clip.audio_url, budget, AUDIO_KINDS)
+            if clip.audio_url
+            else None
+        )
         audio = fetched.data if fetched else None
-        if audio is not None:
-            audio_ext = sniff_extension(audio) or "mp3"
-            files.append(discord.File(io.BytesIO(audio), filename=f"{base_name}.{audio_ext}"))
+        if fetched is not None and audio is not None:
+            files.append(discord.File(io.BytesIO(audio), filename=f"{base_name}.{fetched.ext}"))
             budget -= len(audio)
         elif clip.audio_url and fetched is not None:
             notes.append(f"🔗 [Audio]({clip.audio_url}) — {fetched.link_note}")
@@ -183,10 +187,12 @@ class DiscordPoster:
 
         image_url: str | None = clip.image_url
         if clip.image_url:
-            cover = await self._fetch(clip.image_url, min(budget, COVER_MAX_BYTES))
-            ext = sniff_extension(cover) if cover else None
-            if cover is not None and ext in ("png", "jpg", "webp"):
-                files.append(discord.File(io.BytesIO(cover), filename=f"cover-{index}.{ext}"))
+            got = await self._fetch_or_reason(
+                clip.image_url, min(budget, COVER_MAX_BYTES), IMAGE_KINDS
+            )
+            if got.data is not None:
+                ext = got.ext
+                files.append(discord.File(io.BytesIO(got.data), filename=f"cover-{index}.{ext}"))
                 image_url = f"attachment://cover-{index}.{ext}"
 
         content = f"<@{job.user_id}> your song is ready ({index}/{total})."
@@ -216,16 +222,15 @@ class DiscordPoster:
         files: list[discord.File] = []
         budget = (job.upload_limit or DEFAULT_UPLOAD_LIMIT) - UPLOAD_MARGIN
         for number, url in enumerate(result.files, start=1):
-            fetched = await self._fetch_or_reason(url, budget)
-            data = fetched.data
-            ext = sniff_extension(data) if data else None
-            if data is not None and ext is not None:
+            fetched = await self._fetch_or_reason(url, budget, RESULT_KINDS)
+            data, ext = fetched.data, fetched.ext
+            if data is not None:
                 files.append(
                     discord.File(io.BytesIO(data), filename=f"{slug(job.summary)}-{number}.{ext}")
                 )
                 budget -= len(data)
             else:
-                note = fetched.link_note or TOO_LARGE_NOTE  # fetched, but not a known type
+                note = fetched.link_note
                 lines.append(f"🔗 [File {number}]({url}) — {note}")
         return await channel.send(
             "\n".join(lines),
@@ -235,9 +240,11 @@ class DiscordPoster:
         )
 
     async def _fetch(self, url: str, max_bytes: int) -> bytes | None:
-        """The file, or None when a link must do (for stems, which word their own note)."""
-        return (await self._fetch_or_reason(url, max_bytes)).data
+        """The audio file, or None when a link must do (for stems, which word their own note)."""
+        return (await self._fetch_or_reason(url, max_bytes, AUDIO_KINDS)).data
 
-    async def _fetch_or_reason(self, url: str, max_bytes: int) -> Fetched:
+    async def _fetch_or_reason(self, url: str, max_bytes: int, kinds: frozenset[str]) -> Fetched:
         """The file, retried within a time budget, or the true reason a link is posted."""
-        return await fetch_with_retries(self.http, url, max_bytes, budget_s=self.fetch_budget_s)
+        return await fetch_with_retries(
+            self.http, url, max_bytes, kinds=kinds, budget_s=self.fetch_budget_s
+        )

@@ -38,11 +38,13 @@ MAX_FILES = 10  # Discord's limit of attachments per message
 # Discord allows 2000 characters of content; the rest is head-room for the header line.
 CONTENT_BUDGET = 1800
 LINK_NOTE = (
-    "Linked, not attached: too large for this channel, or MusicAPI's file server did not answer "
-    "in time. MusicAPI's links may expire: download them soon."
+    "Linked, not attached: too large for this channel, MusicAPI's file server did not answer "
+    "in time or did not send audio, or the link points where the bot does not download from. "
+    "MusicAPI's links may expire: download them soon."
 )
 
-# (url, max bytes) -> the file, or None when it is too large or unreachable.
+# (url, max bytes) -> the audio file, or None when it is too large, unreachable, refused or
+# not audio.
 Fetch = Callable[[str, int], Awaitable[bytes | None]]
 
 
@@ -153,12 +155,13 @@ class StemsDelivery:
                     await self.fetch(stem.audio_url, budget) if stem.audio_url else None
                 )
             data = fetched[stem.clip_id]
-            if data is not None:
+            # The fetch gives audio only; never name other bytes after a guess.
+            ext = sniff_extension(data) if data is not None else None
+            if data is not None and ext is not None:
                 if batch.stems and (
                     len(batch.files) >= MAX_FILES or batch.size + len(data) > budget
                 ):
                     break  # starts the next message; its bytes stay in `fetched`
-                ext = sniff_extension(data) or "mp3"
                 batch.files.append((f"{names[stem.clip_id]}.{ext}", data))
             else:
                 if batch.stems and not _fits_text(batch.links, stem):

@@ -11,7 +11,6 @@ import io
 import logging
 from collections.abc import Sequence
 
-import aiohttp
 import discord
 
 from bot.delivery.embeds import EMBED_DESCRIPTION_MAX, clean, format_duration
@@ -19,10 +18,11 @@ from bot.delivery.media import (
     DEFAULT_UPLOAD_LIMIT,
     TOO_LARGE_NOTE,
     UPLOAD_MARGIN,
+    Fetched,
     fetch_with_retries,
     slug,
-    sniff_extension,
 )
+from bot.delivery.safe_http import MediaFetcher
 from bot.delivery.timeline import TimedLine, preview
 from bot.musicapi.results import BpmResult, MidiResult, VoxResult
 from bot.store.clips import StoredClip
@@ -42,30 +42,32 @@ def upload_budget(interaction: discord.Interaction) -> int:
 
 
 async def fetch_file(
-    http: aiohttp.ClientSession, url: str, max_bytes: int
-) -> tuple[bytes | None, str]:
-    """The file at a MusicAPI URL, or None with the reason a link is posted instead."""
-    fetched = await fetch_with_retries(http, url, max_bytes)
-    return fetched.data, fetched.link_note
+    http: MediaFetcher, url: str, max_bytes: int, kinds: frozenset[str]
+) -> Fetched:
+    """The file at a MusicAPI URL if its bytes are one of `kinds`, or the reason a link is
+    posted instead."""
+    return await fetch_with_retries(http, url, max_bytes, kinds=kinds)
 
 
 async def send_file_or_link(
     interaction: discord.Interaction,
-    http: aiohttp.ClientSession,
+    http: MediaFetcher,
     *,
     text: str,
     url: str,
     name: str,
-    fallback_ext: str,
+    kinds: frozenset[str],
     label: str,
 ) -> None:
-    """Attach the file at `url` as `name.<real extension>` when it fits, else link it."""
-    data, note = await fetch_file(http, url, upload_budget(interaction))
+    """Attach the file at `url` as `name.<real extension>` when it fits and its bytes are one
+    of `kinds`, else link it with the reason."""
+    fetched = await fetch_file(http, url, upload_budget(interaction), kinds)
+    data, note = fetched.data, fetched.link_note
     link = f"{text}\n🔗 [{label}](<{url}>)"
     if data is None:
         await interaction.followup.send(f"{link}\n{note}", allowed_mentions=NO_MENTIONS)
         return
-    filename = f"{slug(name)}.{sniff_extension(data) or fallback_ext}"
+    filename = f"{slug(name)}.{fetched.ext}"
     try:
         await interaction.followup.send(
             text,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 
 from bot.delivery import tool_replies
-from bot.delivery.media import slug
+from bot.delivery.media import AUDIO_KINDS, MIDI_KINDS, slug
 from bot.delivery.timeline import timed_lines, to_lrc
 from bot.errors import UserFacingError
 from bot.interactions.gate import acknowledge
@@ -60,11 +60,11 @@ async def wav(bot: MusicBot, interaction: discord.Interaction, clip: StoredClip)
     )
     await tool_replies.send_file_or_link(
         interaction,
-        bot.http_session,
+        bot.media,
         text=f"WAV of **{tool_replies.song_name(clip)}**",
         url=url,
         name=clip.title or "song",
-        fallback_ext="wav",
+        kinds=AUDIO_KINDS,
         label="WAV",
     )
 
@@ -83,11 +83,11 @@ async def midi(bot: MusicBot, interaction: discord.Interaction, clip: StoredClip
         raise
     await tool_replies.send_file_or_link(
         interaction,
-        bot.http_session,
+        bot.media,
         text=tool_replies.midi_text(clip, result),
         url=result.midi_url,
         name=clip.title or "song",
-        fallback_ext="mid",
+        kinds=MIDI_KINDS,
         label="MIDI",
     )
 

@@ -45,6 +45,10 @@ PollParser = Callable[[str, int, Any, str | None], TaskStatus]
 RequestObserver = Callable[[str, int | None, MusicAPIError | None], None]
 
 REQUEST_ID_HEADERS = ("x-request-id", "x-vercel-id", "cf-ray")
+# The largest MusicAPI answer read. The biggest real ones (a stems poll with every clip's
+# lyrics, a word-by-word timeline of a long song) are a few hundred KiB; a body past this is
+# cut off unread and handled as one that could not be read, never held in memory whole.
+MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 _API_PREFIX = "/api/v1"
 # Keys shorter than this are not redacted: replacing a 1–3 character "key" everywhere would
 # mangle every message, and real keys are far longer.
@@ -263,7 +267,7 @@ class Transport:
                 async with self._session.request(
                     method, url, json=body, headers=headers, timeout=call_timeout or self._timeout
                 ) as resp:
-                    raw = await resp.read()
+                    raw = await _read_capped(resp, MAX_RESPONSE_BYTES)
                     status = resp.status
                     resp_headers = resp.headers
             except (TimeoutError, aiohttp.ClientError) as exc:
@@ -381,6 +385,28 @@ class Transport:
                 raise error
             await asyncio.sleep(self._backoff(attempt, retry_after))
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns/raises
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body, or b"" (which reads as not JSON) when it is longer than `limit` bytes."""
+    declared = resp.content_length
+    if declared is None or declared <= limit:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                break
+            chunks.append(chunk)
+        else:
+            return b"".join(chunks)
+    log.warning(
+        "MusicAPI %s %s: the body is over %d bytes; not read",
+        resp.method,
+        resp.url.path,
+        limit,
+    )
+    return b""
 
 
 class _NotJson:

@@ -133,6 +133,11 @@ class SimulatorConfig:
     cdn_failure_status: int = 503
     cdn_hang_s: float = 0.0
     cdn_fault_kinds: frozenset[str] = frozenset({"audio", "image", "midi"})
+    # Hostile CDN answers for the files ``cdn_fault_kinds`` picks: ``cdn_serves_text`` answers
+    # 200 with an HTML page instead of the file; ``cdn_redirect_to`` answers 302 to that URL
+    # (another local port, a metadata address) instead of the file.
+    cdn_serves_text: bool = False
+    cdn_redirect_to: str | None = None
     # Webhooks (REFERENCE §5; see webhooks.py). Signature scheme: the newest guide's
     # timestamped one, the older body-only X-Signature, or both sets of headers.
     webhook_scheme: WebhookScheme = "timestamped"
@@ -455,6 +460,11 @@ class SimCore:
         kind = _FILE_KINDS.get(name.rpartition(".")[2])
         if kind is None or kind not in cfg.cdn_fault_kinds:
             return None
+        if cfg.cdn_redirect_to is not None:
+            return web.Response(status=302, headers={"Location": cfg.cdn_redirect_to})
+        if cfg.cdn_serves_text:
+            page = "<html><body>Access denied</body></html>"
+            return web.Response(text=page, content_type="text/html")
         if not cfg.cdn_always_fail and cfg.cdn_failures <= 0:
             return None
         fetches = self.cdn_fetches[name] = self.cdn_fetches.get(name, 0) + 1

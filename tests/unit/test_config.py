@@ -120,3 +120,20 @@ def test_bad_push_settings_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings({**BASE, name: value})
     assert caught.value.variable == name
+
+
+def test_media_hosts() -> None:
+    assert load_settings(BASE).media_hosts is None
+    s = load_settings({**BASE, "MEDIA_HOSTS": " CDN.Example.com , *.files.example.net,"})
+    assert s.media_hosts == frozenset({"cdn.example.com", "*.files.example.net"})
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["https://cdn.example.com", "cdn.example.com:443", "cdn.example.com/path", "cdn..x", ",", "*"],
+)
+def test_bad_media_hosts_are_one_line_naming_the_variable(value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**BASE, "MEDIA_HOSTS": value})
+    assert caught.value.variable == "MEDIA_HOSTS"
+    assert "\n" not in str(caught.value) and "host" in caught.value.problem

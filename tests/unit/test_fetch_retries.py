@@ -14,11 +14,13 @@ import aiohttp
 import pytest
 
 from bot.delivery.media import (
+    AUDIO_KINDS,
     FIRST_RETRY_S,
     TOO_LARGE_NOTE,
     UNAVAILABLE_NOTE,
     fetch_with_retries,
 )
+from bot.delivery.safe_http import MediaFetcher, MediaPolicy
 from bot.simulator import MusicAPISimulator, SimulatorConfig
 
 
@@ -54,17 +56,32 @@ async def made_audio_url(sim: MusicAPISimulator, session: aiohttp.ClientSession)
     return str(clips[0]["audio_url"])
 
 
+@pytest.fixture
+async def fetcher(sim: MusicAPISimulator) -> AsyncIterator[MediaFetcher]:
+    media = MediaFetcher(MediaPolicy.for_musicapi(sim.base_url))
+    yield media
+    await media.close()
+
+
 def fetches(sim: MusicAPISimulator, url: str) -> int:
     return sim.cdn_fetches.get(url.rsplit("/", 1)[1], 0)
 
 
-async def test_503s_then_success_attach_the_file(sim: MusicAPISimulator) -> None:
+async def test_503s_then_success_attach_the_file(
+    sim: MusicAPISimulator, fetcher: MediaFetcher
+) -> None:
     sim.config.cdn_failures = 3
     time = FakeTime()
     async with aiohttp.ClientSession() as session:
         url = await made_audio_url(sim, session)
         got = await fetch_with_retries(
-            session, url, 10_000_000, budget_s=30, clock=time.clock, sleep=time.sleep
+            fetcher,
+            url,
+            10_000_000,
+            kinds=AUDIO_KINDS,
+            budget_s=30,
+            clock=time.clock,
+            sleep=time.sleep,
         )
     assert got.data is not None and got.data[:4] == b"RIFF"
     assert got.link_note == ""
@@ -73,14 +90,20 @@ async def test_503s_then_success_attach_the_file(sim: MusicAPISimulator) -> None
 
 
 async def test_a_cdn_failing_past_the_budget_gives_a_link_saying_so(
-    sim: MusicAPISimulator,
+    sim: MusicAPISimulator, fetcher: MediaFetcher
 ) -> None:
     sim.config.cdn_always_fail = True
     time = FakeTime()
     async with aiohttp.ClientSession() as session:
         url = await made_audio_url(sim, session)
         got = await fetch_with_retries(
-            session, url, 10_000_000, budget_s=10, clock=time.clock, sleep=time.sleep
+            fetcher,
+            url,
+            10_000_000,
+            kinds=AUDIO_KINDS,
+            budget_s=10,
+            clock=time.clock,
+            sleep=time.sleep,
         )
     assert got.data is None and got.link_note == UNAVAILABLE_NOTE
     assert "temporarily unavailable" in got.link_note and "too large" not in got.link_note
@@ -89,38 +112,46 @@ async def test_a_cdn_failing_past_the_budget_gives_a_link_saying_so(
     assert fetches(sim, url) == 5
 
 
-async def test_a_file_too_large_is_linked_at_once_and_says_so(sim: MusicAPISimulator) -> None:
+async def test_a_file_too_large_is_linked_at_once_and_says_so(
+    sim: MusicAPISimulator, fetcher: MediaFetcher
+) -> None:
     time = FakeTime()
     async with aiohttp.ClientSession() as session:
         url = await made_audio_url(sim, session)
         got = await fetch_with_retries(
-            session, url, 100, budget_s=30, clock=time.clock, sleep=time.sleep
+            fetcher, url, 100, kinds=AUDIO_KINDS, budget_s=30, clock=time.clock, sleep=time.sleep
         )
     assert got.data is None and got.link_note == TOO_LARGE_NOTE
     assert time.sleeps == []
 
 
-async def test_a_file_that_is_gone_is_not_retried(sim: MusicAPISimulator) -> None:
+async def test_a_file_that_is_gone_is_not_retried(
+    sim: MusicAPISimulator, fetcher: MediaFetcher
+) -> None:
     time = FakeTime()
-    async with aiohttp.ClientSession() as session:
-        got = await fetch_with_retries(
-            session,
-            f"{sim.base_url}/files/no-such-clip.wav",
-            10_000_000,
-            budget_s=30,
-            clock=time.clock,
-            sleep=time.sleep,
-        )
+    got = await fetch_with_retries(
+        fetcher,
+        f"{sim.base_url}/files/no-such-clip.wav",
+        10_000_000,
+        kinds=AUDIO_KINDS,
+        budget_s=30,
+        clock=time.clock,
+        sleep=time.sleep,
+    )
     assert got.data is None and got.link_note == UNAVAILABLE_NOTE
     assert time.sleeps == []
 
 
-async def test_a_hanging_cdn_is_cut_off_by_the_budget(sim: MusicAPISimulator) -> None:
+async def test_a_hanging_cdn_is_cut_off_by_the_budget(
+    sim: MusicAPISimulator, fetcher: MediaFetcher
+) -> None:
     # Never answers: each attempt's own timeout is what is left of the budget (real time, but
     # the outcome does not depend on it: the server never answers).
     sim.config.cdn_always_fail = True
     sim.config.cdn_hang_s = float("inf")
     async with aiohttp.ClientSession() as session:
         url = await made_audio_url(sim, session)
-        got = await asyncio.wait_for(fetch_with_retries(session, url, 10_000_000, budget_s=0.6), 10)
+        got = await asyncio.wait_for(
+            fetch_with_retries(fetcher, url, 10_000_000, kinds=AUDIO_KINDS, budget_s=0.6), 10
+        )
     assert got.data is None and got.link_note == UNAVAILABLE_NOTE
