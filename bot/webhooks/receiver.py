@@ -7,7 +7,8 @@ calls Discord, and a crash after the answer loses nothing (the event is in the d
 Nothing reaches a job unless: the path's token is the job's, the content type is JSON, the
 body is at most 1 MiB, the signature checks out (either scheme) with a timestamp within 5
 minutes, the body is a JSON object naming the job's task, and the event was not seen before
-(by `X-Webhook-Id`, and by task + event). A delivery for a real job that fails the signature
+(by `X-Webhook-Id`, and by task + event, the event read from the signed body only: see
+`events.event_name`). A delivery for a real job that fails the signature
 check asks for one early poll of that job instead (at most one per job per minute).
 """
 
@@ -115,7 +116,6 @@ class WebhookReceiver:
         task_id = payload.get("task_id") if isinstance(payload, dict) else None
         if not isinstance(task_id, str) or not task_id:
             return self._answer("no task_id", 400, job_id)
-        event = event_name(payload, request.headers.get("X-Webhook-Event"))
         async with self.db.transaction() as conn:
             job = await job_sql.get(conn, job_id)
             if job is None:
@@ -124,6 +124,8 @@ class WebhookReceiver:
                 return self._answer("job has no task", 409, job_id)
             if job.task_id is not None and job.task_id != task_id:
                 return self._answer("not this job's task", 409, job_id)
+            # Never the unsigned X-Webhook-Event header: see bot.webhooks.events.
+            event = event_name(job.family, task_id, payload)
             fresh = await webhook_sql.record(
                 conn, job_id, verified.delivery_id, task_id, event, payload, now
             )

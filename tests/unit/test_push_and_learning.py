@@ -218,6 +218,24 @@ async def test_a_missing_webhook_is_found_by_the_safety_poll(env) -> None:  # ty
     assert api.polls == 1 and rec.succeeded == [job_id]
 
 
+async def test_a_push_whose_name_and_data_disagree_is_checked_by_a_poll(env) -> None:  # type: ignore[no-untyped-def]
+    """A signed body named `song.failed` whose data says succeeded fails nothing: the name
+    never overrides the data, so upstream is asked, and its answer decides."""
+    db, sched, api, rec, clock = env
+    job_id = await submitted(db, sched, clock, "task-1")
+    api.script = [
+        TaskStatus(
+            task_id="task-1",
+            state="succeeded",
+            clips=(Clip("c1", "succeeded", audio_url="https://x/1.mp3"),),
+        )
+    ]
+    await push(db, job_id, "task-1", "song.failed", "succeeded", clock.now)
+    await sched.run_due()
+    assert api.polls == 1 and rec.failed == [] and rec.succeeded == [job_id]
+    assert (await get(db, job_id)).state == "succeeded"
+
+
 # -- the learned schedule on recorded distributions ----------------------------------------
 
 
