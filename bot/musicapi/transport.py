@@ -29,6 +29,7 @@ from .errors import (
     MusicAPIError,
     RequestTimeoutError,
     SubmitOutcomeUnknown,
+    UnknownOutcome,
     error_for_status,
     extract_error_text,
 )
@@ -157,6 +158,7 @@ class Transport:
         except MalformedResponseError as error:  # a 2xx we could not read: accepted, maybe
             raise SubmitOutcomeUnknown(
                 "MusicAPI accepted the request but its answer could not be read.",
+                reason=UnknownOutcome.UNREADABLE,
                 status=error.status,
                 request_id=error.request_id,
             ) from None
@@ -164,6 +166,7 @@ class Transport:
         if not isinstance(task_id, str) or not task_id.strip():
             raise SubmitOutcomeUnknown(
                 "MusicAPI accepted the request but sent no task id.",
+                reason=UnknownOutcome.UNREADABLE,
                 status=status,
                 request_id=request_id,
             )
@@ -290,7 +293,8 @@ class Transport:
                 self._observe(kind, None, error)
                 if not resend_safe and not never_sent:
                     raise SubmitOutcomeUnknown(
-                        "MusicAPI did not answer, so whether it took the job is unknown."
+                        "MusicAPI did not answer, so whether it took the job is unknown.",
+                        reason=UnknownOutcome.NO_ANSWER,
                     ) from None
                 if last:
                     raise error from None
@@ -374,6 +378,7 @@ class Transport:
                 # own JSON errors, and any 500 or 503, say it failed: retried as before.)
                 raise SubmitOutcomeUnknown(
                     f"MusicAPI answered {status}, so whether it took the job is unknown.",
+                    reason=UnknownOutcome.NO_ANSWER,  # a gateway gave up waiting for it
                     status=status,
                     request_id=request_id,
                 )

@@ -19,6 +19,7 @@ from bot.musicapi.errors import (
     NotFoundError,
     ServerError,
     SubmitOutcomeUnknown,
+    UnknownOutcome,
     UpstreamValidationError,
 )
 from bot.musicapi.models import Credits
@@ -73,6 +74,7 @@ async def test_create_without_task_id_is_an_unknown_outcome(
     with pytest.raises(SubmitOutcomeUnknown) as info:
         await client.create_music(REQ)
     assert info.value.request_id == "r-9"
+    assert info.value.reason is UnknownOutcome.UNREADABLE  # an answer came: it was unreadable
 
 
 async def test_invalid_request_is_refused_before_sending(
