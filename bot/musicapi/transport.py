@@ -24,6 +24,8 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.redaction import add_secret, redact
+
 from .errors import (
     MalformedResponseError,
     MusicAPIError,
@@ -139,6 +141,7 @@ class Transport:
         carries `webhook_url=url` and `webhook_secret=secret`. One per job: the URL names it."""
         clone = copy.copy(self)
         clone._webhook = (url, secret)
+        add_secret(secret)  # sent upstream, so never shown back if MusicAPI echoes it
         return clone
 
     # ------------------------------------------------------------------ shared call shapes
@@ -213,9 +216,11 @@ class Transport:
     # ------------------------------------------------------------------ transport
 
     def _redact(self, text: str) -> str:
+        """MusicAPI's text without this client's key, nor any secret the process registered
+        (the webhook secret among them): it may be shown to a member."""
         if len(self._api_key) >= _MIN_REDACT_LEN and self._api_key in text:
-            return text.replace(self._api_key, _REDACTED)
-        return text
+            text = text.replace(self._api_key, _REDACTED)
+        return redact(text)
 
     def _observe(self, kind: str, status: int | None, error: MusicAPIError | None) -> None:
         if self.observer is not None:
