@@ -23,6 +23,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.observability import metrics
+from bot.observability.refusals import RefusalLog
 from bot.states import ACTIVE_STATES
 from bot.store import jobs as job_sql
 from bot.store import leases as lease_sql
@@ -66,6 +67,8 @@ class WebhookReceiver:
         )
         # Counts by outcome, for tests, benchmarks and /musicbot status.
         self.stats: dict[str, int] = {}
+        # Anyone can POST here: one summary line a minute, not a WARNING per request.
+        self.refusals = RefusalLog(log, "webhook deliveries refused")
 
     async def start(self, host: str, port: int) -> int:
         """Listen on host:port (0: any free port); returns the port."""
@@ -78,6 +81,7 @@ class WebhookReceiver:
         return int(sockets[0].getsockname()[1]) if sockets else port
 
     async def stop(self) -> None:
+        self.refusals.flush()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -87,8 +91,9 @@ class WebhookReceiver:
         # `outcome` is one of this module's fixed words, never request data: a safe label.
         metrics.webhook_event(accepted=status < 400, reason=outcome)
         if status >= 400:
-            # Never the body, the headers or the secret: what was refused and why.
-            log.warning("webhook for job %s refused: %s", job_id, outcome)
+            # Never the body, the headers or the secret: how many were refused, and why.
+            self.refusals.note(outcome)
+            log.debug("webhook for job %s refused: %s", job_id, outcome)
         return web.json_response({"status": outcome}, status=status)
 
     async def handle(self, request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ delivery for a real job may ask for). Runs on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,7 @@ class Env:
     owner: Owner
     clock: Clock
     job_id: int
+    receiver: WebhookReceiver
 
 
 def completed_body(task_id: str, event: str = "song.completed") -> bytes:
@@ -127,7 +129,7 @@ async def env(db_target: Path | str) -> AsyncIterator[Env]:
     receiver = WebhookReceiver(db, addresses, owner, clock=clock)
     job_id = await new_job(db, clock)
     async with TestClient(TestServer(receiver.app)) as client:
-        yield Env(db, client, addresses, owner, clock, job_id)
+        yield Env(db, client, addresses, owner, clock, job_id, receiver)
     await db.close()
 
 
@@ -385,3 +387,21 @@ def test_the_event_name_never_overrides_the_parsed_status() -> None:
     # The same unreadable data without that signed name is only a reason to poll.
     unnamed = {key: value for key, value in failed.items() if key != "event"}
     assert events.status_of("sonic", "t", events.FAILED, unnamed) is None
+
+
+async def test_unauthenticated_posts_are_one_summary_not_a_warning_each(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = completed_body("task-1")
+    with caplog.at_level(logging.DEBUG, "bot.webhooks.receiver"):
+        for _ in range(20):
+            assert await post(env, body, {"Content-Type": "application/json"}) == 401
+        for _ in range(5):
+            bad = v2_headers(body, secret="another-secret-entirely")
+            assert await post(env, body, bad) == 401
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert warnings == []  # nothing per request (only DEBUG lines)
+        await env.receiver.stop()  # a stop writes the window's summary
+    (summary,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "25 in the last" in summary
+    assert "20 × no signature header" in summary and "5 × signature does not match" in summary
