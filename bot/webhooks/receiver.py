@@ -7,9 +7,10 @@ calls Discord, and a crash after the answer loses nothing (the event is in the d
 Nothing reaches a job unless: the path's token is the job's, the content type is JSON, the
 body is at most 1 MiB, the signature checks out (either scheme) with a timestamp within 5
 minutes, the body is a JSON object naming the job's task, and the event was not seen before
-(by `X-Webhook-Id`, and by task + event, the event read from the signed body only: see
-`events.event_name`). A delivery for a real job that fails the signature
-check asks for one early poll of that job instead (at most one per job per minute).
+(by task + event, both from the signed body: see `events.event_name`; the unsigned
+`X-Webhook-Id` and `X-Webhook-Event` headers decide nothing). A delivery for a real job that
+fails the signature check asks for one early poll of that job instead (at most one per job
+per minute).
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ class WebhookReceiver:
             return self._answer("body over 1 MiB", 413, job_id)
         now = self.clock()
         try:
-            verified = verify(request.headers, body, self.addresses.secret, now)
+            verify(request.headers, body, self.addresses.secret, now)
         except SignatureError as error:
             await self._nudge(job_id, now)
             return self._answer(error.refusal.value, 401, job_id)
@@ -131,9 +132,10 @@ class WebhookReceiver:
                 return self._answer("not this job's task", 409, job_id)
             # Never the unsigned X-Webhook-Event header: see bot.webhooks.events.
             event = event_name(job.family, task_id, payload)
-            fresh = await webhook_sql.record(
-                conn, job_id, verified.delivery_id, task_id, event, payload, now
-            )
+            # A replay is known by task + event alone: both are signed. X-Webhook-Id is not,
+            # so it is not kept as a key: a captured body sent with another delivery's id
+            # must not make that delivery (say, the song's completion) look like a repeat.
+            fresh = await webhook_sql.record(conn, job_id, None, task_id, event, payload, now)
             if fresh:
                 await job_sql.run_soon(conn, job_id, now)
                 # Any process may receive it; the job's owner acts on it (NOTIFY on

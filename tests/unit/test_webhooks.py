@@ -405,3 +405,19 @@ async def test_unauthenticated_posts_are_one_summary_not_a_warning_each(
     (summary,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert "25 in the last" in summary
     assert "20 × no signature header" in summary and "5 × signature does not match" in summary
+
+
+async def test_a_forged_event_id_cannot_make_a_new_event_look_like_a_repeat(env: Env) -> None:
+    streaming = unnamed_body("task-1", state="streaming")
+    assert await response_of(env, streaming, v2_headers(streaming, event_id="evt-1")) == (
+        200,
+        "accepted",
+    )
+    # The completion arrives under the id of the earlier delivery (X-Webhook-Id is not
+    # signed): it is still a new event of the task, and reaches the job.
+    completed = completed_body("task-1")
+    assert await response_of(env, completed, v2_headers(completed, event_id="evt-1")) == (
+        200,
+        "accepted",
+    )
+    assert await stored(env) == ["song.streaming", "song.completed"]
