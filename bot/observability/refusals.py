@@ -39,6 +39,8 @@ class RefusalLog:
 
     def note(self, reason: str) -> None:
         """Count one refusal; the summary follows within `every_s`."""
+        if self._opened_at is not None and self.clock() - self._opened_at >= self.every_s:
+            self.flush()  # the timer's loop is gone (or never was): close the window here
         if reason not in self._counts and len(self._counts) >= MAX_REASONS:
             reason = OTHER
         self._counts[reason] += 1

@@ -69,3 +69,15 @@ def test_reasons_are_bounded(caplog: pytest.LogCaptureFixture) -> None:
         refusals.flush()
     (line,) = summaries(caplog)
     assert f"10 × {OTHER}" in line and f"reason {MAX_REASONS + 5}" not in line
+
+
+def test_without_a_loop_the_next_refusal_closes_an_old_window(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock(0.0)
+    refusals = RefusalLog(logging.getLogger(LOGGER), "refused", clock=clock)
+    with caplog.at_level(logging.WARNING, LOGGER):
+        refusals.note("bad")  # no running loop here, so no timer
+        clock.now += 61
+        refusals.note("bad")
+    assert summaries(caplog) == ["refused: 1 in the last 61 s (1 × bad)"]
