@@ -126,7 +126,9 @@ class WebhookReceiver:
             job = await job_sql.get(conn, job_id)
             if job is None:
                 return self._answer("unknown job", 404, job_id)
-            if job.task_id is None and job.state != job_sql.SUBMITTING:
+            # Without a task id, a job still being sent, or one held after its submit was cut
+            # off ('unconfirmed'), waits for exactly this: the webhook that names its task.
+            if job.task_id is None and job.state not in (job_sql.SUBMITTING, job_sql.UNCONFIRMED):
                 return self._answer("job has no task", 409, job_id)
             if job.task_id is not None and job.task_id != task_id:
                 return self._answer("not this job's task", 409, job_id)

@@ -421,3 +421,16 @@ async def test_a_forged_event_id_cannot_make_a_new_event_look_like_a_repeat(env:
         "accepted",
     )
     assert await stored(env) == ["song.streaming", "song.completed"]
+
+
+async def test_a_held_job_whose_submit_was_cut_off_takes_the_webhook_naming_its_task(
+    env: Env,
+) -> None:
+    job_id = await new_job(env.db, env.clock, task_id=None)
+    async with env.db.transaction() as conn:  # a restart found it sent but unanswered
+        await job_sql.mark_unconfirmed(conn, job_id, LATER, "held")
+    assert (await the_job(env, job_id)).state == "unconfirmed"
+    body = completed_body("task-late")
+    assert await post(env, body, v2_headers(body), path_of(env, job_id)) == 200
+    assert await stored(env, job_id) == ["song.completed"]
+    assert (await the_job(env, job_id)).next_run_at == NOW  # its owner adopts the task now
