@@ -167,7 +167,7 @@ async def test_a_new_database_its_wal_and_its_directory_are_private(
         await live.close()
 
 
-async def test_an_older_installs_open_database_is_made_private(
+async def test_an_older_installs_database_is_made_private(
     tmp_path: Path, open_umask: None
 ) -> None:
     path = tmp_path / "musicbot.db"
