@@ -167,9 +167,7 @@ async def test_a_new_database_its_wal_and_its_directory_are_private(
         await live.close()
 
 
-async def test_an_older_installs_database_is_made_private(
-    tmp_path: Path, open_umask: None
-) -> None:
+async def test_an_older_installs_database_is_made_private(tmp_path: Path, open_umask: None) -> None:
     path = tmp_path / "musicbot.db"
     await (await Database.open(path)).close()
     os.chmod(path, 0o644)
