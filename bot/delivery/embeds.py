@@ -75,11 +75,9 @@ def job_card(
         embed.add_field(name="Result", value=value, inline=False)
     elif state == "failed":
         reason = clean(job.failure or "MusicAPI reported a failure.", FIELD_MAX - 60)
-        embed.add_field(
-            name="What happened",
-            value=f"{reason}\nThe {job.cost} credits were returned.",
-            inline=False,
-        )
+        if not _tells_credits(job):
+            reason = f"{reason}\nThe {job.cost} credits were returned."
+        embed.add_field(name="What happened", value=reason, inline=False)
     embed.set_footer(text=f"Job #{job.id}")
     return embed
 
@@ -103,9 +101,15 @@ def clip_embed(clip: StoredClip, *, lyrics_inline: bool, image_url: str | None) 
     return embed
 
 
+def _tells_credits(job: Job) -> bool:
+    """An orphan's failure already says what became of its credits (`bot.jobs.orphans`),
+    which is not always "returned"."""
+    return job.orphaned_at is not None
+
+
 def failure_text(job: Job) -> str:
     reason = clean(job.failure or "MusicAPI reported a failure.", 1500)
-    return (
-        f"<@{job.user_id}> your request (job #{job.id}) could not be made: {reason}\n"
-        f"The {job.cost} credits were returned to the server's budget."
-    )
+    text = f"<@{job.user_id}> your request (job #{job.id}) could not be made: {reason}"
+    if _tells_credits(job):
+        return text
+    return f"{text}\nThe {job.cost} credits were returned to the server's budget."

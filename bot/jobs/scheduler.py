@@ -575,7 +575,8 @@ class Scheduler:
         now = self.clock()
         if status.state == "failed":
             failure = status.failure.message if status.failure else "MusicAPI reported a failure."
-            await self._fail(job, failure or "MusicAPI reported a failure.")
+            # Upstream's words (a poll or a webhook body), shown to the member: no secrets.
+            await self._fail(job, logs.redact(failure or "MusicAPI reported a failure."))
             return
         if status.state == "succeeded":
             await self._succeeded(job, status, now, pushed_at)

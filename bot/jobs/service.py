@@ -235,28 +235,27 @@ class JobService:
 
     async def _unconfirmed(self, job_id: int, error: SubmitOutcomeUnknown) -> Job:
         """The request left but nothing says whether MusicAPI made the task. Held while a
-        webhook could still name it (`orphan_hold_s`), else released now as an orphan."""
+        webhook could still name it (`orphan_hold_s`), else released now as an orphan. Either
+        way the job keeps why (no answer, or an answer that could not be read): the member is
+        told that, and what became of the credits."""
         now = self.clock()
-        log.warning("job %s: submit outcome unknown (%s)", job_id, error)
+        reason = orphans.UNKNOWN_OUTCOME_REASONS[error.reason]
+        log.warning("job %s: submit outcome unknown (%s: %s)", job_id, error.reason.value, error)
         async with self.db.transaction() as conn:
             if self.orphan_hold_s > 0:
-                await job_sql.mark_unconfirmed(
-                    conn, job_id, now + self.orphan_hold_s, orphans.NO_ANSWER_ORPHAN_REASON
-                )
-                job = await job_sql.get(conn, job_id)
-                assert job is not None
+                await job_sql.mark_unconfirmed(conn, job_id, now + self.orphan_hold_s, reason)
             else:
                 job = await job_sql.get(conn, job_id)
                 assert job is not None
-                await orphans.release_orphan(conn, job, now, orphans.NO_ANSWER_ORPHAN_REASON)
+                await orphans.release_orphan(conn, job, now, reason)
                 # Told right here, through the interaction, so no channel notice follows.
                 await job_sql.mark_notified(conn, job_id)
+            job = await job_sql.get(conn, job_id)
+            assert job is not None
         if self.orphan_hold_s > 0:
             self.scheduler.wake()
             return job
-        raise SubmitRefused(
-            f"{orphans.NO_ANSWER_ORPHAN_REASON}\nYour {job.cost} credits were returned."
-        ) from error
+        raise SubmitRefused(job.failure or reason) from error
 
     async def _refused(self, job_id: int, error: MusicAPIError) -> NoReturn:
         reason = refusal_text(error)

@@ -18,6 +18,8 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
+from bot.redaction import redact
+
 log = logging.getLogger(__name__)
 
 ALERT_INTERVAL_S = 3600.0
@@ -60,6 +62,7 @@ class OwnerAlerts:
 
     def notify(self, kind: AlertKind, text: str) -> bool:
         """Queue an alert; False when one of this kind went out less than an hour ago."""
+        text = redact(text)  # it may quote upstream or error text; it goes to Discord
         now = self._clock()
         last = self._last_sent.get(kind)
         if last is not None and now - last < self._interval:

@@ -50,7 +50,9 @@ class Observability:
         alerts.install(self.alerts)
         bot.musicapi.observer = self.upstream.observe
         self.gateway.attach(bot)
-        metrics.INFO.labels(bot.version, self.database_backend(), self.webhook_mode()).set(1)
+        # Labels are public to whoever can scrape: the fact webhooks are on, not the address.
+        webhooks = "on" if bot.settings.webhook_public_url else "off"
+        metrics.INFO.labels(bot.version, self.database_backend(), webhooks).set(1)
         self._spawn(watch_loop_lag(), "event-loop-lag")
         self._spawn(self._watch_credits(), "credit-watch")
         listen = bot.settings.metrics_listen

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -66,6 +67,28 @@ async def _switch_to_wal(raw: aiosqlite.Connection, within_s: float = 10.0) -> N
             await asyncio.sleep(0.05)
 
 
+# The file holds the webhook secret and live interaction tokens: the bot's user only.
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def make_private(path: Path) -> None:
+    """Create the database file (and its directory, if missing) private to this user, before
+    SQLite writes a byte; SQLite gives its -wal and -shm files the database file's mode. An
+    existing file of an older install, and its -wal and -shm, are made private as well."""
+    parent = path.parent
+    if not parent.exists():
+        parent.mkdir(parents=True, mode=PRIVATE_DIR, exist_ok=True)
+        os.chmod(parent, PRIVATE_DIR)  # exactly, whatever the umask
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.exists() and file.stat().st_mode & 0o777 != PRIVATE_FILE:
+                os.chmod(file, PRIVATE_FILE)
+        except PermissionError:  # someone else's file (a shared volume): say so, carry on
+            log.warning("could not make %s private (mode 0600): not this user's file", file)
+
+
 class SqliteDatabase(Database):
     dialect = SQLITE
 
@@ -77,7 +100,7 @@ class SqliteDatabase(Database):
     async def connect(cls, path: Path | str, *, up_to: int | None = None) -> SqliteDatabase:
         try:
             if str(path) != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                make_private(Path(path))
             # isolation_level=None: we issue BEGIN/COMMIT ourselves.
             raw = await aiosqlite.connect(str(path), isolation_level=None)
         except (OSError, sqlite3.Error) as error:
