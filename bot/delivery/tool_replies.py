@@ -24,6 +24,7 @@ from bot.delivery.media import (
     sniff_extension,
 )
 from bot.delivery.timeline import TimedLine, preview
+from bot.markdown import Markdown, bold, link
 from bot.musicapi.results import BpmResult, MidiResult, VoxResult
 from bot.store.clips import StoredClip
 
@@ -33,7 +34,8 @@ NO_MENTIONS = discord.AllowedMentions.none()
 LINK_NOTE = TOO_LARGE_NOTE
 
 
-def song_name(clip: StoredClip) -> str:
+def song_name(clip: StoredClip) -> Markdown:
+    """A song's title, escaped, for the bot's markdown (bold it with `bold`)."""
     return clean(clip.title or "Untitled", 100)
 
 
@@ -61,9 +63,10 @@ async def send_file_or_link(
 ) -> None:
     """Attach the file at `url` as `name.<real extension>` when it fits, else link it."""
     data, note = await fetch_file(http, url, upload_budget(interaction))
-    link = f"{text}\n🔗 [{label}](<{url}>)"
+    made = link(label, url)
+    link_text = f"{text}\n🔗 {made}" if made else f"{text}\n{label}: MusicAPI sent no web link."
     if data is None:
-        await interaction.followup.send(f"{link}\n{note}", allowed_mentions=NO_MENTIONS)
+        await interaction.followup.send(f"{link_text}\n{note}", allowed_mentions=NO_MENTIONS)
         return
     filename = f"{slug(name)}.{sniff_extension(data) or fallback_ext}"
     try:
@@ -76,11 +79,11 @@ async def send_file_or_link(
         if error.status != 413:
             raise
         # The channel's real limit was lower than the interaction said.
-        await interaction.followup.send(f"{link}\n{LINK_NOTE}", allowed_mentions=NO_MENTIONS)
+        await interaction.followup.send(f"{link_text}\n{LINK_NOTE}", allowed_mentions=NO_MENTIONS)
 
 
 def midi_text(clip: StoredClip, result: MidiResult) -> str:
-    text = f"MIDI of **{song_name(clip)}**"
+    text = f"MIDI of {bold(song_name(clip))}"
     parts = [
         f"{clean(i.name or 'Instrument', 50)} ({len(i.notes)} notes)" for i in result.instruments
     ]
