@@ -24,7 +24,7 @@ from bot.delivery.media import (
     sniff_extension,
 )
 from bot.delivery.timeline import TimedLine, preview
-from bot.markdown import Markdown, bold, link
+from bot.markdown import Markdown, bold, code, link
 from bot.musicapi.results import BpmResult, MidiResult, VoxResult
 from bot.store.clips import StoredClip
 
@@ -106,7 +106,7 @@ def vox_embed(clip: StoredClip, result: VoxResult) -> discord.Embed:
         description="Use this id to make a persona from this voice.",
         colour=discord.Colour.green(),
     )
-    embed.add_field(name="Segment id", value=f"`{result.vox_audio_id}`", inline=False)
+    embed.add_field(name="Segment id", value=code(result.vox_audio_id, 200), inline=False)
     if result.vocal_start_s is not None and result.vocal_end_s is not None:
         window = f"{result.vocal_start_s:g}–{result.vocal_end_s:g} s"
         embed.add_field(name="Window", value=window)

@@ -45,6 +45,17 @@ async def settled(world: World, *interactions: Any) -> None:
         await answer_of(interaction)
 
 
+async def finished(world: World, *interactions: Any) -> None:
+    """Wait until each job's card says it is done or failed (its results are posted by then)."""
+    for interaction in interactions:
+        card = await interaction.wait_original()
+
+        def done(message: dict[str, Any], card_id: int = card["id"]) -> bool:
+            return message["id"] == card_id and message["embeds"][0]["title"][:1] in "✅❌"
+
+        await world.discord.wait_for(done, timeout=30)
+
+
 async def clip_of(world: World, title: str) -> str:
     async with world.bot.db.read() as conn:
         rows = await conn.execute_fetchall(
@@ -67,28 +78,29 @@ async def test_every_reply_shows_member_text_as_typed_and_the_bots_own_formattin
         queue = await world.slash("queue")
         queued = await answer_of(queue)
         await settled(world, await world.slash("credits"))
-        await world.clip_messages(2)
+        await finished(world, song)
         song_clip = await clip_of(world, TITLE)
 
         upload = await world.slash(
             "song", "upload", files={"file": (f"{UPLOAD}.mp3", mp3(2.4), "audio/mpeg")},
             action="extend", style=STYLE,
         )  # fmt: skip
-        await upload.wait_response()
-        await world.clip_messages(4)
+        await finished(world, upload)
 
-        for tool in ("bpm", "midi", "wav", "timeline"):
+        for tool in ("bpm", "midi", "wav", "timeline", "vox"):
             await settled(world, await world.slash("tools", tool, clip=song_clip))
-        await world.slash("tools", "stems", clip=song_clip)
-        await world.discord.wait_for(lambda m: "your stems of" in m["content"], timeout=30)
+        await settled(world, await world.slash("tools", "tags", style=STYLE))
+        stems = await world.slash("tools", "stems", clip=song_clip)
         extend = await world.slash("song", "extend", clip=song_clip, at=1.0, style=STYLE)
-        await extend.wait_response()
-        await world.clip_messages(6)
+
+        nuro = await world.slash("nuro", "instrumental", description=DESCRIPTION, duration=10)
+        producer = await world.slash("producer", "create", title=TITLE, sound=STYLE, length=30)
+        await finished(world, stems, extend, nuro, producer)
 
         # A job MusicAPI fails.
         world.sim.config.failure_rate = 1.0
-        await world.song(description=DESCRIPTION, title=TITLE)
-        await world.discord.wait_for(lambda m: "could not be made" in m["content"], timeout=30)
+        await finished(world, await world.song(description=DESCRIPTION, title=TITLE))
+        assert any("could not be made" in m["content"] for m in world.discord.messages.values())
         world.sim.config.failure_rate = 0.0
 
         persona = await world.slash("persona", "create", clip=song_clip, name=PERSONA)
@@ -109,7 +121,7 @@ async def test_every_reply_shows_member_text_as_typed_and_the_bots_own_formattin
                 "UPDATE clips SET audio_url = ? WHERE clip_id = ?", (POISONED_URL, song_clip)
             )
         info = await world.slash("song", "info", clip=song_clip)
-        for command in ("show", "history", "costs"):
+        for command in ("show", "history", "costs", "usage"):
             await settled(world, await world.slash("quota", command, user=MODERATOR))
         await settled(world, info, await world.slash("musicbot", "status", user=MODERATOR))
 
@@ -137,3 +149,12 @@ async def test_every_reply_shows_member_text_as_typed_and_the_bots_own_formattin
         texts = " ".join(str(message.get("content")) for message in shown)
         assert "Persona **" in texts  # the persona's name is the bot's bold, escaped inside
         assert render(persona.original["content"]).bold == [PERSONA]  # type: ignore[index]
+        # What was checked covers each kind of reply (not an empty pass).
+        everything = str(shown)
+        for expected in (
+            "your stems of", "Nuro instrumental", "Producer song", "Tempo of", "MIDI of",
+            "Lyrics timeline of", "Vocal segment of", "Richer style tags", "could not be made",
+            "Song request #", "Quota history", "Costs (credits)", "musicbot", "In progress (",
+            "Draft 1", "is not offered", "Personas", "By member",
+        ):  # fmt: skip
+            assert expected in everything, expected
