@@ -20,6 +20,7 @@ from bot.delivery.poster import DiscordPoster
 from bot.delivery.stems import StemsDelivery
 from bot.delivery.timeline import TimedLine
 from bot.interactions.lyrics_form import summary_of
+from bot.interactions.replies import fit
 from bot.markdown import Markdown, code, escape, link, link_target, shorten
 from bot.musicapi.results import BpmResult, MidiInstrument, MidiResult, VoxResult
 from bot.observability.status import StatusFacts
@@ -411,3 +412,9 @@ def test_refusals_quote_what_was_typed_literally() -> None:
         ok(text)
         seen = render(text)
         assert TITLE[:20] in seen.text and not seen.mentions
+
+
+def test_a_reply_cut_to_discords_limit_shows_no_half_escape() -> None:
+    text = fit(f"<@{USER}> " + escape("*" * 3000))
+    assert len(text) <= 2000 and text.endswith("…")
+    ok(text, Given(texts=["*" * 1000]))
