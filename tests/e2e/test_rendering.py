@@ -10,6 +10,7 @@ from bot.simulator import SimulatorConfig
 from tests.audio_files import mp3
 from tests.e2e.conftest import (
     CHANNEL,
+    GUILD,
     MEMBER,
     MODERATOR,
     OTHER_MEMBER,
@@ -90,12 +91,26 @@ async def test_every_reply_shows_member_text_as_typed_and_the_bots_own_formattin
         for tool in ("bpm", "midi", "wav", "timeline", "vox"):
             await settled(world, await world.slash("tools", tool, clip=song_clip))
         await settled(world, await world.slash("tools", "tags", style=STYLE))
+        first = next(m for m in world.discord.messages.values() if "(1/2)" in m["content"])
+        again_id = next(
+            c["custom_id"]
+            for row in first["components"]
+            for c in row["components"]
+            if c.get("label") == "Again"
+        )
+        again = await world.discord.click_button(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, message_id=first["id"],
+            custom_id=again_id,
+        )  # fmt: skip
         stems = await world.slash("tools", "stems", clip=song_clip)
         extend = await world.slash("song", "extend", clip=song_clip, at=1.0, style=STYLE)
 
         nuro = await world.slash("nuro", "instrumental", description=DESCRIPTION, duration=10)
         producer = await world.slash("producer", "create", title=TITLE, sound=STYLE, length=30)
-        await finished(world, stems, extend, nuro, producer)
+        await finished(world, again, stems, extend, nuro, producer)
+        again_card = again.original
+        assert again_card is not None
+        assert render(again_card["embeds"][0]["description"]).bold == [TITLE]
 
         # A job MusicAPI fails.
         world.sim.config.failure_rate = 1.0
