@@ -52,7 +52,7 @@ ORIGINAL_RESPONSE = "@original"
 
 
 def _link_line(label: str, url: str) -> str:
-    """A link to an upstream file; an address that is not a web link is not shown at all."""
+    """A link to an upstream file; an address that is not a web link is named, not linked."""
     made = link(label, url)
     return f"🔗 {made}" if made else f"🔗 {label}: not available (MusicAPI sent no web link)"
 

@@ -24,7 +24,8 @@ from bot.delivery.media import (
     sniff_extension,
 )
 from bot.delivery.timeline import TimedLine, preview
-from bot.markdown import Markdown, bold, code, link
+from bot.markdown import Markdown, bold, code
+from bot.markdown import link as markdown_link
 from bot.musicapi.results import BpmResult, MidiResult, VoxResult
 from bot.store.clips import StoredClip
 
@@ -63,10 +64,10 @@ async def send_file_or_link(
 ) -> None:
     """Attach the file at `url` as `name.<real extension>` when it fits, else link it."""
     data, note = await fetch_file(http, url, upload_budget(interaction))
-    made = link(label, url)
-    link_text = f"{text}\n🔗 {made}" if made else f"{text}\n{label}: MusicAPI sent no web link."
+    made = markdown_link(label, url)
+    link = f"{text}\n🔗 {made}" if made else f"{text}\n{label}: MusicAPI sent no web link."
     if data is None:
-        await interaction.followup.send(f"{link_text}\n{note}", allowed_mentions=NO_MENTIONS)
+        await interaction.followup.send(f"{link}\n{note}", allowed_mentions=NO_MENTIONS)
         return
     filename = f"{slug(name)}.{sniff_extension(data) or fallback_ext}"
     try:
@@ -79,7 +80,7 @@ async def send_file_or_link(
         if error.status != 413:
             raise
         # The channel's real limit was lower than the interaction said.
-        await interaction.followup.send(f"{link_text}\n{LINK_NOTE}", allowed_mentions=NO_MENTIONS)
+        await interaction.followup.send(f"{link}\n{LINK_NOTE}", allowed_mentions=NO_MENTIONS)
 
 
 def midi_text(clip: StoredClip, result: MidiResult) -> str:

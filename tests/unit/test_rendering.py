@@ -418,3 +418,25 @@ def test_a_reply_cut_to_discords_limit_shows_no_half_escape() -> None:
     text = fit(f"<@{USER}> " + escape("*" * 3000))
     assert len(text) <= 2000 and text.endswith("…")
     ok(text, Given(texts=["*" * 1000]))
+
+
+async def test_a_tool_file_too_large_to_attach_is_linked_safely() -> None:
+    sent: list[str] = []
+
+    async def send(content: str, **_: Any) -> None:
+        sent.append(content)
+
+    # No room to attach anything, and a loopback port nobody listens on: a link it is.
+    interaction = SimpleNamespace(filesize_limit=1, followup=SimpleNamespace(send=send))
+    clip = upstream_clip()
+    url = f"http://127.0.0.1:{closed_port()}/a b.wav?x=1)[pwn](https://evil.example/c"
+    async with aiohttp.ClientSession() as http:
+        await tool_replies.send_file_or_link(
+            interaction,  # type: ignore[arg-type]
+            http, text=f"WAV of {tool_replies.song_name(clip)}", url=url, name="x",
+            fallback_ext="wav", label="WAV",
+        )  # fmt: skip
+    assert len(sent) == 1
+    ok(sent[0])
+    assert [label for label, _ in render(sent[0]).links] == ["WAV"]
+    assert shows(sent[0], UPSTREAM_TITLE)
