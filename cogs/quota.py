@@ -70,7 +70,7 @@ def history_embed(page: HistoryPage, member: discord.abc.User | None) -> discord
     lines = [describe_entry(entry) for entry in page.entries] or ["Nothing yet."]
     embed = discord.Embed(
         title="Quota history" + (f" for {escape(member.display_name, 100)}" if member else ""),
-        description="\n".join(lines)[:4000],
+        description=shorten(Markdown("\n".join(lines)), 4000),
         colour=discord.Colour.blurple(),
     )
     embed.set_footer(text=f"Page {page.page} of {page.pages} ({page.total} entries)")
