@@ -21,6 +21,7 @@ from bot.interactions.options import (
 from bot.interactions.replies import answer
 from bot.jobs import operations
 from bot.jobs.operations import sonic_create
+from bot.markdown import Markdown, bold, code, link
 from bot.states import ClipSource
 from bot.store import clips as clip_sql
 from bot.store.clips import StoredClip
@@ -237,7 +238,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         request = validation.build_replace(
             clip, start=start, end=end, lyrics=lyrics, style=style, model=self._model(None)
         )
-        summary = f"Replace {start:g}–{end:g} s of **{clip_name(clip)}**"
+        summary = Markdown(f"Replace {start:g}–{end:g} s of {clip_name(clip)}")
         await start_job(self.bot, interaction, operations.replace_section(request, summary))
 
     @app_commands.command(name="mashup", description="Blend two songs into a new one")
@@ -256,7 +257,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         request = validation.build_mashup(
             clip_a, clip_b, description=description, style=style, model=self._model(None)
         )
-        summary = f"Mashup of **{clip_name(clip_a)}** and **{clip_name(clip_b)}**"
+        summary = Markdown(f"Mashup of {clip_name(clip_a)} and {clip_name(clip_b)}")
         await start_job(self.bot, interaction, operations.mashup(request, summary))
 
     @app_commands.command(name="sample", description="A new song around a piece of this one")
@@ -280,7 +281,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
             clip, start=start, end=end, description=description, style=style,
             model=self._model(None),
         )  # fmt: skip
-        summary = f"New song sampling {start:g}–{end:g} s of **{clip_name(clip)}**"
+        summary = Markdown(f"New song sampling {start:g}–{end:g} s of {clip_name(clip)}")
         await start_job(self.bot, interaction, operations.sample(request, summary))
 
     @app_commands.command(
@@ -367,7 +368,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         )  # fmt: skip
         if chosen == "none":
             await interaction.followup.send(
-                f"Uploaded **{clean(title, 80)}** as clip `{clip_id}`. Use it with "
+                f"Uploaded {bold(clean(title, 80))} as clip {code(clip_id)}. Use it with "
                 "`/song extend`, `/song cover` or `/song upload` actions."
             )
             return
@@ -375,7 +376,8 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
             stored = await clip_sql.get(conn, interaction.guild_id, clip_id)
         assert stored is not None
         request = plan.request(stored, model)
-        summary = f"{chosen.replace('-', ' ').capitalize()} on your upload **{clean(title, 80)}**"
+        action_words = chosen.replace("-", " ").capitalize()
+        summary = Markdown(f"{action_words} on your upload {bold(clean(title, 80))}")
         await start_job(self.bot, interaction, sonic_create(request, summary))
 
     @app_commands.command(
@@ -390,10 +392,9 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         embed = clip_embed(clip, lyrics_inline=True, image_url=clip.image_url)
         embed.add_field(name="Made", value=f"<t:{int(clip.created_at)}:R> (job #{clip.job_id})")
         embed.add_field(name="Source", value=clip.source)
-        if clip.audio_url:
-            embed.add_field(
-                name="Audio", value=f"[link]({clip.audio_url}) (MusicAPI links may expire)"
-            )
+        audio = link("link", clip.audio_url)
+        if audio:
+            embed.add_field(name="Audio", value=f"{audio} (MusicAPI links may expire)")
         await answer(interaction, embed=embed)
 
 

@@ -21,6 +21,7 @@ from bot.interactions.gate import acknowledge
 from bot.interactions.jobs import origin_of, start_job
 from bot.jobs import operations
 from bot.jobs.service import SubmitRefused
+from bot.markdown import Markdown, bold
 from bot.musicapi.errors import NotReadyError
 from bot.store.clips import StoredClip
 
@@ -49,7 +50,7 @@ async def run_now(
 async def stems(
     bot: MusicBot, interaction: discord.Interaction, clip: StoredClip, mode: str = "basic"
 ) -> None:
-    summary = f"Stems ({mode}) of {clip.title or 'Untitled'}"
+    summary = Markdown(f"Stems ({mode}) of {bold(tool_replies.song_name(clip))}")
     await start_job(bot, interaction, operations.stems(clip.clip_id, mode, summary))
 
 
@@ -61,7 +62,7 @@ async def wav(bot: MusicBot, interaction: discord.Interaction, clip: StoredClip)
     await tool_replies.send_file_or_link(
         interaction,
         bot.media,
-        text=f"WAV of **{tool_replies.song_name(clip)}**",
+        text=f"WAV of {bold(tool_replies.song_name(clip))}",
         url=url,
         name=clip.title or "song",
         kinds=AUDIO_KINDS,
@@ -121,7 +122,7 @@ async def timeline(bot: MusicBot, interaction: discord.Interaction, clip: Stored
     lines = timed_lines(words, clip.lyrics)
     if not lines:
         await interaction.followup.send(
-            f"MusicAPI found no sung words in **{tool_replies.song_name(clip)}**.",
+            f"MusicAPI found no sung words in {bold(tool_replies.song_name(clip))}.",
             allowed_mentions=tool_replies.NO_MENTIONS,
         )
         return

@@ -38,6 +38,7 @@ from typing import Protocol
 
 from bot.jobs import orphans, timing
 from bot.jobs.learning import CompletionTimes, Estimate
+from bot.markdown import Markdown, plain
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import MusicAPIError, NotFoundError, RateLimitedError
 from bot.musicapi.models import Clip, TaskStatus
@@ -621,7 +622,7 @@ class Scheduler:
                         status.persona.persona_id,
                         job.guild_id,
                         job.user_id,
-                        status.persona.name or job.summary[:79],
+                        status.persona.name or plain(Markdown(job.summary))[:79],
                         None,
                         now,
                     ),

@@ -18,6 +18,7 @@ from bot.errors import UserFacingError
 from bot.jobs import orphans
 from bot.jobs.operations import Operation
 from bot.jobs.scheduler import Scheduler
+from bot.markdown import escape, shorten
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import (
     InsufficientCreditsError,
@@ -39,6 +40,8 @@ T = TypeVar("T")
 
 # Discord interaction tokens live 15 minutes; stop using one a little before that.
 TOKEN_LIFETIME_S = 14 * 60
+# What a job card shows of the request (bot markdown, cut whole lines first).
+SUMMARY_MAX = 300
 
 
 async def _no_submit(_client: MusicAPIClient) -> str:
@@ -131,7 +134,7 @@ class JobService:
             user_id=origin.user_id,
             operation=operation.name,
             request=operation.body,
-            summary=operation.summary[:300],
+            summary=shorten(operation.summary, SUMMARY_MAX),
             cost=self.cost_of(operation.name),
             application_id=origin.application_id,
             interaction_token=origin.interaction_token,
@@ -199,7 +202,7 @@ class JobService:
         only if it succeeds, returned at once otherwise. Recorded as a finished job;
         `record(conn, job, result)` stores what it made in the same transaction as the
         charge (e.g. an uploaded clip)."""
-        operation = Operation(name, Family.SYNC, body, name, _no_submit)
+        operation = Operation(name, Family.SYNC, body, escape(name), _no_submit)
         job_id = await self.reserve(origin, operation)
         # Billed upstream like any submit: a crash from here on leaves a possibly billed job.
         async with self.db.transaction() as conn:
@@ -262,7 +265,9 @@ class JobService:
         log.warning("job %s refused upstream: %s", job_id, type(error).__name__)
         await self.abandon(job_id, reason)
         cost = (await self.get(job_id)).cost
-        raise SubmitRefused(f"{reason}\nYour {cost} credits were returned.") from error
+        # The stored failure is plain text (the card escapes it); the refusal is markdown, and
+        # MusicAPI's words in it are shown as written.
+        raise SubmitRefused(f"{escape(reason)}\nYour {cost} credits were returned.") from error
 
     async def set_card_message(self, job_id: int, message_id: int) -> None:
         async with self.db.transaction() as conn:

@@ -85,7 +85,7 @@ def check_audio_head(head: bytes, filename: str, field: str = "file") -> str:
     if kind is None:
         raise InputError(
             field,
-            f"`{quote(filename, 60)}` is not audio that MusicAPI can read "
+            f"{quote(filename, 60)} is not audio that MusicAPI can read "
             f"(its content is not {', '.join(e.lstrip('.') for e in AUDIO_EXTENSIONS)}).",
         )
     return kind
@@ -151,7 +151,7 @@ async def checked_audio(
     except NotParsable:
         raise InputError(
             field,
-            f"`{quote(attachment.filename, 60)}` starts like {kind} audio but is not a "
+            f"{quote(attachment.filename, 60)} starts like {kind} audio but is not a "
             f"readable {kind} file; export it again or attach another file.",
         ) from None
     return kind, seconds
@@ -161,7 +161,7 @@ def check_lyrics_file(filename: str, content_type: str | None, size: int) -> Non
     """Before downloading a `lyrics_file` attachment."""
     is_text = (content_type or "").split(";")[0].strip() == "text/plain"
     if not (filename.lower().endswith(".txt") or is_text):
-        raise InputError("lyrics_file", f"must be a .txt file; `{quote(filename, 60)}` is not.")
+        raise InputError("lyrics_file", f"must be a .txt file; {quote(filename, 60)} is not.")
     if size > LYRICS_FILE_MAX_BYTES:
         raise InputError(
             "lyrics_file",
