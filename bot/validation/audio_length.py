@@ -144,7 +144,7 @@ def length_in(kind: str, size: int, spans: dict[int, bytes]) -> float | None:
             scored = max(readers, key=lambda reader: reader.score("", view, head))
             view.seek(0)
             found = scored(view) if scored.score("", view, head) > 0 else None
-        if found is not None and kind == "mp3":
+        if isinstance(found, MP3):
             _check_mpeg_complete(view, found.info)
     except (Unfetched, NotParsable, CutOff):
         raise
@@ -154,6 +154,9 @@ def length_in(kind: str, size: int, spans: dict[int, bytes]) -> float | None:
         raise NotParsable(f"no {kind} stream")
     seconds = float(getattr(found.info, "length", 0) or 0)
     return seconds if math.isfinite(seconds) and seconds > 0 else None
+
+
+_UNKNOWN_WAV_SIZES = (0, 0xFFFFFFFF)
 
 
 def _canonical_wav(view: SparseFile) -> float | None:
@@ -166,8 +169,11 @@ def _canonical_wav(view: SparseFile) -> float | None:
     riff_size = struct.unpack_from("<I", head, 4)[0]
     byte_rate = struct.unpack_from("<I", head, 28)[0]
     data_size = struct.unpack_from("<I", head, 40)[0]
-    if riff_size + 8 > view.size + CUT_OFF_SLACK_BYTES:
+    # A WAV written as a stream (to a pipe) has 0 or 0xFFFFFFFF for sizes it never knew.
+    if riff_size not in _UNKNOWN_WAV_SIZES and riff_size + 8 > view.size + CUT_OFF_SLACK_BYTES:
         raise CutOff(riff_size + 8, view.size)
+    if data_size in _UNKNOWN_WAV_SIZES:
+        data_size = view.size - 44
     return min(data_size, view.size - 44) / byte_rate if byte_rate else None
 
 
@@ -299,9 +305,10 @@ def _outcome(answer: Any) -> float | None:
     """The parent's side of `length_answer`: the length, or the exception it stands for. The
     answer came from a process that read hostile bytes, so every field is checked."""
     from bot.validation import offloop  # see read_length
+
     if not isinstance(answer, dict) or len(answer) != 1:
         raise offloop.ParseCrashed("malformed answer")
-    (key, value), = answer.items()
+    ((key, value),) = answer.items()
     if key == "seconds" and (value is None or isinstance(value, int | float)):
         return None if value is None else float(value)
     if key in ("unfetched", "cut_off") and isinstance(value, list) and len(value) == 2:

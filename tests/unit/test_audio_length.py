@@ -184,3 +184,11 @@ def test_a_webm_without_a_duration_has_no_length_and_other_ebml_is_not_webm() ->
         length_in("webm", len(mkv), {0: mkv})
     with pytest.raises(NotParsable):
         length_in("webm", 100, {0: b"\x1a\x45\xdf\xa3" + b"\x00" * 96})
+
+
+def test_a_wav_written_as_a_stream_is_not_taken_for_cut_off() -> None:
+    # Written to a pipe, a WAV's RIFF and data sizes are placeholders: the file size counts.
+    streamed = bytearray(wav(2.0))
+    streamed[4:8] = b"\xff\xff\xff\xff"
+    streamed[40:44] = b"\xff\xff\xff\xff"
+    assert length_in("wav", len(streamed), {0: bytes(streamed)}) == 2.0
