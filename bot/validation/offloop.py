@@ -16,8 +16,9 @@ console script, so all of discord.py) before they run anything, and a pool canno
 task without breaking the others' workers. Uploads are rare and rate-limited per member, so
 the start-up cost is nothing next to MusicAPI's ~20 s upload. The parent hands the request
 over as a pickle (its own data) and reads back a small JSON answer, never a pickle: nothing
-the child says can run code in the bot. Everything here is awaited: the loop never waits on
-the child. At most `PARALLEL_PARSES` run at once; more wait their turn.
+the child says can run code in the bot. The child's only environment variable is the bot's
+import path: it does not inherit the token or the MusicAPI key. Everything here is awaited:
+the loop never waits on the child. At most `PARALLEL_PARSES` run at once; more wait their turn.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import pickle
 import sys
 from typing import Any
@@ -46,6 +48,12 @@ class ParseCrashed(Exception):
     """The child died or answered nonsense (out of memory, a crash in a C extension)."""
 
 
+def _child_environment() -> dict[str, str]:
+    """The bot's own import path and nothing else: the child that reads a member's bytes does
+    not inherit the bot's environment (its token, its MusicAPI key)."""
+    return {"PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+
+
 def _slot() -> asyncio.Semaphore:
     loop = asyncio.get_running_loop()
     if loop not in _slots:
@@ -62,10 +70,11 @@ async def run(function: str, request: dict[str, Any], limit_s: float | None = No
     payload = await asyncio.to_thread(pickle.dumps, (function, request))
     async with _slot():
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-I", "-m", WORKER,
+            sys.executable, "-m", WORKER,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
+            env=_child_environment(),
         )  # fmt: skip
         try:
             out, _ = await asyncio.wait_for(process.communicate(payload), limit)

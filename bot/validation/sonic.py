@@ -374,8 +374,8 @@ class UploadPlan:
             if getattr(self, name) is not None and name not in used:
                 raise InputError(name, f"is not used with action `{self.action}`.")
         if seconds is None:
-            # The file's length could not be read (webm, or past the read budget); the longest
-            # upload MusicAPI takes still bounds every time in it (2^53 s cannot be right).
+            # Before the file is read (its length is not known yet): the longest upload
+            # MusicAPI takes still bounds every time in it (2^53 s cannot be right).
             if self.at is not None:
                 numbers.seconds(
                     "at", self.at, above=0, below=LONGEST_UPLOAD_S, limit_is=UPLOAD_LENGTH
