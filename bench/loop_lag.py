@@ -6,8 +6,8 @@ mutagen's time on it grows with the square of the tag's size. A ticker on the lo
 wake every 5 ms and records how late it wakes; p99 and max of that lateness are what every
 other server would wait for meanwhile (Discord wants an answer within 3 s).
 
-    python -m bench.loop_lag                 # 10 uploads, a 60,000-frame tag (~1.2 MiB)
-    python -m bench.loop_lag --frames 415000 --uploads 3  # the full 8.6 MiB file
+    python -m bench.loop_lag                 # 10 uploads, a 60,000-frame tag (1.6 MiB file)
+    python -m bench.loop_lag --frames 415000 --uploads 3  # the full 8.4 MiB file
 
 The baseline on the loop takes ~3 s per upload at 60,000 frames and minutes at 415,000, so by
 default the full-size file is sent only through the new path (refused after one small read);
