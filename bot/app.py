@@ -21,6 +21,7 @@ from bot.delivery.interrupted import OpenReplies
 from bot.delivery.poster import DiscordPoster
 from bot.delivery.safe_http import MediaFetcher, MediaPolicy
 from bot.interactions.buttons import ClipAction
+from bot.interactions.file_reads import FileReadLimit
 from bot.interactions.gate import MusicTree
 from bot.jobs.scheduler import DEFAULT_CONCURRENCY, Scheduler
 from bot.jobs.service import JobService
@@ -74,6 +75,7 @@ class MusicBot(commands.AutoShardedBot):
     musicapi: MusicAPIClient
     quota: Quota
     quota_admin: QuotaAdmin
+    file_reads: FileReadLimit
     scheduler: Scheduler
     jobs: JobService
     open_replies: OpenReplies
@@ -151,6 +153,7 @@ class MusicBot(commands.AutoShardedBot):
             clock=self.clock,
         )
         self.quota_admin = QuotaAdmin(self.quota)
+        self.file_reads = FileReadLimit(clock=self.clock)
         poster = DiscordPoster(self, self.db, self.media, clock=self.clock)
         self.scheduler = Scheduler(
             self.db,

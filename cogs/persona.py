@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery.embeds import clean
+from bot.interactions.file_reads import before_reading_file
 from bot.interactions.gate import ACK_PRIVATE
 from bot.interactions.jobs import origin_of, start_job
 from bot.interactions.options import SonicClipTransformer
@@ -79,6 +80,7 @@ class Personas(commands.GroupCog, group_name="persona", group_description="Saved
     async def voice(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         attachments.check_audio_file(file.filename, file.content_type, file.size)
         # Reading the file's first bytes is network I/O; the gate has acknowledged already.
+        await before_reading_file(self.bot, interaction)
         await attachments.checked_audio(self.bot.http_session, file)
         name = validate.voice_name(file.filename)
         summary = Markdown(f"Voice from {escape(name, TITLE_SHOWN)}")

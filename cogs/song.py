@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.delivery.embeds import clean, clip_embed
 from bot.interactions import song_actions
+from bot.interactions.file_reads import before_reading_file
 from bot.interactions.gate import ACK_PRIVATE, ACK_SELF, acknowledge
 from bot.interactions.jobs import origin_of, start_job
 from bot.interactions.lyrics_form import CustomOptions, LyricsModal, clip_name, summary_of
@@ -137,7 +138,8 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         )
         # Reading the attachment is network I/O: acknowledge first.
         await acknowledge(interaction)
-        lyrics = attachments.decode_lyrics_file(await lyrics_file.read())
+        await before_reading_file(self.bot, interaction)
+        lyrics = await attachments.read_lyrics_file(self.bot.http_session, lyrics_file)
         request = validation.build_custom(lyrics=lyrics, instrumental=instrumental, **options)
         await start_job(self.bot, interaction, sonic_create(request, summary_of(request)))
 
@@ -343,11 +345,14 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         plan = validation.UploadPlan(
             chosen, at=at, style=style, lyrics=lyrics, start=start, end=end
         )
-        # Options first (no I/O), then the file's bytes; both before the upload is paid for.
+        # Options first (no I/O), then the standing checks and the rate limit, then the
+        # file's bytes; all before the upload is paid for.
         plan.check(model)
         attachments.check_audio_file(file.filename, file.content_type, file.size)
+        await before_reading_file(self.bot, interaction)
         _, seconds = await attachments.checked_audio(self.bot.http_session, file)
-        # Every step of the action, against the file's own length when it can be read.
+        validation.check_upload_length(seconds)
+        # Every step of the action, against the file's own length.
         plan.check(model, seconds)
         origin = origin_of(interaction)
         title = visible_text(file.filename.rsplit(".", 1)[0])[: validation.TITLE_MAX] or "Upload"

@@ -426,10 +426,16 @@ class _NotJson:
 _NOT_JSON: Any = _NotJson()
 
 
+# json.loads runs on the event loop in one go, holding the GIL (a thread would not help):
+# MusicAPI's answers are a few KiB, and this much parses within a few milliseconds. A larger
+# body is treated like one that is not JSON; so is one nested too deep to parse.
+JSON_PARSE_MAX_BYTES = 256 * 1024
+
+
 def _decode(raw: bytes) -> Any:
-    if not raw.strip():
+    if not raw.strip() or len(raw) > JSON_PARSE_MAX_BYTES:
         return _NOT_JSON
     try:
         return json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return _NOT_JSON

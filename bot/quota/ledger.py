@@ -84,6 +84,24 @@ class Quota:
         async with self.db.read() as conn:
             return await self.read_standing(conn, guild_id, user_id, role_ids)
 
+    async def check_standing(
+        self,
+        guild_id: int,
+        user_id: int,
+        channel_id: int,
+        role_ids: tuple[int, ...] = (),
+    ) -> None:
+        """The standing checks (block list, channel allow-list, concurrency caps) on a read of
+        the server, without reserving anything: for what must be refused before any work is
+        done (a file fetched and parsed) or what MusicAPI serves without a charge (a repeat of
+        a timeline). The reservation runs the same rules again, atomically."""
+        standing = await self.standing(guild_id, user_id, role_ids)
+        try:
+            limits.check_standing(standing, channel_id)
+        except QuotaRefused as refusal:
+            metrics.quota_refused(refusal.limit)
+            raise
+
     async def reserve(
         self,
         new_job: NewJob,

@@ -59,8 +59,11 @@ def describe_reset(resets_at: datetime | None) -> str:
     return f"It resets <t:{stamp}:R> (<t:{stamp}:f>)."
 
 
-def check(standing: Standing, cost: int, channel_id: int, *, member_checks: bool = True) -> None:
-    """Raise QuotaRefused naming the first limit the request would break."""
+def check_standing(standing: Standing, channel_id: int, *, member_checks: bool = True) -> None:
+    """The standing checks: the block list, the channel allow-list and the concurrency caps,
+    which do not depend on what a request costs. Every command runs them (a reservation as
+    part of `check`; a free repeat and a file read before anything is fetched, through
+    `Quota.check_standing`), so the rules exist once. Raises QuotaRefused."""
     settings = standing.settings
     if member_checks and standing.blocked:
         raise QuotaRefused("block list", "A moderator has blocked you from making songs here.")
@@ -81,6 +84,12 @@ def check(standing: Standing, cost: int, channel_id: int, *, member_checks: bool
             f"This server already has {standing.server_active} song(s) in progress, its limit "
             f"({settings.server_jobs_cap}). Try again when one finishes (see `/queue`).",
         )
+
+
+def check(standing: Standing, cost: int, channel_id: int, *, member_checks: bool = True) -> None:
+    """Raise QuotaRefused naming the first limit the request would break."""
+    check_standing(standing, channel_id, member_checks=member_checks)
+    settings = standing.settings
     period = PERIOD_ADJECTIVE.get(settings.budget_period, settings.budget_period)
     remaining = standing.member_remaining
     if member_checks and remaining is not None and cost > remaining:
