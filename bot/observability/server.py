@@ -38,6 +38,21 @@ class MetricsServer:
         self._refresh = refresh
         self._runner: web.AppRunner | None = None
 
+    def serve(
+        self,
+        *,
+        health: Callable[[], Awaitable[HealthReport]],
+        refresh: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Answer with these from now on: the server listens from the first second of the
+        process with start-up's answers, and the bot's own checks take over once set up."""
+        self._health = health
+        self._refresh = refresh
+
+    @property
+    def listening(self) -> bool:
+        return self._runner is not None
+
     async def start(self) -> str:
         """Listen; returns the base URL (the real port when 0 was asked for)."""
         app = web.Application()
