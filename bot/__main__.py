@@ -48,7 +48,8 @@ async def _health_server(settings: Settings, starting: StartingHealth) -> Metric
     host, port = settings.metrics_listen
     server = MetricsServer(host, port, health=starting.report, refresh=no_gauges)
     try:
-        await server.start()
+        # Announced once the database opens: a database that cannot is the only line.
+        await server.start(announce=False)
     except OSError as error:
         raise ConfigError(
             "METRICS_LISTEN", f"cannot listen on {host}:{port} ({error.strerror or error})"
@@ -80,6 +81,8 @@ async def _start(
     # traceback after the login.
     starting.enter("opening the database")
     await check_database(settings.database)
+    if server is not None:
+        server.announce()
     if stop.is_set():
         log.info("stopped before start-up finished")
         return

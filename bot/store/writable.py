@@ -24,11 +24,13 @@ def unwritable_hint(database: Path) -> str | None:
         return None
     database = database.absolute()
     blocked = database if database.exists() and not os.access(database, os.W_OK) else None
-    directory = _nearest_existing(database.parent)
+    # Resolved: in the image /app/data is a link to /data, the directory to name.
+    directory = _nearest_existing(database.parent).resolve()
     if blocked is None and not os.access(directory, os.W_OK | os.X_OK):
         blocked = directory
     if blocked is None:
         return None
+    blocked = blocked.resolve()
     uid, gid = os.getuid(), os.getgid()
     owner = blocked.stat().st_uid
     return (

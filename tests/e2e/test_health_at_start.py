@@ -111,13 +111,16 @@ async def test_a_database_sqlite_cannot_open_is_one_line_and_no_traceback(tmp_pa
     # path a root-owned /data takes too. The process exits at once on that error, which used to
     # close the event loop before the thread reported its stop ("Event loop is closed") in some
     # runs: several runs at once.
+    # METRICS_LISTEN as in the image: /healthz listens before the database opens, and says
+    # where only once it has, so the error stays the only line.
     (tmp_path / "musicbot.db").mkdir()
     env = clean_env(
         DISCORD_TOKEN=TOKEN,
         MUSICAPI_SIMULATE="1",
         DATABASE_URL=f"sqlite:///{tmp_path / 'musicbot.db'}",
     )
-    results = await asyncio.gather(*(run_bot(env, tmp_path) for _ in range(4)))
+    envs = [{**env, "METRICS_LISTEN": f"127.0.0.1:{closed_port()}"} for _ in range(4)]
+    results = await asyncio.gather(*(run_bot(each, tmp_path) for each in envs))
     for code, output in results:
         assert code == 2, output
         assert output.strip().count("\n") == 0, output  # one line

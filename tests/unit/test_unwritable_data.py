@@ -25,6 +25,18 @@ def deny_writes_to(monkeypatch: pytest.MonkeyPatch, blocked: Path) -> None:
     monkeypatch.setattr(writable.os, "access", access)
 
 
+def test_the_directory_behind_a_link_is_the_one_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The image's /app/data is a link to /data: the hint names /data, where the mount is.
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    (tmp_path / "app-data").symlink_to(volume)
+    deny_writes_to(monkeypatch, volume)
+    hint = unwritable_hint(tmp_path / "app-data" / "musicbot.db")
+    assert hint is not None and hint.startswith(f"{volume} is not writable")
+
+
 def test_a_writable_directory_needs_no_hint(tmp_path: Path) -> None:
     assert unwritable_hint(tmp_path / "musicbot.db") is None
     assert unwritable_hint(tmp_path / "not" / "made" / "yet.db") is None
