@@ -50,10 +50,6 @@ class MetricsServer:
         self._health = health
         self._refresh = refresh
 
-    @property
-    def listening(self) -> bool:
-        return self._runner is not None
-
     async def start(self, *, announce: bool = True) -> str:
         """Listen; returns the base URL (the real port when 0 was asked for). `announce`:
         log the address now (else the caller does, with `announce()`)."""
