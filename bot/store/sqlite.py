@@ -89,6 +89,20 @@ def make_private(path: Path) -> None:
             log.warning("could not make %s private (mode 0600): not this user's file", file)
 
 
+async def _connect(path: str) -> aiosqlite.Connection:
+    """aiosqlite.connect, which on failure lets its worker thread finish first: the thread
+    reports its stop to the event loop, and a loop closed before that (the process exiting on
+    the error) prints "RuntimeError: Event loop is closed" from the thread."""
+    connecting = aiosqlite.connect(path, isolation_level=None)
+    try:
+        return await connecting
+    except BaseException:
+        worker = getattr(connecting, "_thread", None)  # aiosqlite keeps it private
+        if worker is not None and worker.is_alive():
+            await asyncio.to_thread(worker.join, 5.0)
+        raise
+
+
 class SqliteDatabase(Database):
     dialect = SQLITE
 
@@ -102,7 +116,7 @@ class SqliteDatabase(Database):
             if str(path) != ":memory:":
                 make_private(Path(path))
             # isolation_level=None: we issue BEGIN/COMMIT ourselves.
-            raw = await aiosqlite.connect(str(path), isolation_level=None)
+            raw = await _connect(str(path))
         except (OSError, sqlite3.Error) as error:
             raise DatabaseUnavailable(f"can't open SQLite database {path}: {error}") from None
         raw.row_factory = aiosqlite.Row
