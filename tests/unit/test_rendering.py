@@ -11,12 +11,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import aiohttp
 import discord
 import pytest
 
 from bot.delivery import embeds, tool_replies
+from bot.delivery.media import AUDIO_KINDS
 from bot.delivery.poster import DiscordPoster
+from bot.delivery.safe_http import MediaFetcher, MediaPolicy
 from bot.delivery.stems import StemsDelivery
 from bot.delivery.timeline import TimedLine
 from bot.interactions.lyrics_form import summary_of
@@ -340,7 +341,8 @@ def closed_port() -> int:
 async def test_posted_songs_and_files_link_upstream_addresses_safely(db: Database) -> None:
     # A loopback port nobody listens on: every fetch fails at once, and nothing leaves the
     # machine. The address still tries to close its link early.
-    url = f"http://127.0.0.1:{closed_port()}/a b.mp3?x=1)[pwn](https://evil.example/c"
+    port = closed_port()
+    url = f"http://127.0.0.1:{port}/a b.mp3?x=1)[pwn](https://evil.example/c"
     made = await insert_job(db, "create_music", {}, create_summary())
     async with db.transaction() as conn:
         clip = upstream_clip(
@@ -354,10 +356,13 @@ async def test_posted_songs_and_files_link_upstream_addresses_safely(db: Databas
         await job_sql.set_result(conn, persona.id, result)
         persona = await job_sql.get(conn, persona.id)  # type: ignore[assignment]
     channel = Channel()
-    async with aiohttp.ClientSession() as http:
+    http = MediaFetcher(MediaPolicy.for_musicapi(f"http://127.0.0.1:{port}"))
+    try:
         poster = DiscordPoster(Client(channel), db, http, clock=lambda: T0, fetch_budget_s=0.2)  # type: ignore[arg-type]
         await poster.job_succeeded(made)
         await poster.job_succeeded(persona)
+    finally:
+        await http.close()
     given = Given(texts=[*GIVEN.texts, clip.lyrics, "sonic_v5 *beta*", "**Diva** @here"])
     assert len(channel.sent) == 2
     for message in channel.sent:
@@ -429,13 +434,17 @@ async def test_a_tool_file_too_large_to_attach_is_linked_safely() -> None:
     # No room to attach anything, and a loopback port nobody listens on: a link it is.
     interaction = SimpleNamespace(filesize_limit=1, followup=SimpleNamespace(send=send))
     clip = upstream_clip()
-    url = f"http://127.0.0.1:{closed_port()}/a b.wav?x=1)[pwn](https://evil.example/c"
-    async with aiohttp.ClientSession() as http:
+    port = closed_port()
+    url = f"http://127.0.0.1:{port}/a b.wav?x=1)[pwn](https://evil.example/c"
+    http = MediaFetcher(MediaPolicy.for_musicapi(f"http://127.0.0.1:{port}"))
+    try:
         await tool_replies.send_file_or_link(
             interaction,  # type: ignore[arg-type]
             http, text=f"WAV of {tool_replies.song_name(clip)}", url=url, name="x",
-            fallback_ext="wav", label="WAV",
+            kinds=AUDIO_KINDS, label="WAV",
         )  # fmt: skip
+    finally:
+        await http.close()
     assert len(sent) == 1
     ok(sent[0])
     assert [label for label, _ in render(sent[0]).links] == ["WAV"]
