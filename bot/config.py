@@ -92,6 +92,10 @@ class Settings:
     webhook_public_url: str | None = None
     webhook_listen: tuple[str, int] = ("0.0.0.0", 8080)
     webhook_secret: str | None = field(default=None, repr=False)
+    # The most status checks per second this process sends MusicAPI (see bot/jobs/poll_budget).
+    max_polls_per_s: float = 20.0
+    # PostgreSQL connections this process holds at most (its pool; LISTEN adds one of its own).
+    database_pool_size: int = 10
 
     @property
     def database(self) -> Path | str:
@@ -145,6 +149,19 @@ def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float)
         raise ConfigError(name, f"expected a number of seconds, got {raw!r}") from None
     if not value >= minimum:  # also rejects NaN
         raise ConfigError(name, f"must be at least {minimum}, got {raw}")
+    return value
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a number of requests per second, got {raw!r}") from None
+    if not 0 < value < float("inf"):  # also rejects NaN
+        raise ConfigError(name, f"must be a positive number, got {raw}")
     return value
 
 
@@ -432,4 +449,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_public_url=_webhook_public_url(env),
         webhook_listen=_listen(env, "WEBHOOK_LISTEN") or ("0.0.0.0", 8080),
         webhook_secret=_webhook_secret(env),
+        max_polls_per_s=_rate(env, "MUSICAPI_MAX_POLLS_PER_S", 20.0),
+        database_pool_size=_int(env, "DATABASE_POOL_SIZE", 10, minimum=1) or 10,
     )

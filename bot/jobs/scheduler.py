@@ -38,6 +38,7 @@ from typing import Protocol
 
 from bot.jobs import orphans, timing
 from bot.jobs.learning import CompletionTimes, Estimate
+from bot.jobs.poll_budget import PollBudget
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import MusicAPIError, NotFoundError, RateLimitedError
 from bot.musicapi.models import Clip, TaskStatus
@@ -106,6 +107,7 @@ class Scheduler:
         owner: str | None = None,
         lease_s: float = DEFAULT_LEASE_S,
         claim_batch: int = CLAIM_BATCH,
+        max_polls_per_s: float | None = None,
     ) -> None:
         self.db = db
         # See JobService.orphan_hold_s: how long a cut-off submit waits for its webhook.
@@ -121,6 +123,8 @@ class Scheduler:
         self.owner = owner or new_owner_id()
         self.lease_s = lease_s
         self.claim_batch = claim_batch
+        # MUSICAPI_MAX_POLLS_PER_S (None: no ceiling): when reached, the oldest due go first.
+        self.budget = PollBudget(max_polls_per_s, clock)
         self._running: dict[int, asyncio.Task[None]] = {}
         self._slot_free = asyncio.Event()
         self._wake = asyncio.Event()
@@ -407,10 +411,27 @@ class Scheduler:
             self._paused_until = max(self._paused_until, await lease_sql.pause_until(conn))
             if now < self._paused_until:
                 return False
-            due = await job_sql.due(conn, self.owner, now, free, self._busy())
+            due, full = await self._due(conn, now, free)
         for job in due:
             self._start(job)
-        return len(due) == free
+        return full
+
+    async def _due(self, conn: Connection, now: float, limit: int) -> tuple[list[Job], bool]:
+        """Up to `limit` due jobs to start now, oldest due first, with no more polls among
+        them than MUSICAPI_MAX_POLLS_PER_S allows; and whether more may be due at once.
+
+        Jobs held back keep their due time, so they come first at the next pass. Posting an
+        outcome or applying a pushed webhook sends no status check and needs no budget."""
+        room = self.budget.room()
+        if room is not None:
+            # No more rows than there are polls to spend, so the query stays small.
+            limit = min(limit, max(room, 1))
+        due = await job_sql.due(conn, self.owner, now, limit, self._busy())
+        pushed = await webhook_sql.with_pending(conn, [j.id for j in due]) if self.push else set()
+        admitted = self.budget.admit(
+            due, lambda job: job.state in ACTIVE_STATES and job.id not in pushed
+        )
+        return admitted, len(due) == limit and not self.budget.held
 
     def _start(self, job: Job) -> asyncio.Task[None]:
         task = asyncio.create_task(self._guarded(job), name=f"job-{job.id}")
@@ -437,6 +458,9 @@ class Scheduler:
         now = self.clock()
         delay = MAX_IDLE_SLEEP_S if next_at is None else max(0.0, next_at - now)
         delay = max(delay, self._paused_until - now)
+        if self.budget.held:
+            # Due polls wait for the budget: not before it allows the next one.
+            delay = max(delay, self.budget.wait_s())
         if delay <= 0:
             return
         with contextlib.suppress(TimeoutError):
@@ -452,7 +476,7 @@ class Scheduler:
             self._paused_until = max(self._paused_until, await lease_sql.pause_until(conn))
             if now < self._paused_until:
                 return 0
-            due = await job_sql.due(conn, self.owner, now, 10**9, self._busy())
+            due, _ = await self._due(conn, now, 10**9)
         await asyncio.gather(*(self._start(job) for job in due))
         await self._flush()
         return len(due)
