@@ -478,6 +478,9 @@ class Scheduler:
                 return 0
             due, _ = await self._due(conn, now, 10**9)
         await asyncio.gather(*(self._start(job) for job in due))
+        if self._flusher is not None:
+            # A write-behind already under way is part of "written back" too.
+            await asyncio.wait({self._flusher})
         await self._flush()
         return len(due)
 
