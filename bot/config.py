@@ -36,6 +36,10 @@ DEFAULT_MODELS = (
 )
 
 
+# MUSICAPI_MAX_POLLS_PER_S unless set: the README ("Jobs") says why this number.
+DEFAULT_MAX_POLLS_PER_S = 20.0
+
+
 class ConfigError(Exception):
     """A configuration value is missing or malformed."""
 
@@ -93,7 +97,7 @@ class Settings:
     webhook_listen: tuple[str, int] = ("0.0.0.0", 8080)
     webhook_secret: str | None = field(default=None, repr=False)
     # The most status checks per second this process sends MusicAPI (see bot/jobs/poll_budget).
-    max_polls_per_s: float = 20.0
+    max_polls_per_s: float = DEFAULT_MAX_POLLS_PER_S
     # PostgreSQL connections this process holds at most (its pool; LISTEN adds one of its own).
     database_pool_size: int = 10
 
@@ -449,6 +453,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_public_url=_webhook_public_url(env),
         webhook_listen=_listen(env, "WEBHOOK_LISTEN") or ("0.0.0.0", 8080),
         webhook_secret=_webhook_secret(env),
-        max_polls_per_s=_rate(env, "MUSICAPI_MAX_POLLS_PER_S", 20.0),
+        max_polls_per_s=_rate(env, "MUSICAPI_MAX_POLLS_PER_S", DEFAULT_MAX_POLLS_PER_S),
         database_pool_size=_int(env, "DATABASE_POOL_SIZE", 10, minimum=1) or 10,
     )

@@ -423,8 +423,9 @@ class Scheduler:
         Jobs held back keep their due time, so they come first at the next pass. Posting an
         outcome or applying a pushed webhook sends no status check and needs no budget."""
         room = self.budget.room()
-        if room is not None:
-            # No more rows than there are polls to spend, so the query stays small.
+        if room is not None and not self.push:
+            # Without webhooks nearly every due row is a poll: read no more rows than can be
+            # polled now, so a pass held back by the budget stays a small query.
             limit = min(limit, max(room, 1))
         due = await job_sql.due(conn, self.owner, now, limit, self._busy())
         pushed = await webhook_sql.with_pending(conn, [j.id for j in due]) if self.push else set()

@@ -195,3 +195,30 @@ async def test_the_loop_waits_for_the_budget_instead_of_spinning(world: Any) -> 
     assert took >= (JOBS - sched.budget.burst) / rate
     # A pass per token or per finished poll, give or take: not a busy loop.
     assert passes <= 4 * JOBS
+
+
+async def test_pushed_results_are_applied_without_waiting_for_the_budget(
+    database: Database,
+) -> None:
+    from bot.store import webhooks as webhook_sql
+    from tests.unit.test_push_and_learning import Recorder, ScriptedAPI, get, payload, submitted
+
+    api, rec, clock = ScriptedAPI(), Recorder(), Clock(T0)
+    sched = Scheduler(
+        database, api, rec, poll_interval=15.0, job_timeout=900, clock=clock, push=True,
+        max_polls_per_s=1.0,
+    )  # type: ignore[arg-type]  # fmt: skip
+    jobs = [await submitted(database, sched, clock, f"task-{n}") for n in range(5)]  # type: ignore[arg-type]
+    clock.now += 90
+    for n, job_id in enumerate(jobs):  # what the receiver does with a verified delivery
+        async with database.transaction() as conn:
+            body = payload(f"task-{n}", "song.completed", "succeeded")
+            await webhook_sql.record(
+                conn, job_id, f"id-{n}", f"task-{n}", "song.completed", body, clock.now
+            )
+            await job_sql.run_soon(conn, job_id, clock.now)
+    # Five webhooks and a budget of one check a second: all five settle in one pass, no poll.
+    assert await sched.run_due() == 5
+    assert sorted(rec.succeeded) == sorted(jobs) and api.polls == 0
+    assert [(await get(database, job_id)).state for job_id in jobs] == ["succeeded"] * 5
+    assert sched.budget.room() == 1  # nothing was spent on them
