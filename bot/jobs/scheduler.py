@@ -17,7 +17,8 @@ never holds up others (there are no batches to wait on). A job being worked on (
 result is not written yet) is left out of the due query, in memory only, so a crash leaves
 every job's real schedule behind. The many "not done yet" results are written back together,
 one transaction per few milliseconds instead of one per poll, which leaves the database lock
-to commands.
+to commands. At most MUSICAPI_MAX_POLLS_PER_S polls a second go out (`poll_budget.py`, spent
+in `_due`): when that binds, due jobs wait their turn in order of due time.
 
 Webhooks: a verified webhook is stored by the receiver and the job made due; `process` applies
 stored events before it would poll, so a pushed result settles the job without a poll.
