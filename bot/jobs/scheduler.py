@@ -74,6 +74,8 @@ WRITE_BEHIND_S = 0.02  # "not done yet" results are written together after this 
 # which is also how soon a job that may have finished while the bot was down is looked at.
 RESTART_POLLS_PER_S = 50.0
 RESTART_WINDOW_S = 60.0
+# While MUSICAPI_MAX_POLLS_PER_S holds polls back, the log says so at most this often.
+CEILING_LOG_S = 600.0
 
 
 def new_owner_id() -> str:
@@ -134,6 +136,7 @@ class Scheduler:
         self._stopping = False
         self._listener: asyncio.Task[None] | None = None
         self._renewed_at = float("-inf")
+        self._ceiling_logged_at = float("-inf")
         self._paused_until = 0.0  # after a 429 (ours or another process's), no poll before this
         self.last_pass_at: float | None = None  # monotonic; /healthz wants it recent
         # (next_run_at, seen_at, state, polled, job_id) of "not done yet" results, written
@@ -425,14 +428,23 @@ class Scheduler:
         outcome or applying a pushed webhook sends no status check and needs no budget."""
         room = self.budget.room()
         if room is not None and not self.push:
-            # Without webhooks nearly every due row is a poll: read no more rows than can be
-            # polled now, so a pass held back by the budget stays a small query.
-            limit = min(limit, max(room, 1))
+            # Without webhooks nearly every due row is a poll: read one row more than can be
+            # polled now (it tells whether the ceiling binds), so a pass held back by the
+            # budget stays a small query.
+            limit = min(limit, room + 1)
         due = await job_sql.due(conn, self.owner, now, limit, self._busy())
         pushed = await webhook_sql.with_pending(conn, [j.id for j in due]) if self.push else set()
         admitted = self.budget.admit(
             due, lambda job: job.state in ACTIVE_STATES and job.id not in pushed
         )
+        if self.budget.held and now - self._ceiling_logged_at >= CEILING_LOG_S:
+            # The owner's cue: songs are noticed later than the schedule wants.
+            self._ceiling_logged_at = now
+            log.warning(
+                "MUSICAPI_MAX_POLLS_PER_S=%g reached: due status checks wait their turn, "
+                "oldest first",
+                self.budget.rate,
+            )
         return admitted, len(due) == limit and not self.budget.held
 
     def _start(self, job: Job) -> asyncio.Task[None]:

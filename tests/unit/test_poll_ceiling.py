@@ -8,6 +8,7 @@ loop, to show it waits for the budget instead of spinning on the jobs it holds b
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections.abc import AsyncIterator, Callable
@@ -17,7 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.jobs.scheduler import Scheduler
+from bot.jobs.scheduler import CEILING_LOG_S, Scheduler
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.requests import SonicCreate
 from bot.simulator import MusicAPISimulator, SimulatorConfig
@@ -222,3 +223,26 @@ async def test_pushed_results_are_applied_without_waiting_for_the_budget(
     assert sorted(rec.succeeded) == sorted(jobs) and api.polls == 0
     assert [(await get(database, job_id)).state for job_id in jobs] == ["succeeded"] * 5
     assert sched.budget.room() == 1  # nothing was spent on them
+
+
+async def test_the_log_says_when_the_ceiling_holds_checks_back(
+    world: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    db, _, client = world
+    clock = Clock(T0)
+    sched = Scheduler(
+        db, client, Quiet(), poll_interval=15.0, job_timeout=10**6, clock=clock,
+        max_polls_per_s=RATE,
+    )  # fmt: skip
+    await in_flight(db, client, sched, T0, lambda n: T0 - 60 + n)
+    with caplog.at_level(logging.WARNING, logger="bot.jobs.scheduler"):
+        for _ in range(8):  # held back at every pass, but said once
+            await sched.run_due()
+            clock.now += STEP
+        said = [r.getMessage() for r in caplog.records if "MAX_POLLS_PER_S" in r.getMessage()]
+        assert said == ["MUSICAPI_MAX_POLLS_PER_S=4 reached: due status checks wait their turn, "
+                        "oldest first"]  # fmt: skip
+        clock.now += CEILING_LOG_S
+        await sched.run_due()
+        said = [r for r in caplog.records if "MAX_POLLS_PER_S" in r.getMessage()]
+        assert len(said) == 2  # and again while it still binds, ten minutes on
