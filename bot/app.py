@@ -117,7 +117,7 @@ class MusicBot(commands.AutoShardedBot):
         self.setup_started = True
         settings = self.settings
         self.http_session = aiohttp.ClientSession()
-        self.db = await Database.open(settings.database)
+        self.db = await Database.open(settings.database, pool_size=settings.database_pool_size)
 
         base_url, key = settings.musicapi_base_url, settings.musicapi_key or ""
         if settings.musicapi_simulate:
@@ -166,6 +166,7 @@ class MusicBot(commands.AutoShardedBot):
             target_lag=settings.poll_target_lag_s,
             push=addresses is not None,
             orphan_hold_s=orphan_hold_s,
+            max_polls_per_s=settings.max_polls_per_s,
         )
         self.jobs = JobService(
             self.db,

@@ -37,6 +37,10 @@ DEFAULT_MODELS = (
 )
 
 
+# MUSICAPI_MAX_POLLS_PER_S unless set: the README ("Jobs") says why this number.
+DEFAULT_MAX_POLLS_PER_S = 20.0
+
+
 class ConfigError(Exception):
     """A configuration value is missing or malformed."""
 
@@ -96,6 +100,10 @@ class Settings:
     # MEDIA_HOSTS: the only hosts result files are downloaded from ("*.example.com" for any
     # name under it); None: any public https:// host.
     media_hosts: frozenset[str] | None = None
+    # The most status checks per second this process sends MusicAPI (see bot/jobs/poll_budget).
+    max_polls_per_s: float = DEFAULT_MAX_POLLS_PER_S
+    # PostgreSQL connections this process holds at most (its pool; LISTEN adds one of its own).
+    database_pool_size: int = 10
 
     @property
     def database(self) -> Path | str:
@@ -149,6 +157,19 @@ def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float)
         raise ConfigError(name, f"expected a number of seconds, got {raw!r}") from None
     if not value >= minimum:  # also rejects NaN
         raise ConfigError(name, f"must be at least {minimum}, got {raw}")
+    return value
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a number of requests per second, got {raw!r}") from None
+    if not 0 < value < float("inf"):  # also rejects NaN
+        raise ConfigError(name, f"must be a positive number, got {raw}")
     return value
 
 
@@ -459,4 +480,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_listen=_listen(env, "WEBHOOK_LISTEN") or ("0.0.0.0", 8080),
         webhook_secret=_webhook_secret(env),
         media_hosts=_media_hosts(env),
+        max_polls_per_s=_rate(env, "MUSICAPI_MAX_POLLS_PER_S", DEFAULT_MAX_POLLS_PER_S),
+        database_pool_size=_int(env, "DATABASE_POOL_SIZE", 10, minimum=1) or 10,
     )
