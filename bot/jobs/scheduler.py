@@ -39,8 +39,8 @@ from typing import Protocol
 
 from bot.jobs import orphans, timing
 from bot.jobs.learning import CompletionTimes, Estimate
-from bot.markdown import Markdown, plain
 from bot.jobs.poll_budget import PollBudget
+from bot.markdown import Markdown, plain
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import MusicAPIError, NotFoundError, RateLimitedError
 from bot.musicapi.models import Clip, TaskStatus
