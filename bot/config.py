@@ -92,6 +92,10 @@ class Settings:
     webhook_public_url: str | None = None
     webhook_listen: tuple[str, int] = ("0.0.0.0", 8080)
     webhook_secret: str | None = field(default=None, repr=False)
+    # The owner's ceilings: credits every server together may reserve per UTC day (None: no
+    # cap), and the only servers the bot stays in (None: any).
+    owner_daily_cap: int | None = None
+    allowed_guilds: frozenset[int] | None = None
 
     @property
     def database(self) -> Path | str:
@@ -167,6 +171,18 @@ def _snowflake(raw: str, name: str) -> int:
     if not raw.isdigit() or not 15 <= len(raw) <= 21:
         raise ConfigError(name, f"expected a Discord id (a 17-20 digit number), got {raw!r}")
     return int(raw)
+
+
+def _allowed_guilds(env: Mapping[str, str]) -> frozenset[int] | None:
+    raw = _get(env, "ALLOWED_GUILDS")
+    if raw is None:
+        return None
+    try:
+        return frozenset(_snowflake(part.strip(), "ALLOWED_GUILDS") for part in raw.split(","))
+    except ConfigError as error:
+        raise ConfigError(
+            "ALLOWED_GUILDS", f"{error.problem}; give comma-separated server ids"
+        ) from None
 
 
 def _database(env: Mapping[str, str]) -> tuple[Path | None, str | None]:
@@ -432,4 +448,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_public_url=_webhook_public_url(env),
         webhook_listen=_listen(env, "WEBHOOK_LISTEN") or ("0.0.0.0", 8080),
         webhook_secret=_webhook_secret(env),
+        owner_daily_cap=_int(env, "OWNER_DAILY_CAP", None),
+        allowed_guilds=_allowed_guilds(env),
     )

@@ -25,6 +25,9 @@ from enum import StrEnum
 from bot.states import BudgetPeriod
 from bot.store.allowances import StoredAllowance
 
+# The largest allowance, budget or limit the commands take.
+MAX_CREDITS = 10_000_000
+
 _LENGTH = {BudgetPeriod.DAY: 1, BudgetPeriod.WEEK: 2, BudgetPeriod.MONTH: 3, BudgetPeriod.NONE: 4}
 # The most periods of the first kind that one period of the second kind overlaps.
 _REPEATS = {
