@@ -10,8 +10,6 @@ CREATE TABLE guild_allowances (
 INSERT INTO guild_allowances (guild_id, amount, period, set_by, set_at)
 SELECT guild_id, budget, budget_period, NULL, updated_at FROM guild_settings;
 
-ALTER TABLE ledger ADD COLUMN period TEXT;
-
 INSERT INTO ledger_totals (guild_id, user_id, period, period_start, spent, granted)
 SELECT guild_id, -2, period,
        CASE WHEN period = 'none' THEN 0.0
@@ -23,6 +21,8 @@ CROSS JOIN (VALUES ('day'), ('week'), ('month'), ('none')) AS periods (period)
 WHERE kind IN ('reserve', 'release')
 GROUP BY guild_id, period, start
 HAVING SUM(CASE WHEN kind = 'reserve' THEN amount ELSE -amount END) <> 0;
+
+ALTER TABLE ledger ADD COLUMN period TEXT;
 
 CREATE INDEX ledger_totals_scope_period ON ledger_totals (user_id, period, period_start);
 

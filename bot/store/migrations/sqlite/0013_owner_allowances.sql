@@ -18,10 +18,6 @@ CREATE TABLE guild_allowances (
 INSERT INTO guild_allowances (guild_id, amount, period, set_by, set_at)
 SELECT guild_id, budget, budget_period, NULL, updated_at FROM guild_settings;
 
--- The budget period a reset forgives (it moves only that period's totals); NULL for resets
--- written before this migration, which moved every period's.
-ALTER TABLE ledger ADD COLUMN period TEXT;
-
 -- Running totals of the owner's scope (user_id -2): reserves - releases, which no reset
 -- forgives. The allowance and the bot-wide daily cap are checked against these.
 INSERT INTO ledger_totals (guild_id, user_id, period, period_start, spent, granted)
@@ -43,6 +39,10 @@ GROUP BY guild_id, period, start
 HAVING SUM(CASE WHEN kind = 'reserve' THEN amount ELSE -amount END) != 0;
 
 -- The whole bot's spending today: the owner's-scope day rows of every server.
+-- The budget period a reset forgives (it moves only that period's totals); NULL for resets
+-- written before this migration, which moved every period's.
+ALTER TABLE ledger ADD COLUMN period TEXT;
+
 CREATE INDEX ledger_totals_scope_period ON ledger_totals (user_id, period, period_start);
 
 -- Alerts about the daily cap already sent (80 and 100 per UTC day), so each goes out once
