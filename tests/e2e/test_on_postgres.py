@@ -3,7 +3,7 @@ DATABASE_URL pointing at a fresh database in the throwaway cluster (tests/confte
 
 Chosen for what differs between the engines: charging once and never overspending under
 simultaneous commands, refunds, requests approved by two moderators at once, member limits,
-grants and resets, history pages, clip and persona lookups, stems crash recovery, and a
+grants and resets, the owner's allowances and daily cap, history pages, clip and persona lookups, stems crash recovery, and a
 repeat timeline found through the request's JSON.
 """
 
@@ -15,7 +15,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e import test_quota_limits, test_requests, test_song, test_tools, test_upload_persona
+from tests.e2e import (
+    test_owner_ceilings,
+    test_quota_limits,
+    test_requests,
+    test_song,
+    test_tools,
+    test_upload_persona,
+)
 
 
 @pytest.fixture
@@ -56,4 +63,10 @@ test_a_repeat_timeline_is_not_charged_again = test_tools.test_a_repeat_timeline_
 test_a_clip_from_another_server_is_refused = test_tools.test_a_clip_from_another_server_is_refused
 test_persona_from_a_song_then_sing_with_it = (
     test_upload_persona.test_persona_from_a_song_then_sing_with_it
+)
+test_the_owner_sets_an_allowance_that_moderators_cannot_budget_past = (
+    test_owner_ceilings.test_the_owner_sets_an_allowance_that_moderators_cannot_budget_past
+)
+test_the_daily_cap_refuses_with_the_reset_time_and_alerts_once = (
+    test_owner_ceilings.test_the_daily_cap_refuses_with_the_reset_time_and_alerts_once
 )
