@@ -53,6 +53,9 @@ async def test_the_owner_sets_an_allowance_that_moderators_cannot_budget_past(ma
             await musicbot(world, "allowance", server=str(GUILD), amount=5000, period="none")
         )
         assert "5000 credits in total" in done
+        shown = await answer_of(await world.slash("quota", "show", user=MODERATOR))
+        fields = {f["name"]: f["value"] for f in shown["data"]["embeds"][0]["fields"]}
+        assert fields["Allowance"].startswith("5000 credits in total (set by the owner)")
         assert "Budget set to **5000**" in await quota_budget(world, 5000, "none")
         refused = await quota_budget(world, 5001, "none")
         assert "5000 credits in total" in refused and "allowance" in refused
