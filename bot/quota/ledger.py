@@ -203,18 +203,19 @@ class Quota:
             return
         assert self.daily_cap is not None
         resets = describe_reset(current_window(BudgetPeriod.DAY, self.clock()).resets_at)
+        cap = self.daily_cap
+        used = f"every server together has reserved {spent} of the {cap} credits it allows today"
         for level in levels:
-            reached = level >= 100
-            kind = alerts.AlertKind.DAILY_CAP_NEAR
-            if reached:
+            if level >= 100:
                 kind = alerts.AlertKind.DAILY_CAP_REACHED
-            effect = "spending commands are refused until" if reached else "it resets"
-            alerts.notify(
-                kind,
-                f"Every server together has reserved {spent} of the {self.daily_cap} credits "
-                f"OWNER_DAILY_CAP allows today ({level} %): {effect} the next UTC midnight. "
-                f"{resets}",
-            )
+                text = (
+                    f"OWNER_DAILY_CAP is reached (100 %): {used}, and spending commands that no "
+                    f"longer fit are refused until the next UTC midnight. {resets}"
+                )
+            else:
+                kind = alerts.AlertKind.DAILY_CAP_NEAR
+                text = f"OWNER_DAILY_CAP is {level} % used: {used}. {resets}"
+            alerts.notify(kind, text)
 
 
 async def commit(conn: Connection, job: Job, now: float) -> bool:

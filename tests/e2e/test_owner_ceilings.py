@@ -105,8 +105,8 @@ async def test_the_daily_cap_refuses_with_the_reset_time_and_alerts_once(make_wo
         dm = world.discord.channel_messages(world.discord.dm_channel_id(OWNER))
         # 20 of 25 is 80 %; the refusal then made it "reached". One message each.
         assert len(dm) == 2, dm
-        assert "nearly used" in dm[0]["content"] and "(80 %)" in dm[0]["content"]
-        assert "reached" in dm[1]["content"] and "(100 %)" in dm[1]["content"]
+        assert "nearly used" in dm[0]["content"] and "80 % used" in dm[0]["content"]
+        assert "reached (100 %)" in dm[1]["content"] and "reserved 20 of the 25" in dm[1]["content"]
         assert "<t:" in dm[1]["content"]
         await answer_of(await world.song(description="third"))  # refused again: no new alert
         await world.restart()

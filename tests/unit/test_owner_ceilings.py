@@ -211,14 +211,14 @@ async def test_the_owner_is_alerted_at_80_and_100_percent_once_each(
         for q in (a, b, a, b):  # 20, 40, 60, 80: the 80 % alert
             await q.reserve(new_job(cost=20, user=len(sent) + 1))
         await owner.drain()
-        assert len(sent) == 1 and "80 of the 100" in sent[0] and "(80 %)" in sent[0]
+        assert len(sent) == 1 and "reserved 80 of the 100" in sent[0] and "80 % used" in sent[0]
         await b.reserve(new_job(cost=10))  # 90: nothing new
         restarted = quota(await Database.open(db_target), Clock(NOV), cap=100)
         try:
             with pytest.raises(QuotaRefused):
                 await restarted.reserve(new_job(cost=20))  # refused at 90: the cap is reached
             await owner.drain()
-            assert len(sent) == 2 and "(100 %)" in sent[1] and "refused" in sent[1]
+            assert len(sent) == 2 and "reached (100 %)" in sent[1] and "refused" in sent[1]
             await restarted.reserve(new_job(cost=10))  # exactly 100 now: already told
             with pytest.raises(QuotaRefused):
                 await a.reserve(new_job(cost=10))
