@@ -3,8 +3,8 @@ DATABASE_URL pointing at a fresh database in the throwaway cluster (tests/confte
 
 Chosen for what differs between the engines: charging once and never overspending under
 simultaneous commands, refunds, requests approved by two moderators at once, member limits,
-grants and resets, the owner's allowances and daily cap, history pages, clip and persona lookups, stems crash recovery, and a
-repeat timeline found through the request's JSON.
+grants and resets, the owner's allowances and daily cap, history pages, clip and persona
+lookups, stems crash recovery, and a repeat timeline found through the request's JSON.
 """
 
 from __future__ import annotations

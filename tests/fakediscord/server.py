@@ -2741,9 +2741,7 @@ class FakeDiscord:
         guild = self._rest_guild(request)
         del self.guilds[guild.id]
         self.left_guilds.append(guild.id)
-        self._spawn_event(
-            self._dispatch("GUILD_DELETE", {"id": str(guild.id)}, guild_id=guild.id)
-        )
+        self._spawn_event(self._dispatch("GUILD_DELETE", {"id": str(guild.id)}, guild_id=guild.id))
         self._changed()
         return web.Response(status=204)
 
