@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import GUILD, MEMBER, MODERATOR, World, answer_of
+from tests.e2e.test_process import clean_env
 from tests.helpers import ephemeral_text
 
 OWNER = MEMBER  # an owner who is no moderator of the test server
@@ -134,3 +137,20 @@ async def test_allowed_guilds_leaves_other_servers_on_join_and_at_start(
         assert fake.left_guilds == [STRANGER, LATE_STRANGER]
         assert world.bot.get_guild(GUILD) is not None  # its own server stays
         assert (await answer_of(await world.song(description="still here")))["type"] == 5
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("ALLOWED_GUILDS", "123456789012345678;1"), ("OWNER_DAILY_CAP", "lots")]
+)
+async def test_a_malformed_ceiling_stops_the_start_with_one_line(
+    name: str, value: str, tmp_path: Path
+) -> None:
+    env = clean_env(DISCORD_TOKEN="a.b.c", MUSICAPI_SIMULATE="1", **{name: value})
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    lines = err.decode().strip().splitlines()
+    assert proc.returncode == 2 and out == b""
+    assert len(lines) == 1 and lines[0].count(name) == 1 and value in lines[0], lines
