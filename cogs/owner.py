@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -11,8 +11,9 @@ from discord.ext import commands
 from bot.config import BUDGET_PERIODS
 from bot.errors import InputError
 from bot.features import FEATURES, Features
+from bot.interactions.components import GuardedView
 from bot.interactions.gate import ACK_PRIVATE
-from bot.interactions.permissions import owner_only
+from bot.interactions.permissions import owner_only, require_owner
 from bot.interactions.replies import answer
 from bot.musicapi.errors import MusicAPIError
 from bot.observability.status import StatusFacts
@@ -193,8 +194,11 @@ class Owner(
     @owner_only()
     @app_commands.describe(page="Page number")
     async def servers(self, interaction: discord.Interaction, page: int = 1) -> None:
-        found = await self.bot.owner_ceilings.servers((g.id for g in self.bot.guilds), page)
-        await answer(interaction, embed=self._servers_embed(found))
+        found = await self._servers_page(page)
+        await answer(interaction, embed=self.servers_embed(found), view=ServersPager(self, found))
+
+    async def _servers_page(self, page: int) -> ServersPage:
+        return await self.bot.owner_ceilings.servers((g.id for g in self.bot.guilds), page)
 
     def _server_name(self, guild_id: int) -> str:
         guild = self.bot.get_guild(guild_id)
@@ -203,7 +207,7 @@ class Owner(
         name = discord.utils.escape_markdown(guild.name[:60])
         return f"**{name}** (`{guild_id}`)"
 
-    def _servers_embed(self, found: ServersPage) -> discord.Embed:
+    def servers_embed(self, found: ServersPage) -> discord.Embed:
         lines = [self._server_line(line) for line in found.lines] or ["No servers yet."]
         embed = discord.Embed(
             title="Servers", description="\n".join(lines)[:4000], colour=discord.Colour.blurple()
@@ -233,6 +237,37 @@ class Owner(
     async def _feature_summary(self) -> str:
         states = await self.features.states()
         return ", ".join(f"{name} {'on' if on else 'off'}" for name, on in states.items())
+
+
+class ServersPager(GuardedView):
+    """◀ ▶ on the (private) server list; each press is checked for the owner again."""
+
+    def __init__(self, cog: Owner, page: ServersPage) -> None:
+        super().__init__(timeout=300)
+        self.cog = cog
+        self._show(page)
+
+    def _show(self, page: ServersPage) -> None:
+        self.page = page
+        self.newer.disabled = page.page <= 1
+        self.older.disabled = page.page >= page.pages
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        await require_owner(self.cog.bot, interaction)
+        return await super().interaction_check(interaction)
+
+    async def _turn(self, interaction: discord.Interaction, step: int) -> None:
+        page = await self.cog._servers_page(self.page.page + step)
+        self._show(page)
+        await interaction.edit_original_response(embed=self.cog.servers_embed(page), view=self)
+
+    @discord.ui.button(label="◀ Previous", style=discord.ButtonStyle.secondary)
+    async def newer(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        await self._turn(interaction, -1)
+
+    @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary)
+    async def older(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        await self._turn(interaction, +1)
 
 
 def _per(amount: int, period: BudgetPeriod) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import GUILD, MEMBER, MODERATOR, World, answer_of
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, World, answer_of
 from tests.e2e.test_process import clean_env
 from tests.helpers import ephemeral_text
 
@@ -92,6 +92,22 @@ async def test_servers_are_listed_in_pages_for_the_owner_only(make_world) -> Non
         second = (await musicbot(world, "servers", page=2))["data"]["embeds"][0]
         assert second["footer"]["text"].startswith("Page 2 of 2")
         assert len(second["description"].splitlines()) == 2
+
+        # Next ▶ turns the private message's page in place, for the owner only.
+        shown = await world.slash("musicbot", "servers", user=OWNER)
+        message = await shown.wait_original()
+        buttons = {c["label"]: c for row in message["components"] for c in row["components"]}
+        assert buttons["◀ Previous"].get("disabled") is True
+
+        async def press(user: int) -> Any:
+            return await world.discord.click_button(
+                guild_id=GUILD, channel_id=CHANNEL, user_id=user, message_id=message["id"],
+                custom_id=buttons["Next ▶"]["custom_id"],
+            )  # fmt: skip
+
+        assert "owner" in ephemeral_text(await answer_of(await press(MODERATOR)))
+        turned = await press(OWNER)
+        await turned.wait_original(lambda m: "Page 2 of 2" in m["embeds"][0]["footer"]["text"])
 
         denied = await musicbot(world, "servers", user=MODERATOR)
         assert "owner" in ephemeral_text(denied) and not denied["data"].get("embeds")
