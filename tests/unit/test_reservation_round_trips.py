@@ -6,6 +6,7 @@ progress, an allowance and the daily cap."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -17,7 +18,7 @@ from bot.states import BudgetPeriod
 from bot.store import jobs as job_sql
 from bot.store import ledger as ledger_sql
 from bot.store import settings as settings_sql
-from bot.store.database import Database
+from bot.store.database import Connection, Database
 from bot.store.jobs import NewJob
 from tests.round_trips import CountingDatabase, under_lock
 
@@ -100,3 +101,20 @@ async def test_a_reservation_refused_by_the_daily_cap_sends_at_most_three_statem
     sent = under_lock(counted.last())
     assert len(sent) <= MOST_UNDER_LOCK, sent
     assert any("owner_cap_alerts" in sql for sql in sent)  # the 100 % alert's claim is written
+
+
+async def test_an_approved_request_with_its_one_statement_claim_stays_within_three(
+    counted: CountingDatabase,
+) -> None:
+    """An approval marks the request in the reservation's transaction (one UPDATE, like
+    `store.requests.decide`): the read, the write and that claim."""
+
+    async def claim(conn: Connection, job_id: int) -> None:
+        await conn.execute("UPDATE jobs SET summary = 'approved' WHERE id = ?", (job_id,))
+
+    pooled = replace(job(30), charge_member=False)
+    job_id = await quota(counted).reserve(pooled, claim=claim)
+    assert len(under_lock(counted.last())) <= MOST_UNDER_LOCK, counted.last()
+    async with counted.read() as conn:
+        found = await job_sql.get(conn, job_id)
+        assert found is not None and found.summary == "approved" and not found.charge_member
