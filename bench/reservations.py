@@ -126,9 +126,7 @@ class StatementByStatementQuota(Quota):
                 await conn.lock_daily_cap()
                 day = current_window(BudgetPeriod.DAY, now)
                 spent = await ledger_sql.bot_spent_on_day(conn, day.start)
-                refusal, levels, _ = self._check_daily_cap(
-                    new_job.cost, spent, day.start, day.resets_at
-                )
+                refusal, levels, _ = self._check_daily_cap(new_job.cost, spent, day.resets_at)
                 for level in levels:
                     await allowance_sql.claim_cap_alert(conn, day.start, level, now)
             if refusal is None:

@@ -185,7 +185,7 @@ class Quota:
             levels: list[int] = []
             if capped:
                 cap_refusal, levels, spent_today = self._check_daily_cap(
-                    new_job.cost, spent_today, day.start, day.resets_at
+                    new_job.cost, spent_today, day.resets_at
                 )
             if cap_refusal is None:
                 job_id, cap_alerts = await reservation_sql.record(
@@ -203,7 +203,7 @@ class Quota:
         return job_id
 
     def _check_daily_cap(
-        self, cost: int, spent: int, day_start: float, resets_at: datetime | None
+        self, cost: int, spent: int, resets_at: datetime | None
     ) -> tuple[QuotaRefused | None, list[int], int]:
         """The owner's daily cap, given what every server together spent today (read under
         the daily cap's lock): (the refusal when this reservation would pass it, the alert
