@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import sys
@@ -235,3 +236,30 @@ async def test_credits_tell_a_member_limit_when_it_is_tightest(make_world) -> No
         headline, fields, text = await credits_embed(world)
         assert "**10**" in headline and "**10** of 30" in fields["You"]
         assert "Owner's allowance" not in fields and "every server" not in text
+
+
+async def test_an_interaction_from_a_server_not_in_allowed_guilds_is_refused(make_world) -> None:  # type: ignore[no-untyped-def]
+    async with make_world(OWNER_IDS=str(OWNER)) as world:
+        await world.song(description="made while the server was allowed")
+        (clip, *_) = await world.clip_messages(2)
+        # The server drops out of ALLOWED_GUILDS while the bot is still in it (leaving failed,
+        # or its interactions arrive before the leave): nothing of it is served any more.
+        world.bot.settings = dataclasses.replace(
+            world.bot.settings, allowed_guilds=frozenset({STRANGER})
+        )
+        refused = ephemeral_text(await answer_of(await world.song(description="not any more")))
+        assert "ALLOWED_GUILDS" not in refused and "not allowed" in refused
+        credits = await answer_of(await world.slash("credits"))
+        assert not credits["data"].get("embeds")
+        again = next(
+            c["custom_id"]
+            for row in clip["components"]
+            for c in row["components"]
+            if c.get("label", "").endswith("Again")
+        )
+        pressed = await world.discord.click_button(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, message_id=clip["id"],
+            custom_id=again,
+        )  # fmt: skip
+        assert "not allowed" in ephemeral_text(await answer_of(pressed))
+        assert len(world.creates()) == 1  # only the song made before
