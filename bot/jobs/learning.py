@@ -19,6 +19,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.jobs.operations import is_stems
 from bot.store import jobs as job_sql
 from bot.store.database import Database
 
@@ -65,7 +66,7 @@ STEMS_PRIOR = Estimate.lognormal(median=40.0, sigma=0.6)
 
 
 def prior_for(family: str, operation: str) -> Estimate:
-    if operation.startswith("stems_"):
+    if is_stems(operation):
         return STEMS_PRIOR
     return PRIORS.get(family, SONIC_PRIOR)
 
