@@ -127,9 +127,7 @@ class Leases:
                         conn, job.id, now + self.orphan_hold_s, orphans.RESTART_ORPHAN_REASON
                     )
                     held += 1
-                elif await lifecycle.release_orphan(
-                    conn, job, now, orphans.RESTART_ORPHAN_REASON
-                ):
+                elif await lifecycle.release_orphan(conn, job, now, orphans.RESTART_ORPHAN_REASON):
                     orphaned += 1
             if self.push:
                 # A webhook may have come for a job before this process claimed it (e.g. a

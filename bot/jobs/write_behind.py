@@ -1,4 +1,4 @@
-""""Not done yet" results, written back together instead of one transaction per poll.
+"""Results that say "not done yet", written back together instead of one transaction per poll.
 
 Most polls change nothing anyone sees: only the job's schedule moves. Those writes wait a few
 milliseconds (`WRITE_BEHIND_S`) and go in one transaction, which leaves the database lock to
