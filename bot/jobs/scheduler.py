@@ -31,11 +31,12 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from bot.jobs import orphans, results, timing
-from bot.jobs.learning import CompletionTimes, Estimate
+from bot.jobs import orphans, results, resume, timing
+from bot.jobs.learning import CompletionTimes, Estimate, generation_time
 from bot.jobs.leases import CLAIM_BATCH, DEFAULT_LEASE_S, Leases, new_owner_id
 from bot.jobs.lifecycle import Lifecycle
 from bot.jobs.poll_budget import PollBudget
+from bot.jobs.resume import RESTART_POLLS_PER_S, RESTART_WINDOW_S
 from bot.jobs.telling import Outcomes, Teller
 from bot.jobs.write_behind import WriteBehind
 from bot.musicapi.client import MusicAPIClient
@@ -52,7 +53,15 @@ from bot.store.leases import LeaseLost
 from bot.store.webhooks import WebhookEvent
 from bot.webhooks import events as webhook_events
 
-__all__ = ["CLAIM_BATCH", "DEFAULT_LEASE_S", "Outcomes", "Scheduler", "new_owner_id"]
+__all__ = [
+    "CLAIM_BATCH",
+    "DEFAULT_LEASE_S",
+    "RESTART_POLLS_PER_S",
+    "RESTART_WINDOW_S",
+    "Outcomes",
+    "Scheduler",
+    "new_owner_id",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +69,6 @@ MAX_IDLE_SLEEP_S = 60.0
 # Enough polls in flight to keep 10,000 jobs on schedule at a 0.2 s upstream round trip.
 DEFAULT_CONCURRENCY = 256
 MAX_CLAIM = 500  # rows one pass takes
-# After a restart: overdue polls go out at most this fast, spread over at most this window,
-# which is also how soon a job that may have finished while the bot was down is looked at.
-RESTART_POLLS_PER_S = 50.0
-RESTART_WINDOW_S = 60.0
 # While MUSICAPI_MAX_POLLS_PER_S holds polls back, the log says so at most this often.
 CEILING_LOG_S = 600.0
 
@@ -126,9 +131,17 @@ class Scheduler:
         self.stats: dict[str, int] = {"polls": 0, "pushed": 0}
 
     # The leases' face, as the rest of the bot (and its tests) knows it.
-    owner = property(lambda self: self.leases.owner)
-    lease_s = property(lambda self: self.leases.lease_s)
-    heartbeat_interval = property(lambda self: self.leases.heartbeat_interval)
+    @property
+    def owner(self) -> str:
+        return self.leases.owner
+
+    @property
+    def lease_s(self) -> float:
+        return self.leases.lease_s
+
+    @property
+    def heartbeat_interval(self) -> float:
+        return self.leases.heartbeat_interval
 
     def new_lease(self) -> tuple[str, float]:
         return self.leases.new_lease()
@@ -195,52 +208,19 @@ class Scheduler:
         self._wake.set()
 
     async def adopt_task(self, job_id: int, task_id: str) -> bool:
-        """Resume a job whose submit was cut off, now that its webhook names the task MusicAPI
-        made for it. False when the job no longer waits for one (it has its task, or it was
-        already released)."""
-        now = self.clock()
-        async with self.db.transaction() as conn:
-            job = await job_sql.get(conn, job_id)
-            if job is None:
-                return False
-            first = self.first_poll_at(job, now)
-            adopted = await job_sql.adopt_task(conn, job_id, task_id, now, first)
-            if adopted:
-                # The webhook may reach any process; the job's owner is the one to poll it.
-                await lease_sql.wake_owner(conn, job_id)
+        """See `resume.adopt_task`: a held job resumes once its webhook names its task."""
+        adopted = await resume.adopt_task(
+            self.db, job_id, task_id, self.clock(), self.first_poll_at
+        )
         if adopted:
-            log.info("job %s: adopted task %s after an interrupted submit", job_id, task_id)
             self.wake()
         return adopted
 
     async def spread_after_restart(self) -> int:
-        """Spread the polls a restart finds due, instead of firing them in one burst.
-
-        Due now: every job whose poll came due while the bot was down. With webhooks also every
-        job that may have finished meanwhile (its webhook may have been lost while nobody
-        listened): it is looked at within RESTART_WINDOW_S rather than at its safety poll.
-        Returns how many were moved."""
-        now = self.clock()
-        async with self.db.read() as conn:
-            jobs = await job_sql.active(conn, self.owner)
-        horizon = now + (RESTART_WINDOW_S if self.push else 0.0)
-        moving = []
-        for job in jobs:
-            at = job.next_run_at if job.next_run_at is not None else now
-            started = job.submitted_at or job.created_at
-            plausible = now - started >= self.estimate(job).p01
-            if at <= now or (self.push and plausible and at > horizon):
-                moving.append((at, job.id))
-        if not moving:
-            return 0
-        moving.sort()
-        window = min(RESTART_WINDOW_S, len(moving) / RESTART_POLLS_PER_S)
-        step = window / len(moving)
-        moves = [(now + i * step, job_id) for i, (_, job_id) in enumerate(moving)]
-        async with self.db.transaction() as conn:
-            await job_sql.reschedule(conn, moves, owner=self.owner)
-        log.info("resuming %d job(s), spread over %.1f s", len(moves), window)
-        return len(moves)
+        """See `resume.spread_after_restart`: a restart's due polls, spread out."""
+        return await resume.spread_after_restart(
+            self.db, self.owner, self.clock(), push=self.push, estimate=self.estimate
+        )
 
     async def _run(self) -> None:
         await self.recover()
@@ -482,28 +462,13 @@ class Scheduler:
     async def _succeeded(
         self, job: Job, status: TaskStatus, now: float, pushed_at: float | None
     ) -> None:
-        duration = self._duration(job, now, pushed_at)
+        duration = generation_time(job, now, pushed_at, self.policy.target_lag)
         store = results.store_for(job, status, now)
         finished = await self.lifecycle.succeed(job, store=store, duration=duration)
         if duration is not None:
             self.learned.observe(job.family, job.operation, job.model, duration)
         log.info("job %s succeeded with %d clip(s)", job.id, len(status.usable_clips))
         await self.teller.outcome(finished)
-
-    def _duration(self, job: Job, now: float, pushed_at: float | None) -> float | None:
-        """How long upstream took, as well as this job can tell, for the learned schedule.
-
-        A webhook arrives when the task finishes. A poll only bounds it: after the last time
-        upstream said "not done" (the middle of that gap is the estimate), or, when the first
-        poll already found it done, some time before: one target spacing earlier is assumed,
-        which errs towards polling a little early rather than noticing late."""
-        if job.submitted_at is None:
-            return None
-        if pushed_at is not None:
-            return max(0.0, pushed_at - job.submitted_at)
-        if job.seen_pending_at is not None and job.seen_pending_at > job.submitted_at:
-            return (job.seen_pending_at + now) / 2 - job.submitted_at
-        return max(0.0, now - job.submitted_at - self.policy.target_lag)
 
     async def _fail(self, job: Job, reason: str) -> None:
         failed = await self.lifecycle.fail(job, reason)
