@@ -5,10 +5,11 @@ The transport (retries, backoff, ``Retry-After``, request-id logging, key redact
 ``client_families.py`` and all end up on ``MusicAPIClient``.
 
 Polling contract: every task-creating method returns a task id that belongs to one *family*
-(``TASK_FAMILIES``). Store the family with the id and call ``poll(family, task_id)``; it always
-returns a ``TaskStatus`` (``state`` pending / running / streaming / succeeded / failed, ``done``,
-``clips``, ``failure``, and ``progress`` / ``persona`` / ``files`` / ``parts`` where the family
-has them), and raises the same ``MusicAPIError`` subclasses for every family.
+(``bot.musicapi.families``). Store the family with the id and call ``poll(family, task_id)``;
+it always returns a ``TaskStatus`` (``state`` pending / running / streaming / succeeded /
+failed, ``done``, ``clips``, ``failure``, and ``progress`` / ``persona`` / ``files`` /
+``parts`` where the family has them), and raises the same ``MusicAPIError`` subclasses for
+every family.
 
 ============================== ======================================================
 family                         task-creating methods
@@ -25,14 +26,14 @@ family                         task-creating methods
 
 from __future__ import annotations
 
+from . import families
 from .client_families import FamiliesMixin
 from .client_sonic import SonicToolsMixin
 from .models import Credits, LyricsDraft, TaskStatus
-from .polls import TASK_FAMILIES
 from .requests import SonicCreate
 from .transport import REQUEST_ID_HEADERS
 
-__all__ = ["REQUEST_ID_HEADERS", "TASK_FAMILIES", "MusicAPIClient"]
+__all__ = ["REQUEST_ID_HEADERS", "MusicAPIClient"]
 
 
 class MusicAPIClient(SonicToolsMixin, FamiliesMixin):
@@ -50,7 +51,8 @@ class MusicAPIClient(SonicToolsMixin, FamiliesMixin):
 
         Every Sonic task polls here: songs, stems (one clip per stem), auto_concat pairs, and
         create-voice (``TaskStatus.persona``, no clips)."""
-        return await self._poll_with("/sonic/task", task_id, TaskStatus.from_poll)
+        spec = families.sonic.SPEC
+        return await self._poll_with(spec.poll_path, task_id, spec.parse_result)
 
     async def get_credits(self) -> Credits:
         return await self._call("credits", "GET", "/get-credits", None, Credits.from_api)
@@ -67,18 +69,9 @@ class MusicAPIClient(SonicToolsMixin, FamiliesMixin):
     # ------------------------------------------------------------------ any family
 
     async def poll(self, family: str, task_id: str) -> TaskStatus:
-        """One poll of ``task_id`` in ``family`` (one of ``TASK_FAMILIES``).
+        """One poll of ``task_id`` on its family's poll path (``families.get(family)``).
 
         Raises ``ValueError`` for an unknown family, before any request: a job stored with a
         bad family is a bug to surface, not a task to give up on."""
-        if family == "sonic":
-            return await self.get_task(task_id)
-        if family == "producer":
-            return await self.get_producer_task(task_id)
-        if family == "nuro":
-            return await self.get_nuro_task(task_id)
-        if family == "riffusion":
-            return await self.get_riffusion_task(task_id)
-        if family == "studio":
-            return await self.get_studio_task(task_id)
-        raise ValueError(f"family must be one of {', '.join(TASK_FAMILIES)}; got {family!r}")
+        spec = families.get(family)
+        return await self._poll_with(spec.poll_path, task_id, spec.parse_result)

@@ -1,15 +1,15 @@
 """Producer, Nuro, Riffusion and Studio endpoints (REFERENCE §6–§9), mixed into
 ``MusicAPIClient``. Each family polls on its own path with its own shape; all of them come back
-as ``TaskStatus`` (see ``polls.py``)."""
+as ``TaskStatus`` (see ``families/``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from . import families
 from .errors import MalformedResponseError
 from .models import TaskStatus
-from .polls import nuro_status, producer_status, riffusion_status, studio_status
 from .request_checks import check_choice, is_missing
 from .requests_legacy import RiffusionCreate, StudioCreate
 from .requests_nuro import NuroBgm, NuroVocal
@@ -90,7 +90,8 @@ class FamiliesMixin(Transport):
         return await self._submit("/producer/download", body)
 
     async def get_producer_task(self, task_id: str) -> TaskStatus:
-        return await self._poll_with("/producer/task", task_id, producer_status)
+        spec = families.producer.SPEC
+        return await self._poll_with(spec.poll_path, task_id, spec.parse_result)
 
     # ------------------------------------------------------------------ nuro
 
@@ -104,7 +105,8 @@ class FamiliesMixin(Transport):
 
     async def get_nuro_task(self, task_id: str) -> TaskStatus:
         """Nuro's flat poll; ``TaskStatus.progress`` is its 0–100 ``progress``."""
-        return await self._poll_with("/nuro/task", task_id, nuro_status)
+        spec = families.nuro.SPEC
+        return await self._poll_with(spec.poll_path, task_id, spec.parse_result)
 
     # ------------------------------------------------------------------ riffusion (deprecated)
 
@@ -128,7 +130,8 @@ class FamiliesMixin(Transport):
 
     async def get_riffusion_task(self, task_id: str) -> TaskStatus:
         """Two songs per task: not done while only one is present."""
-        return await self._poll_with("/riffusion/task", task_id, riffusion_status)
+        spec = families.riffusion.SPEC
+        return await self._poll_with(spec.poll_path, task_id, spec.parse_result)
 
     # ------------------------------------------------------------------ studio (unavailable)
 
@@ -137,4 +140,5 @@ class FamiliesMixin(Transport):
         return await self._submit("/studio/create", req.to_body(), key="data")
 
     async def get_studio_task(self, task_id: str) -> TaskStatus:
-        return await self._poll_with("/studio/task", task_id, studio_status)
+        spec = families.studio.SPEC
+        return await self._poll_with(spec.poll_path, task_id, spec.parse_result)

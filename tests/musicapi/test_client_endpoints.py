@@ -13,7 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.musicapi.client import TASK_FAMILIES, MusicAPIClient
+from bot.musicapi import families
+from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import (
     AuthError,
     GoneError,
@@ -704,7 +705,7 @@ async def test_poll_dispatches_by_family(env: Env) -> None:
         "riffusion": await client.riffusion_create(RiffusionCreate(custom_mode=False, prompt="x")),
         "studio": await client.studio_create(StudioCreate(lyrics_type="generate", prompt="x")),
     }
-    assert set(ids) == set(TASK_FAMILIES)
+    assert set(ids) == set(families.names())
     clock.now += 1000
     for family, task_id in ids.items():
         status = await client.poll(family, task_id)
