@@ -149,6 +149,13 @@ class QuotaCog(
             f"{standing.server_remaining} left. {describe_reset(standing.resets_at)}",
             inline=False,
         )
+        if standing.allowance is not None:  # the owner's ceiling on the budget (/musicbot)
+            embed.add_field(
+                name="Allowance",
+                value=f"{standing.allowance.describe()} ({standing.allowance.source}): the most "
+                f"this server may budget; {standing.allowance_spent} used.",
+                inline=False,
+            )
         role_text = ", ".join(f"<@&{r}>: {a}" for r, a in overview.role_limits.items()) or "none"
         member_text = ", ".join(f"<@{u}>: {a}" for u, a in overview.member_limits.items()) or "none"
         embed.add_field(name="Role limits", value=role_text[:1024], inline=False)

@@ -33,6 +33,8 @@ class AlertKind(StrEnum):
     DISCORD_RATE_LIMITS = "discord_rate_limits"
     ORPHANED_TASKS = "orphaned_tasks"
     UNEXPECTED_ERROR = "unexpected_error"
+    DAILY_CAP_NEAR = "daily_cap_near"
+    DAILY_CAP_REACHED = "daily_cap_reached"
 
 
 TITLES = {
@@ -42,6 +44,8 @@ TITLES = {
     AlertKind.DISCORD_RATE_LIMITS: "Discord is rate-limiting the bot",
     AlertKind.ORPHANED_TASKS: "Possibly billed tasks without a job",
     AlertKind.UNEXPECTED_ERROR: "Unexpected error",
+    AlertKind.DAILY_CAP_NEAR: "The bot's daily cap is nearly used",
+    AlertKind.DAILY_CAP_REACHED: "The bot's daily cap is reached",
 }
 
 

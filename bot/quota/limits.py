@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.errors import QuotaRefused
+from bot.quota.allowance import Allowance
 from bot.quota.periods import Window
 from bot.store.settings import GuildSettings
 
@@ -31,6 +32,11 @@ class Standing:
     server_active: int = 0
     blocked: bool = False
     allowed_channels: tuple[int, ...] = ()
+    # The owner's ceiling on the server, and what it spent against it in the allowance's own
+    # period (no reset forgives that).
+    allowance: Allowance | None = None
+    allowance_window: Window | None = None
+    allowance_spent: int = 0
 
     @property
     def resets_at(self) -> datetime | None:
@@ -106,4 +112,19 @@ def check(standing: Standing, cost: int, channel_id: int, *, member_checks: bool
             f"{standing.server_remaining} of {settings.budget} are left. "
             f"{describe_reset(standing.resets_at)}",
             standing.resets_at,
+        )
+    allowance = standing.allowance
+    if allowance is not None and standing.allowance_spent + cost > allowance.amount:
+        resets_at = standing.allowance_window.resets_at if standing.allowance_window else None
+        when = (
+            "It does not reset; only the bot's owner can raise it."
+            if resets_at is None
+            else f"It resets <t:{int(resets_at.timestamp())}:R>."
+        )
+        raise QuotaRefused(
+            "owner's allowance",
+            f"This server has reached the allowance the bot's owner set for it "
+            f"({allowance.describe()}): it costs {cost} credits and "
+            f"{max(0, allowance.amount - standing.allowance_spent)} are left. {when}",
+            resets_at,
         )

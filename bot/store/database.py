@@ -94,6 +94,11 @@ class Connection(ABC):
     async def lock_guild(self, guild_id: int) -> None:
         """Serialise this transaction with every other one that locks the same server."""
 
+    @abstractmethod
+    async def lock_daily_cap(self) -> None:
+        """Serialise this transaction with every other one, of any server, that checks the
+        owner's daily cap. Taken after the server's lock, never before it."""
+
 
 class Database(ABC):
     dialect: Dialect

@@ -51,6 +51,9 @@ class SqliteConnection(Connection):
         # BEGIN IMMEDIATE already holds the file's only write lock.
         return None
 
+    async def lock_daily_cap(self) -> None:
+        return None  # the same write lock serialises every server's transactions
+
 
 async def _switch_to_wal(raw: aiosqlite.Connection, within_s: float = 10.0) -> None:
     """PRAGMA journal_mode=WAL, retried while another process holds the file: on a brand-new

@@ -3,9 +3,9 @@ DATABASE_URL pointing at a fresh database in the throwaway cluster (tests/confte
 
 Chosen for what differs between the engines: charging once and never overspending under
 simultaneous commands, refunds, requests approved by two moderators at once, member limits,
-grants and resets, history pages, clip and persona lookups, stems crash recovery, a
-repeat timeline found through the request's JSON, and the standing checks read before a file
-is fetched and before a free repeat.
+grants and resets, the owner's allowances and daily cap, history pages, clip and persona
+lookups, stems crash recovery, a repeat timeline found through the request's JSON, and the
+standing checks read before a file is fetched and before a free repeat.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.e2e import (
+    test_owner_ceilings,
     test_quota_limits,
     test_requests,
     test_song,
@@ -70,4 +71,10 @@ test_standing_checks_refuse_a_file_before_it_is_fetched = (
 )
 test_a_free_timeline_repeat_runs_the_standing_checks = (
     test_upload_checks.test_a_free_timeline_repeat_runs_the_standing_checks
+)
+test_the_owner_sets_an_allowance_that_moderators_cannot_budget_past = (
+    test_owner_ceilings.test_the_owner_sets_an_allowance_that_moderators_cannot_budget_past
+)
+test_the_daily_cap_refuses_with_the_reset_time_and_alerts_once = (
+    test_owner_ceilings.test_the_daily_cap_refuses_with_the_reset_time_and_alerts_once
 )

@@ -232,6 +232,7 @@ class FakeDiscord:
         self.requests: list[tuple[str, str, Any]] = []
         self.request_log: list[RequestRecord] = []
         self.unknown_routes: list[tuple[str, str]] = []
+        self.left_guilds: list[int] = []  # guilds the bot left (DELETE /users/@me/guilds/…)
         self.errors: list[str] = []  # exceptions inside the fake itself (bugs in the fake)
         self.sessions: list[GatewaySession] = []
         self.identify_count = 0
@@ -2076,6 +2077,7 @@ class FakeDiscord:
         add("GET", f"{api}/gateway/bot", self._h_get_gateway_bot)
         add("GET", f"{api}/users/{{user_id}}", self._h_get_user)
         add("POST", f"{api}/users/@me/channels", self._h_create_dm)
+        add("DELETE", f"{api}/users/@me/guilds/{{guild_id}}", self._h_leave_guild)
         add("GET", f"{api}/oauth2/applications/@me", self._h_app_info)
         add("GET", f"{api}/applications/@me", self._h_app_info)
         for scope in ("", "/guilds/{guild_id}"):
@@ -2733,6 +2735,15 @@ class FakeDiscord:
         if guild is None:
             raise unknown("Guild", UNKNOWN_GUILD)
         return guild
+
+    async def _h_leave_guild(self, request: web.Request) -> web.Response:
+        """The bot leaves a guild: it is gone, and GUILD_DELETE tells the client so."""
+        guild = self._rest_guild(request)
+        del self.guilds[guild.id]
+        self.left_guilds.append(guild.id)
+        self._spawn_event(self._dispatch("GUILD_DELETE", {"id": str(guild.id)}, guild_id=guild.id))
+        self._changed()
+        return web.Response(status=204)
 
     async def _h_get_guild(self, request: web.Request) -> web.Response:
         guild = self._rest_guild(request)

@@ -146,6 +146,20 @@ def test_poll_ceiling_and_pool_size() -> None:
     assert s.max_polls_per_s == 2.5 and s.database_pool_size == 3
 
 
+def test_owner_ceilings() -> None:
+    s = load_settings(BASE)
+    assert s.owner_daily_cap is None and s.allowed_guilds is None  # no cap, any server
+    s = load_settings(
+        {
+            **BASE,
+            "OWNER_DAILY_CAP": "5000",
+            "ALLOWED_GUILDS": "123456789012345678, 223456789012345678",
+        }
+    )
+    assert s.owner_daily_cap == 5000
+    assert s.allowed_guilds == frozenset({123456789012345678, 223456789012345678})
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -164,3 +178,20 @@ def test_bad_poll_ceiling_or_pool_size_is_one_line(name: str, value: str) -> Non
         load_settings({**BASE, name: value})
     assert caught.value.variable == name
     assert "\n" not in str(caught.value) and value in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("OWNER_DAILY_CAP", "lots"),
+        ("OWNER_DAILY_CAP", "-1"),
+        ("ALLOWED_GUILDS", "my-server"),
+        ("ALLOWED_GUILDS", "123456789012345678,,223456789012345678"),
+        ("ALLOWED_GUILDS", "123456789012345678;223456789012345678"),
+    ],
+)
+def test_bad_owner_ceilings_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**BASE, name: value})
+    assert caught.value.variable == name
+    assert "\n" not in str(caught.value)
