@@ -1,8 +1,8 @@
 """Async MusicAPI client: one method per endpoint, typed results, typed errors.
 
 The transport (retries, backoff, ``Retry-After``, request-id logging, key redaction) lives in
-``transport.py``; the endpoint methods are grouped by family in ``client_sonic.py`` and
-``client_families.py`` and all end up on ``MusicAPIClient``.
+``transport.py``; each family's endpoint methods live in its module under ``families/`` and all
+end up on ``MusicAPIClient``.
 
 Polling contract: every task-creating method returns a task id that belongs to one *family*
 (``bot.musicapi.families``). Store the family with the id and call ``poll(family, task_id)``;
@@ -27,46 +27,30 @@ family                         task-creating methods
 from __future__ import annotations
 
 from . import families
-from .client_families import FamiliesMixin
-from .client_sonic import SonicToolsMixin
-from .models import Credits, LyricsDraft, TaskStatus
-from .requests import SonicCreate
+from .families.nuro import NuroEndpoints
+from .families.producer import ProducerEndpoints
+from .families.riffusion import RiffusionEndpoints
+from .families.sonic import SonicEndpoints
+from .families.sonic_tools import SonicToolEndpoints
+from .families.studio import StudioEndpoints
+from .models import Credits, TaskStatus
 from .transport import REQUEST_ID_HEADERS
 
 __all__ = ["REQUEST_ID_HEADERS", "MusicAPIClient"]
 
 
-class MusicAPIClient(SonicToolsMixin, FamiliesMixin):
+class MusicAPIClient(
+    SonicEndpoints,
+    SonicToolEndpoints,
+    ProducerEndpoints,
+    NuroEndpoints,
+    RiffusionEndpoints,
+    StudioEndpoints,
+):
     """Talks to ``{base_url}/api/v1/...`` over a session the caller owns."""
-
-    # ------------------------------------------------------------------ sonic core
-
-    async def create_music(self, req: SonicCreate) -> str:
-        """Submit a Sonic task; returns its ``task_id``."""
-        body = req.to_body()  # raises ValueError before anything is sent
-        return await self._submit("/sonic/create", body)
-
-    async def get_task(self, task_id: str) -> TaskStatus:
-        """One poll of a Sonic task. Raises ``NotFoundError`` for unknown ids (400 or 404).
-
-        Every Sonic task polls here: songs, stems (one clip per stem), auto_concat pairs, and
-        create-voice (``TaskStatus.persona``, no clips)."""
-        spec = families.sonic.SPEC
-        return await self._poll_with(spec.poll_path, task_id, spec.parse_result)
 
     async def get_credits(self) -> Credits:
         return await self._call("credits", "GET", "/get-credits", None, Credits.from_api)
-
-    async def make_lyrics(self, description: str) -> list[LyricsDraft]:
-        return await self._call(
-            "lyrics",
-            "POST",
-            "/sonic/lyrics",
-            {"description": description},
-            LyricsDraft.list_from_api,
-        )
-
-    # ------------------------------------------------------------------ any family
 
     async def poll(self, family: str, task_id: str) -> TaskStatus:
         """One poll of ``task_id`` on its family's poll path (``families.get(family)``).

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.errors import InputError
-from bot.musicapi.requests import SonicCreate
-from bot.musicapi.requests_sonic import Mashup, ReplaceSection, Sample
+from bot.musicapi.families.sonic import Mashup, ReplaceSection, Sample, SonicCreate
 from bot.states import ClipSource, Family
 from bot.store.clips import StoredClip
 from bot.validation import numbers

@@ -27,19 +27,20 @@ from bot.musicapi.errors import (
     StepFailedError,
     UpstreamValidationError,
 )
-from bot.musicapi.models import TaskStatus
-from bot.musicapi.requests import SonicCreate
-from bot.musicapi.requests_legacy import RiffusionCreate, StudioCreate
-from bot.musicapi.requests_nuro import NuroBgm, NuroSegment, NuroVocal
-from bot.musicapi.requests_producer import ProducerCreate
-from bot.musicapi.requests_sonic import (
+from bot.musicapi.families.nuro import NuroBgm, NuroSegment, NuroVocal
+from bot.musicapi.families.producer import ProducerCreate
+from bot.musicapi.families.riffusion import RiffusionCreate
+from bot.musicapi.families.sonic import (
     Mashup,
     PersonaCreate,
     ReplaceSection,
     Sample,
+    SonicCreate,
     UploadCover,
     UploadExtend,
 )
+from bot.musicapi.families.studio import StudioCreate
+from bot.musicapi.models import TaskStatus
 from bot.musicapi.results import AlignedWord, BpmResult, MidiResult, StepsResult, VoxResult
 from bot.simulator import (
     MSG_CATALOG_MATCH,

@@ -26,8 +26,8 @@ from bot.musicapi.errors import (
     ServerError,
     UpstreamValidationError,
 )
+from bot.musicapi.families.sonic import SonicCreate
 from bot.musicapi.models import TaskStatus
-from bot.musicapi.requests import SonicCreate
 from bot.simulator import MSG_CREDITS, MSG_MV, MSG_TIMEOUT, MusicAPISimulator
 
 from .conftest import TEST_KEY

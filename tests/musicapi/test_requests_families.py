@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from bot.musicapi.errors import GoneError
-from bot.musicapi.requests_legacy import RiffusionCreate, StudioCreate
-from bot.musicapi.requests_nuro import NuroBgm, NuroSegment, NuroVocal
-from bot.musicapi.requests_producer import RETIRED_PRODUCER_TASK_TYPES, ProducerCreate
-from bot.musicapi.requests_sonic import (
+from bot.musicapi.families.nuro import NuroBgm, NuroSegment, NuroVocal
+from bot.musicapi.families.producer import RETIRED_PRODUCER_TASK_TYPES, ProducerCreate
+from bot.musicapi.families.riffusion import RiffusionCreate
+from bot.musicapi.families.sonic import (
     Mashup,
     PersonaCreate,
     ReplaceSection,
@@ -18,6 +18,7 @@ from bot.musicapi.requests_sonic import (
     UploadCover,
     UploadExtend,
 )
+from bot.musicapi.families.studio import StudioCreate
 
 from .fixtures import load_example
 

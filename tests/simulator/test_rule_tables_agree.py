@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 
 from bot.config import DEFAULT_MODELS
-from bot.musicapi import requests as client_sonic
-from bot.musicapi import requests_legacy as client_legacy
-from bot.musicapi import requests_nuro as client_nuro
-from bot.musicapi import requests_producer as client_producer
+from bot.musicapi.families import nuro as client_nuro
+from bot.musicapi.families import producer as client_producer
+from bot.musicapi.families import riffusion as client_riffusion
+from bot.musicapi.families import sonic as client_sonic
+from bot.musicapi.families import studio as client_studio
 from bot.quota.costs import DEFAULT_COSTS
 from bot.simulator import protocol as sim_protocol
 from bot.simulator import rules as sim_rules
@@ -29,11 +30,11 @@ def test_sonic_task_types_and_required_fields() -> None:
 
 def test_family_enums() -> None:
     pairs = [
-        (client_legacy.RIFFUSION_TASK_TYPES, sim.RIFFUSION_TASK_TYPES),
-        (client_legacy.RIFFUSION_MODELS, sim.RIFFUSION_MODELS),
-        (client_legacy.STUDIO_LYRICS_TYPES, sim.STUDIO_LYRICS_TYPES),
-        (client_legacy.STUDIO_MODEL_TYPES, sim.STUDIO_MODEL_TYPES),
-        (client_legacy.STUDIO_CONFIG_MODES, sim.STUDIO_MODES),
+        (client_riffusion.RIFFUSION_TASK_TYPES, sim.RIFFUSION_TASK_TYPES),
+        (client_riffusion.RIFFUSION_MODELS, sim.RIFFUSION_MODELS),
+        (client_studio.STUDIO_LYRICS_TYPES, sim.STUDIO_LYRICS_TYPES),
+        (client_studio.STUDIO_MODEL_TYPES, sim.STUDIO_MODEL_TYPES),
+        (client_studio.STUDIO_CONFIG_MODES, sim.STUDIO_MODES),
         (client_producer.PRODUCER_TASK_TYPES, sim.PRODUCER_TASK_TYPES),
         (client_producer.RETIRED_PRODUCER_TASK_TYPES, sim.PRODUCER_RETIRED_TASK_TYPES),
         (client_nuro.NURO_GENDERS, sim.NURO_GENDERS),
@@ -138,7 +139,7 @@ def test_the_bot_s_family_maxima_fit_the_server_s() -> None:
         "custom_mode": True,
         "lyrics": "l" * family_validation.RIFFUSION_LYRICS_MAX,
         "sound": "s" * family_validation.RIFFUSION_PROMPT_MAX,
-        "mv": client_legacy.RIFFUSION_MODELS[0],
+        "mv": client_riffusion.RIFFUSION_MODELS[0],
     }
     assert sim_rules.validate_riffusion(riffusion) is None
     described = {
