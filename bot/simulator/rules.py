@@ -28,9 +28,14 @@ from .protocol import (
     MSG_PRODUCER_CONTENT,
     MSG_URL_NOT_ACCESSIBLE,
     SAMPLE_MASHUP_MODELS,
+    SimClip,
     check_lengths,
     msg_between,
+    msg_continue_at,
+    msg_not_for_uploads,
     msg_required,
+    msg_upload_only,
+    msg_within,
 )
 from .tables import (
     NURO_BGM_GENRES,
@@ -442,4 +447,25 @@ def moderation_refusal(text: str) -> Problem | None:
         return 403, MSG_LYRICS_INAPPROPRIATE
     if MAGIC_MODERATE in text:
         return 403, MSG_ARTIST
+    return None
+
+
+def edit_rules(
+    kind: str, clip: SimClip, seconds: float, start: Any, end: Any, names: tuple[str, str]
+) -> Problem | None:
+    """Upload-type and time-window rules shared by Producer and Riffusion edits."""
+    uploaded_type = "_upload_" in kind
+    if uploaded_type and not clip.uploaded:
+        return 400, msg_upload_only(kind)
+    if not uploaded_type and clip.uploaded:
+        return 400, msg_not_for_uploads(kind)
+    start_name, end_name = names
+    if kind.startswith("extend") and start is not None:
+        if start_name == "continue_at":  # Riffusion, like Sonic: strictly inside the clip
+            if not 0 < start < seconds:
+                return 400, msg_continue_at(seconds)
+        elif not 0 <= start <= seconds:  # Producer may extend from the very end
+            return 400, msg_within(start_name, seconds)
+    if kind.startswith("replace") and end is not None and end > seconds:
+        return 400, msg_within(end_name, seconds)
     return None
