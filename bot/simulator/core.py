@@ -97,7 +97,7 @@ class SimulatorConfig:
     audio_seconds: float = 2.5
     not_ready_202: bool = True
     failure_mode: Literal["type", "clips"] = "type"
-    limits: Literal["newest", "legacy"] = "newest"
+    limits: Literal["newest", "error_table"] = "newest"
     error_key: Literal["message", "error", "detail"] = "message"
     submit_includes_code: bool = False
     retry_after: float | None = 1.0  # header sent with random 429s

@@ -23,8 +23,8 @@ from .protocol import (
     MSG_LYRICS_INAPPROPRIATE,
     MSG_MV,
     MSG_PERSONA_DESCRIPTION_LENGTH,
-    MSG_PERSONA_LEGACY_REQUIRED,
     MSG_PERSONA_NAME_LENGTH,
+    MSG_PERSONA_OLD_BODY_REQUIRED,
     MSG_PRODUCER_CONTENT,
     MSG_URL_NOT_ACCESSIBLE,
     SAMPLE_MASHUP_MODELS,
@@ -198,35 +198,35 @@ def validate_replace_section(body: dict[str, Any], limits: str) -> Problem | Non
 
 
 def validate_persona(body: dict[str, Any]) -> tuple[Problem | None, bool]:
-    """``(problem, legacy)``: the legacy body is told apart by its names (§3.3)."""
-    legacy = "continue_clip_id" in body or ("description" in body and "clip_id" not in body)
-    if legacy:
+    """``(problem, old_body)``: the older body is told apart by its names (§3.3)."""
+    old_body = "continue_clip_id" in body or ("description" in body and "clip_id" not in body)
+    if old_body:
         if missing(body.get("name")) or missing(body.get("continue_clip_id")):
-            return (400, MSG_PERSONA_LEGACY_REQUIRED), True
+            return (400, MSG_PERSONA_OLD_BODY_REQUIRED), True
     else:
         problem = check_required(body, ("name", "clip_id"))
         if problem is not None:
             return problem, False
     problem = check_strings(body, ("name", "description", "describe", "styles", "vox_audio_id"))
     if problem is not None:
-        return problem, legacy
+        return problem, old_body
     if len(body["name"]) >= 80:
-        return (400, MSG_PERSONA_NAME_LENGTH), legacy
+        return (400, MSG_PERSONA_NAME_LENGTH), old_body
     if len(body.get("description") or "") >= 200:
-        return (400, MSG_PERSONA_DESCRIPTION_LENGTH), legacy
+        return (400, MSG_PERSONA_DESCRIPTION_LENGTH), old_body
     if len(body.get("styles") or "") > 2000:
-        return (400, "The styles character length should be less than or equal to 2000."), legacy
+        return (400, "The styles character length should be less than or equal to 2000."), old_body
     if body.get("vocal_start_s") is not None or body.get("vocal_end_s") is not None:
-        return check_window(body, "vocal_start_s", "vocal_end_s"), legacy
-    return None, legacy
+        return check_window(body, "vocal_start_s", "vocal_end_s"), old_body
+    return None, old_body
 
 
 # ---------------------------------------------------------------------------- producer
 
 
-def producer_field(body: dict[str, Any], name: str, legacy: str) -> Any:
-    """A Producer field under its newest name or its legacy alias (§7)."""
-    return body[name] if body.get(name) is not None else body.get(legacy)
+def producer_field(body: dict[str, Any], name: str, older: str) -> Any:
+    """A Producer field under its newest name or its older one (§7)."""
+    return body[name] if body.get(name) is not None else body.get(older)
 
 
 def validate_producer(body: dict[str, Any]) -> Problem | None:

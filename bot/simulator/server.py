@@ -3,7 +3,7 @@
 Serves every endpoint of REFERENCE §1: Sonic create/poll, the one-shot uploads, sample, mashup,
 stems, replace-section, persona, create-voice and the sync utilities (BPM, VOX, WAV, MIDI,
 lyrics timeline, upsample-tags, upload), credits and lyrics; Producer, Nuro, Riffusion and
-Studio with their own poll shapes; and the SDK's legacy ``/suno/*`` aliases. Envelopes and error
+Studio with their own poll shapes; and the SDK's older ``/suno/*`` names. Envelopes and error
 texts are the documented ones (verbatim where REFERENCE quotes them), and audio, cover art and
 MIDI are real files on loopback ``/files/...`` routes.
 
@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--webhook-scheme",
-        choices=("timestamped", "legacy", "both"),
+        choices=("timestamped", "body_only", "both"),
         default="timestamped",
         help="how webhooks to loopback receivers are signed (REFERENCE §5)",
     )

@@ -1,6 +1,6 @@
 """The Producer family (REFERENCE §7): request builder, routes, poll path and parsers.
 
-``ProducerCreate`` is one class for every task type, like ``SonicCreate``. Legacy field names
+``ProducerCreate`` is one class for every task type, like ``SonicCreate``. Older field names
 (``starts``, ``ends``, ``lyrics_text``, ``cover_strength``) are accepted and sent under the
 newest names. Retired task types raise ``GoneError`` locally: the server answers them with 410,
 so sending one would only cost a round trip.
@@ -60,10 +60,10 @@ PRODUCER_DOWNLOAD_FORMATS = ("mp3", "wav")
 MAX_PRODUCER_LENGTH_S = 240
 
 
-def _merge(name: str, value: Any, legacy_name: str, legacy: Any) -> Any:
-    if value is not None and legacy is not None and value != legacy:
-        raise ValueError(f"{name} and its legacy alias {legacy_name} differ; send one")
-    return value if value is not None else legacy
+def _merge(name: str, value: Any, older_name: str, older: Any) -> Any:
+    if value is not None and older is not None and value != older:
+        raise ValueError(f"{name} and its older name {older_name} differ; send one")
+    return value if value is not None else older
 
 
 @dataclass(slots=True)
@@ -83,7 +83,7 @@ class ProducerCreate:
     strength: float | None = None
     extend_s: float | None = None  # [sdk] only; passed through
     make_instrumental: bool | None = None  # ignored since Lyria, still accepted
-    # Legacy aliases.
+    # Older names of the fields above, sent under the newest ones.
     starts: float | None = None
     ends: float | None = None
     lyrics_text: str | None = None

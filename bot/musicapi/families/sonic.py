@@ -208,7 +208,7 @@ class ReplaceSection:
 @dataclass(slots=True, kw_only=True)
 class PersonaCreate:
     """``POST /sonic/persona`` (sync). The newest body is ``name`` + ``clip_id`` (+ ``describe``,
-    ``styles``, ``vox_audio_id`` and its window); the legacy names ``continue_clip_id`` and
+    ``styles``, ``vox_audio_id`` and its window); the older names ``continue_clip_id`` and
     ``description`` are accepted here and sent under the newest names (§3.3, OPEN-QUESTIONS E.23).
     """
 
@@ -219,7 +219,7 @@ class PersonaCreate:
     vox_audio_id: str | None = None
     vocal_start_s: float | None = None
     vocal_end_s: float | None = None
-    # Legacy [docs-old] names.
+    # Older [docs-old] names.
     continue_clip_id: str | None = None
     description: str | None = None
 
@@ -229,7 +229,7 @@ class PersonaCreate:
         if len(self.name) >= 80:
             raise ValueError("name must be shorter than 80 characters")
         if is_missing(self.clip_id) and is_missing(self.continue_clip_id):
-            raise ValueError("clip_id (or the legacy continue_clip_id) is required for a persona")
+            raise ValueError("clip_id (or the older continue_clip_id) is required for a persona")
         if self.clip_id and self.continue_clip_id and self.clip_id != self.continue_clip_id:
             raise ValueError("clip_id and continue_clip_id name different clips")
         if self.describe and self.description and self.describe != self.description:

@@ -352,18 +352,19 @@ class SonicToolHandlers:
 
     async def _handle_persona(self, request: web.Request) -> web.Response:
         body = await self.sim._read_object(request) or {}
-        problem, legacy = validate_persona(body)
-        field = "continue_clip_id" if legacy else "clip_id"
+        problem, old_body = validate_persona(body)
+        field = "continue_clip_id" if old_body else "clip_id"
         source: SimClip | None = None
         if problem is None:
             source, problem = self.sim._source(body.get(field), field)
         if (
             problem is None
             and source is not None
-            and legacy
+            and old_body
             and self.sim._is_older_than_a_day(source)
         ):
-            problem = 400, msg_too_old("persona")  # legacy: "a clip made within the last 24 h"
+            # The older body's rule: "a clip made within the last 24 h".
+            problem = 400, msg_too_old("persona")
         if problem is None and body.get("vox_audio_id") is not None:
             if self.sim.vox_ids.get(body["vox_audio_id"]) is None:
                 problem = 400, "The 'vox_audio_id' field is invalid. No vocal segment has this id."
@@ -371,8 +372,8 @@ class SonicToolHandlers:
             return self.sim._api_error(problem)
         if not self.sim._charge(ENDPOINT_COSTS["persona"]):
             return self.sim._no_credits()
-        # The legacy docs show a bare UUID; the newest a "persona-..." id.
-        persona_id = str(self.sim.new_id()) if legacy else f"persona-{self.sim.new_id().hex}"
+        # The older docs show a bare UUID; the newest a "persona-..." id.
+        persona_id = str(self.sim.new_id()) if old_body else f"persona-{self.sim.new_id().hex}"
         self.sim.personas[persona_id] = SimPersona(
             persona_id, body["name"], self.sim.config.clock()
         )

@@ -32,7 +32,7 @@ class SunoAliasHandlers:
             ("POST", f"{API}/suno/get-song", self._handle_suno_get_song),
         ]
 
-    # ------------------------------------------------------------------ legacy /suno aliases
+    # ------------------------------------------------------------------ the SDK's /suno names
 
     async def _handle_suno_make_lyrics(self, request: web.Request) -> web.Response:
         body = await self.sim._read_object(request) or {}
