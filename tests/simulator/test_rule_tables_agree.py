@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import DEFAULT_MODELS
+from bot.musicapi import families as client_families
 from bot.musicapi.families import nuro as client_nuro
 from bot.musicapi.families import producer as client_producer
 from bot.musicapi.families import riffusion as client_riffusion
@@ -15,6 +16,8 @@ from bot.quota.costs import DEFAULT_COSTS
 from bot.simulator import protocol as sim_protocol
 from bot.simulator import rules as sim_rules
 from bot.simulator import tables as sim
+from bot.simulator.core import API
+from bot.simulator.server import MusicAPISimulator
 from bot.validation import families as family_validation
 from bot.validation.sonic import TITLE_MAX, limits_for
 
@@ -148,3 +151,13 @@ def test_the_bot_s_family_maxima_fit_the_server_s() -> None:
         "prompt": "p" * family_validation.RIFFUSION_PROMPT_MAX,
     }
     assert sim_rules.validate_riffusion(described) is None
+
+
+def test_the_simulator_serves_every_route_the_client_s_families_declare() -> None:
+    """The client's family registry and the simulator's route table are read apart; every
+    poll and create route a family declares must be one the simulator answers."""
+    served = {(method, path) for method, path, _ in MusicAPISimulator().routes}
+    for spec in client_families.REGISTRY.values():
+        assert ("GET", f"{API}{spec.poll_path}/{{task_id}}") in served
+        for path in spec.create_paths:
+            assert ("POST", f"{API}{path}") in served
