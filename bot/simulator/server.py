@@ -98,13 +98,6 @@ __all__ = [
 
 log = logging.getLogger("bot.simulator")
 
-# §3.1 rules about the clip a /sonic/create task builds on.
-_UPLOAD_ONLY = ("extend_upload_music", "cover_upload_music", "add_vocals", "add_instrumental")
-_GENERATED_ONLY = ("extend_music", "cover_music")
-_RECENT_ONLY = ("remaster", "add_vocals", "add_instrumental")  # "< 24 h old"
-_EXTENDS = ("extend_music", "extend_upload_music")
-_OVERPAINTS = ("add_vocals", "add_instrumental")
-
 
 class MusicAPISimulator(SimCore):
     """The shared state (``SimCore``) served through one route table, composed from the

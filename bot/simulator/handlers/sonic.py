@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from aiohttp import web
@@ -32,7 +31,6 @@ from . import Route, task_routes
 
 __all__ = ["SonicHandlers"]
 
-log = logging.getLogger("bot.simulator")
 
 # §3.1 rules about the clip a /sonic/create task builds on.
 _UPLOAD_ONLY = ("extend_upload_music", "cover_upload_music", "add_vocals", "add_instrumental")
