@@ -11,11 +11,26 @@ from typing import Any
 from bot.markdown import Markdown
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import MalformedResponseError
-from bot.musicapi.requests import SONIC_TASK_TYPES, SonicCreate
-from bot.musicapi.requests_sonic import Mashup, ReplaceSection, Sample
+from bot.musicapi.families.sonic import (
+    SONIC_TASK_TYPES,
+    Mashup,
+    ReplaceSection,
+    Sample,
+    SonicCreate,
+)
 from bot.states import Family
 
 Submit = Callable[[MusicAPIClient], Awaitable[str]]
+
+STEM_MODES = ("basic", "full")
+# The operations that split a clip into stems: made by `stems`, delivered as files, learned
+# apart from songs.
+STEM_OPERATIONS = frozenset(f"stems_{mode}" for mode in STEM_MODES)
+
+
+def is_stems(operation: str) -> bool:
+    """Whether a job's operation (its cost-table key) is a stem split."""
+    return operation in STEM_OPERATIONS
 
 
 @dataclass(frozen=True, slots=True)
