@@ -6,10 +6,10 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -165,8 +165,16 @@ async def open_world(
         await sim.stop()
 
 
+class MakeWorld(Protocol):
+    """The `make_world` fixture: `open_world` bound to the test's own directory."""
+
+    def __call__(self, **options: Any) -> contextlib.AbstractAsyncContextManager[World]:
+        """`sim_config=SimulatorConfig(...)`, `attachment_limit=N`, settings as `NAME="value"`."""
+        ...
+
+
 @pytest.fixture
-def make_world(tmp_path: Path) -> Callable[..., Any]:
+def make_world(tmp_path: Path) -> MakeWorld:
     """Factory: `async with make_world(budget=..., sim=SimulatorConfig(...)) as world`."""
     return functools.partial(open_world, tmp_path)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, answer_of
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MakeWorld, answer_of
 from tests.helpers import ephemeral_text
 
 OTHER_GUILD, OTHER_CHANNEL = 900000000000000201, 900000000000000202
@@ -17,7 +17,7 @@ async def made_songs(world, description: str, title: str) -> list[str]:  # type:
     return [m["embeds"][0]["footer"]["text"].removeprefix("Clip ") for m in messages[before:]]
 
 
-async def test_autocomplete_lists_this_servers_clips_newest_first(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_autocomplete_lists_this_servers_clips_newest_first(make_world: MakeWorld) -> None:
     async with make_world() as world:
         await made_songs(world, "first", "Morning Tide")
         newest = await made_songs(world, "second", "Evening Tide")
@@ -41,7 +41,7 @@ async def test_autocomplete_lists_this_servers_clips_newest_first(make_world) ->
         ] * 2
 
 
-async def test_pasted_ids_and_other_servers(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_pasted_ids_and_other_servers(make_world: MakeWorld) -> None:
     async with make_world() as world:
         clip_id = (await made_songs(world, "ours", "Harbour Lights"))[0]
         info = await world.discord.invoke_slash(

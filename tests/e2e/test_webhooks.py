@@ -18,7 +18,7 @@ from bot.simulator import SimulatorConfig
 from bot.states import JobState
 from bot.store import jobs as job_sql
 from bot.store.jobs import NewJob
-from tests.e2e.conftest import CHANNEL
+from tests.e2e.conftest import CHANNEL, MakeWorld
 
 GENERATION_S = 0.6
 
@@ -66,8 +66,8 @@ async def settle(world: Any, seconds: float = 1.5) -> None:
 
 @pytest.mark.parametrize("scheme", ["timestamped", "legacy", "both"])
 async def test_a_song_is_delivered_once_by_its_webhook_without_polling(
-    make_world, scheme: str
-) -> None:  # type: ignore[no-untyped-def]
+    make_world: MakeWorld, scheme: str
+) -> None:
     config = SimulatorConfig(generation_time=GENERATION_S, webhook_scheme=scheme)  # type: ignore[arg-type]
     async with make_world(sim_config=config, **push_env()) as world:
         reply = await world.song(description="a song about push")
@@ -84,7 +84,7 @@ async def test_a_song_is_delivered_once_by_its_webhook_without_polling(
         assert ("commit", 20) in await world.ledger_kinds()
 
 
-async def test_duplicate_deliveries_post_once_and_charge_once(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_duplicate_deliveries_post_once_and_charge_once(make_world: MakeWorld) -> None:
     config = SimulatorConfig(
         generation_time=GENERATION_S, webhook_duplicates=2, webhook_scheme="both"
     )
@@ -100,7 +100,7 @@ async def test_duplicate_deliveries_post_once_and_charge_once(make_world) -> Non
         assert kinds.count("commit") == 1
 
 
-async def test_a_webhook_that_arrives_before_the_submit_returns(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_webhook_that_arrives_before_the_submit_returns(make_world: MakeWorld) -> None:
     config = SimulatorConfig(generation_time=GENERATION_S, webhook_early=True)
     async with make_world(sim_config=config, **push_env()) as world:
         reply = await world.song(description="faster than its own receipt")
@@ -113,7 +113,7 @@ async def test_a_webhook_that_arrives_before_the_submit_returns(make_world) -> N
         assert world.bot.scheduler.stats["polls"] == 0
 
 
-async def test_a_lost_completion_webhook_is_found_by_a_poll(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_lost_completion_webhook_is_found_by_a_poll(make_world: MakeWorld) -> None:
     config = SimulatorConfig(
         generation_time=GENERATION_S, webhook_drop=frozenset({"song.completed"})
     )
