@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from bot.simulator import SimulatorConfig
@@ -137,8 +136,8 @@ async def test_a_retired_nuro_is_a_plain_refusal_with_the_credits_back(
         assert "Traceback" not in text and "GoneError" not in text
         assert len(nuro_bodies(world)) == 1  # it did go upstream, once
         assert await world.ledger_kinds() == [("reserve", 10), ("release", 10)]
-        await asyncio.sleep(0.5)
-        assert await world.clip_messages(1, within=0.1) == []
+        await world.jobs_told()  # told: nothing more is posted for it
+        assert await world.clip_messages(1, within=0) == []
         assert not [
             m for m in world.discord.channel_messages(CHANNEL) if "could not be made" in (
                 m.get("content") or "")

@@ -73,10 +73,10 @@ async def test_create_reaches_producer_and_delivers_the_song(make_world: MakeWor
         embed = message["embeds"][0]
         assert embed["title"] == "Neon"
         assert {f["name"]: f["value"] for f in embed["fields"]}["Duration"] == "0:03"
-        await asyncio.sleep(0.3)
+        await world.jobs_told()  # the card edit follows the clip post
         assert "Done" in interaction.original["embeds"][0]["title"]
         assert await world.ledger_kinds() == [("reserve", 10), ("commit", 10)]
-        assert len(await world.clip_messages(2, within=0.3)) == 1  # one song per Producer task
+        assert len(await world.clip_messages(2, within=0)) == 1  # one song per Producer task
 
 
 async def test_create_refuses_bad_options_before_anything_is_spent(make_world: MakeWorld) -> None:

@@ -118,7 +118,7 @@ async def test_concurrency_caps_free_up_when_songs_finish(make_world: MakeWorld)
         text = ephemeral_text(await song_response(world, MODERATOR))
         assert "This server already has 2" in text
         await world.clip_messages(4)
-        await asyncio.sleep(0.3)
+        await world.jobs_told(2)  # both finished
         assert (await song_response(world))["type"] == 5  # a slot freed up
 
 
@@ -203,7 +203,7 @@ async def test_simultaneous_songs_never_overspend_a_member_limit(make_world: Mak
         responses = await asyncio.gather(*(song_response(world) for _ in range(10)))
         assert sum(r["type"] == 5 for r in responses) == 3
         assert all("member limit" not in str(r) for r in responses if r["type"] == 5)
-        await asyncio.sleep(0.3)
+        await world.jobs_told(3)  # the three accepted are made; the refused never were
         assert len(world.creates()) == 3
 
 

@@ -168,7 +168,7 @@ async def test_two_moderators_approving_at_once_start_one_song(make_world: MakeW
         )
         await asyncio.gather(first.wait_response(), second.wait_response())
         assert len(await world.clip_messages(2)) == 2
-        await asyncio.sleep(0.5)
+        await world.jobs_told()  # every job made is finished: a second approval made none
         assert len(world.creates()) == 1
         assert await world.ledger_kinds() == [("reserve", 20), ("commit", 20)]
         texts = [f["content"] for i in (first, second) for f in i.followups] + [

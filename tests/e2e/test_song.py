@@ -9,7 +9,7 @@ import pytest
 
 from bot.simulator import SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MakeWorld, answer_of
-from tests.helpers import EPHEMERAL, ephemeral_text
+from tests.helpers import EPHEMERAL, ephemeral_text, wait_for
 
 
 async def test_create_delivers_two_songs_and_charges_once(make_world: MakeWorld) -> None:
@@ -37,11 +37,11 @@ async def test_create_delivers_two_songs_and_charges_once(make_world: MakeWorld)
         assert body["custom_mode"] is False and body["tags"] == "folk"
         assert body["gpt_description_prompt"] == "a song about lighthouses"
 
-        await asyncio.sleep(0.5)  # the card edit follows the clip posts
+        await world.jobs_told()  # the card edit follows the clip posts
         card = interaction.original["embeds"][0]
         assert "Done" in card["title"]
         assert await world.ledger_kinds() == [("reserve", 20), ("commit", 20)]
-        assert len(await world.clip_messages(3, within=0.5)) == 2  # and never a third
+        assert len(await world.clip_messages(3, within=0)) == 2  # and never a third
 
 
 async def test_upstream_failure_returns_credits_and_says_so(make_world: MakeWorld) -> None:
@@ -53,17 +53,15 @@ async def test_upstream_failure_returns_credits_and_says_so(make_world: MakeWorl
         assert f"<@{MEMBER}>" in notice["content"]
         assert "20 credits were returned" in notice["content"]
         assert await world.ledger_kinds() == [("reserve", 20), ("release", 20)]
-        assert await world.clip_messages(1, within=0.3) == []
+        await world.jobs_told()  # told: nothing more is posted for it
+        assert await world.clip_messages(1, within=0) == []
 
 
 async def test_moderation_refusal_shows_the_offending_text(make_world: MakeWorld) -> None:
     async with make_world() as world:
         interaction = await world.song(description="sounds like [sim:moderate]")
         await interaction.wait_response()
-        for _ in range(100):
-            if interaction.followups:
-                break
-            await asyncio.sleep(0.05)
+        await wait_for(lambda: interaction.followups, 15, "the refusal")
         text = interaction.followups[-1]["content"]
         assert "sim artist" in text and "credits were returned" in text
         assert interaction.followups[-1]["flags"] & EPHEMERAL
@@ -82,9 +80,9 @@ async def test_simultaneous_creates_never_overspend(make_world: MakeWorld) -> No
         for response in refused:
             text = ephemeral_text(response)
             assert "budget" in text and "resets <t:" in text
-        await asyncio.sleep(0.3)
-        assert len(world.creates()) == 5
         assert len(await world.clip_messages(10)) == 10
+        await world.jobs_told(5)
+        assert len(world.creates()) == 5
         assert (await world.bot.quota.standing(GUILD)).server_spent == 100
 
 
@@ -197,10 +195,9 @@ async def test_after_the_token_expires_results_still_reach_the_channel(
     async with make_world(sim_config=config, JOB_TIMEOUT_S="3600") as world:
         interaction = await world.song(description="slow one")
         await interaction.wait_response()
-        for _ in range(100):
-            if interaction.original and interaction.original.get("embeds"):
-                break
-            await asyncio.sleep(0.05)
+        await wait_for(
+            lambda: interaction.original and interaction.original.get("embeds"), 15, "the card"
+        )
         world.discord.expire_token(interaction.token)
         world.clock.offset = 15 * 60 + 1  # the interaction token is dead now
         messages = await world.clip_messages(2)
@@ -224,8 +221,8 @@ async def test_discord_rate_limit_on_delivery_posts_once(make_world: MakeWorld) 
         world.discord.rate_limit_next(f"/channels/{CHANNEL}/messages", retry_after=0.2, count=2)
         await world.song(description="patience")
         assert len(await world.clip_messages(2)) == 2
-        await asyncio.sleep(0.5)
-        assert len(await world.clip_messages(3, within=0.3)) == 2
+        await world.jobs_told()  # the rate-limited posts are done: none is repeated
+        assert len(await world.clip_messages(3, within=0)) == 2
 
 
 async def test_crash_between_post_and_record_does_not_post_twice(
@@ -246,9 +243,9 @@ async def test_crash_between_post_and_record_does_not_post_twice(
     async with make_world() as world:
         await world.song(description="once only")
         messages = await world.clip_messages(2)
-        await asyncio.sleep(1.0)  # the retry has happened by now
+        await world.jobs_told()  # the delivery after the crash is done and recorded
         assert crashed
-        assert len(await world.clip_messages(3, within=0.3)) == 2
+        assert len(await world.clip_messages(3, within=0)) == 2
         assert len({m["id"] for m in messages}) == 2
 
 

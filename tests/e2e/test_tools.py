@@ -11,7 +11,7 @@ import pytest
 from bot.delivery.media import UPLOAD_MARGIN
 from bot.simulator import SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MakeWorld, World, answer_of
-from tests.helpers import refusal_text
+from tests.helpers import refusal_text, wait_for
 
 OTHER_GUILD, OTHER_CHANNEL = 900000000000000301, 900000000000000302
 FAST = SimulatorConfig(generation_time=0.2)
@@ -60,14 +60,14 @@ def stem_messages(world: World) -> list[dict[str, Any]]:
 
 
 async def wait_stems(world: World, count: int, within: float = 20) -> list[dict[str, Any]]:
-    """Messages until `count` stems (files or links) have arrived, then a little longer, so a
-    duplicate would have time to show up."""
+    """Messages once `count` stems (files or links) have arrived and every job is told, so a
+    duplicate would have shown up."""
     deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
         if stems_in(stem_messages(world)) >= count:
             break
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)
+    await world.jobs_told()
     return stem_messages(world)
 
 
@@ -171,8 +171,7 @@ async def test_stems_crash_after_the_first_batch_posts_no_duplicate(
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world)
         await answer_of(await tool(world, "stems", clip=clip_id, mode="full"))
-        messages = await wait_stems(world, 12)
-        await asyncio.sleep(1.0)  # the retry has happened by now
+        messages = await wait_stems(world, 12)  # the retry after the crash is told too
         assert crashed
         messages = stem_messages(world)
         assert [len(m["attachments"]) for m in messages] == [10, 2]
@@ -324,7 +323,7 @@ async def test_a_clip_from_another_server_is_refused(make_world: MakeWorld) -> N
         clip_id = await made_song(world, title="Ours")
         world.discord.add_guild(OTHER_GUILD, channels=[OTHER_CHANNEL])
         world.discord.add_member(OTHER_GUILD, MEMBER, name="member")
-        await asyncio.sleep(0.2)
+        await wait_for(lambda: world.bot.get_guild(OTHER_GUILD), 10, "the new server")
         for subcommand in ("stems", "wav", "midi", "bpm", "timeline", "vox"):
             elsewhere = await tool(world, subcommand, guild=OTHER_GUILD, clip=clip_id)
             text = await refusal_text(elsewhere)

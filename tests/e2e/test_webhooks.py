@@ -7,7 +7,6 @@ returns changes nothing about that. Both signature schemes are exercised.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from typing import Any
 
@@ -18,7 +17,8 @@ from bot.simulator import SimulatorConfig
 from bot.states import JobState
 from bot.store import jobs as job_sql
 from bot.store.jobs import NewJob
-from tests.e2e.conftest import CHANNEL, MakeWorld
+from tests.e2e.conftest import CHANNEL, MakeWorld, World
+from tests.helpers import wait_for
 
 GENERATION_S = 0.6
 
@@ -59,9 +59,9 @@ async def learned_from_history(world: Any, duration: float) -> None:
     await world.bot.scheduler.learned.refresh(force=True)
 
 
-async def settle(world: Any, seconds: float = 1.5) -> None:
-    """Give a stray duplicate or poll time to show up, if it were going to."""
-    await asyncio.sleep(seconds)
+async def settle(world: World) -> None:
+    """Wait until every job is finished and told: a stray post or poll of it comes before."""
+    await world.jobs_told()
 
 
 @pytest.mark.parametrize("scheme", ["timestamped", "legacy", "both"])
@@ -92,10 +92,11 @@ async def test_duplicate_deliveries_post_once_and_charge_once(make_world: MakeWo
         reply = await world.song(description="twice is too many")
         await reply.wait_response()
         assert len(await world.clip_messages(2)) == 2
+        receiver = world.bot.webhook_receiver
+        assert receiver is not None
+        await wait_for(lambda: receiver.stats.get("duplicate", 0) >= 2, 15, "the duplicates")
         await settle(world)
         assert len(song_messages(world)) == 2
-        receiver = world.bot.webhook_receiver
-        assert receiver is not None and receiver.stats.get("duplicate", 0) >= 2
         kinds = [kind for kind, _ in await world.ledger_kinds()]
         assert kinds.count("commit") == 1
 
