@@ -33,6 +33,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         relative = item.path.resolve().relative_to(ROOT).as_posix()
         if relative.startswith(E2E_PATHS):
             item.add_marker(pytest.mark.e2e)
+    # The slow tier first, so the workers start the long tests at once and share out the many
+    # short ones at the end, instead of waiting on one long test last.
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
 
 
 @pytest.fixture(scope="session")
