@@ -1,6 +1,6 @@
 """Benchmark: learned polling and webhooks against the SDK's fixed 5 s poll, capacity, restart.
 
-    python -m bench.push [--time-scale 10] [--songs 100] [--skip capacity,restart]
+    python -m bench.push [--time-scale 10] [--songs 100] [--skip capacity,ceiling,restart]
 
 Everything runs against the project's simulator, started in its own process for each
 scenario; each measured side runs in a fresh process too, so its peak RSS is its own.
@@ -17,6 +17,16 @@ scenario; each measured side runs in a fresh process too, so its peak RSS is its
   answering after 0.2 s (its `--latency`), every job due every 5 s (the learned spacing once
   completion is plausible: the heaviest load the schedule makes). Polls per second asked for and
   made, event-loop lag p99, peak RSS; the SDK style (one coroutine per job sleeping 5 s) beside it.
+- **ceiling** (MUSICAPI_MAX_POLLS_PER_S): 10,000 jobs in flight, all held past their usual
+  length (the schedule has learned 90 s songs; these are 200 s old and not done), against the
+  same 0.2 s simulator, without the ceiling and with it (the default unless --ceiling). Polls
+  per second, how late a status check goes out after its due time (p50/p99, and the longest
+  wait), the longest gap between two checks of one job, and how many jobs were checked in the
+  window. Without the ceiling the schedule is in its steady state within one spacing, so that
+  side runs at real time for --measure seconds; with it, a job's turn comes round once every
+  10,000 ÷ ceiling seconds (500 s at 20/s), so that side is time-scaled 1/--time-scale (every
+  duration divided, the ceiling multiplied) and measured over one full round after two
+  others; its figures are shown in real-time units.
 - **restart**: 1,000 unfinished jobs whose polls came due while the bot was down; time from
   opening the database to the first pass, and how the resumed polls spread (the busiest second),
   with and without the restart spread.
@@ -30,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -344,6 +355,103 @@ async def capacity_sdk(base: str, jobs: int, measure_s: float) -> dict[str, Any]
     return {"asked": jobs / SDK_POLL_S, "made": made, "loop_p99_ms": loop_p99 * 1000}
 
 
+# -- ceiling ----------------------------------------------------------------------------------
+
+HELD_AGE_S = 200.0  # how old the held jobs are: past the learned 99th percentile of ~110 s
+
+
+async def ceiling_side(
+    base: str, jobs: int, scale: float, ceiling: float | None, measure_s: float
+) -> dict[str, Any]:
+    """`jobs` songs held past their usual length, polled by the real scheduler; with
+    `ceiling` (per real second) the budget holds the rate, at `scale` times real speed."""
+    from bot.jobs.learning import CompletionTimes
+    from bot.jobs.scheduler import Scheduler
+    from bot.musicapi.client import MusicAPIClient
+    from bot.store import jobs as job_sql
+    from bot.store.database import Database
+    from bot.store.jobs import Job, NewJob
+
+    class Quiet:
+        async def job_progress(self, job: Job, state: str) -> None: ...
+        async def job_succeeded(self, job: Job) -> None: ...
+        async def job_failed(self, job: Job) -> None: ...
+
+    # The schedule has learned 90 s ± 10 % songs: these jobs are far past that.
+    learned = CompletionTimes(None)
+    rng = random.Random(5)
+    for _ in range(40):
+        song_s = GENERATION_S / scale * rng.uniform(0.9, 1.1)
+        learned.observe("sonic", "create_music", "sonic-v5", song_s)
+    checks: list[tuple[float, int, float]] = []  # (when, job, how late), wall clock
+    with tempfile.TemporaryDirectory() as tmp:
+        db = await Database.open(Path(tmp) / "ceiling.db")
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=600)) as session:
+            client = MusicAPIClient(session, base, "bench")
+            tasks = await _create_tasks(client, jobs)
+            rate = None if ceiling is None else ceiling * scale
+            scheduler = Scheduler(
+                db, client, Quiet(), poll_interval=POLL_INTERVAL_S / scale, job_timeout=10**6,
+                target_lag=TARGET_LAG_S / scale, learned=learned, max_polls_per_s=rate,
+            )  # fmt: skip
+            process = scheduler.process
+
+            async def timed(job: Job) -> None:
+                now = time.time()
+                if job.next_run_at is not None:
+                    checks.append((now, job.id, now - job.next_run_at))
+                await process(job)
+
+            scheduler.process = timed  # type: ignore[method-assign]
+            now = time.time()
+            owner, lease_until = scheduler.new_lease()
+            spacing = POLL_INTERVAL_S / scale  # at most; the first looks spread over it
+            async with db.transaction() as conn:
+                for n, task_id in enumerate(tasks):
+                    new = NewJob(1, 2, n, "create_music", {}, "held", 0, model="sonic-v5",
+                                 owner=owner, lease_until=lease_until + 36000)  # fmt: skip
+                    submitted = now - HELD_AGE_S / scale
+                    job_id = await job_sql.insert(conn, new, submitted)
+                    first = now + 2 + spacing * n / jobs
+                    await job_sql.mark_submitted(conn, job_id, task_id, submitted, first)
+            scheduler.start()
+            # The steady state: one spacing without the ceiling; with it, two full rounds (the
+            # first look at a job writes more than the later ones, so the first round is
+            # slower at this scale and leaves uneven gaps behind it for the second to even out).
+            round_s = spacing if rate is None else jobs / rate
+            await asyncio.sleep(2 + round_s * (1 if rate is None else 2))
+            window = measure_s if rate is None else round_s
+            before, started = client.stats["poll"], time.time()
+            await asyncio.sleep(window)
+            ended = time.time()
+            made = (client.stats["poll"] - before) / (ended - started)
+            await scheduler.stop()
+        await db.close()
+    inside = [(at, job, late) for at, job, late in checks if started <= at < ended]
+    lates = [late * scale for _, _, late in inside]
+    gaps: dict[int, list[float]] = {}
+    for at, job, _ in checks:
+        gaps.setdefault(job, []).append(at)
+    longest_gap = max(
+        (
+            b - a
+            for times in gaps.values()
+            for a, b in itertools.pairwise(times)
+            if started <= b < ended
+        ),
+        default=float("nan"),
+    )
+    return {
+        "polls_per_s": made / scale,
+        "lag_p50": percentile(lates, 50),
+        "lag_p99": percentile(lates, 99),
+        "longest_wait": max(lates, default=float("nan")),
+        "longest_gap": longest_gap * scale,
+        "checked": len({job for _, job, _ in inside}),
+        "window_s": window * scale,
+    }
+
+
 # -- restart ----------------------------------------------------------------------------------
 
 
@@ -443,6 +551,13 @@ def _worker(kind: str, options: dict[str, Any]) -> None:
         "cap-bot": lambda: capacity_bot(options["base"], options["jobs"], options["measure"]),
         "cap-sdk": lambda: capacity_sdk(options["base"], options["jobs"], options["measure"]),
         "restart": lambda: restart_side(options["base"], options["jobs"], options["spread"]),
+        "ceiling": lambda: ceiling_side(
+            options["base"],
+            options["jobs"],
+            options["scale"],
+            options["ceiling"],
+            options["measure"],
+        ),
     }
     result = asyncio.run(runs[kind]())
     result["rss_mib"] = peak_rss_mib()
@@ -501,6 +616,31 @@ def capacity(args: argparse.Namespace) -> None:
                 )
 
 
+def ceiling(args: argparse.Namespace) -> None:
+    from bot.config import DEFAULT_MAX_POLLS_PER_S
+
+    limit = args.ceiling or DEFAULT_MAX_POLLS_PER_S
+    print(
+        f"\n## Ceiling: {args.ceiling_jobs} jobs in flight, held past their usual length "
+        f"(learned 90 s, {HELD_AGE_S:g} s old), simulator round trip 0.2 s; with the ceiling "
+        f"time-scaled 1/{args.time_scale:g}, figures in real-time units\n"
+    )
+    print("| MUSICAPI_MAX_POLLS_PER_S | polls/s | lag p50 s | lag p99 s | longest wait s "
+          "| longest gap between checks of a job s | jobs checked | window s |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    with simulator(36000.0, 0.0, latency=0.2) as base:
+        sides = (("none", None, 1.0), (f"{limit:g}", limit, args.time_scale))
+        for label, limit_per_s, scale in sides:
+            r = _run_worker("ceiling", base=base, jobs=args.ceiling_jobs, scale=scale,
+                            ceiling=limit_per_s, measure=args.measure)  # fmt: skip
+            print(
+                f"| {label} | {r['polls_per_s']:.0f} | {r['lag_p50']:.1f} | {r['lag_p99']:.1f} | "
+                f"{r['longest_wait']:.1f} | {r['longest_gap']:.1f} | "
+                f"{r['checked']} of {args.ceiling_jobs} | {r['window_s']:.0f} |",
+                flush=True,
+            )
+
+
 def restart(args: argparse.Namespace) -> None:
     print(
         f"\n## Restart with {args.restart_jobs} unfinished jobs, all due while the bot was down\n"
@@ -525,6 +665,9 @@ def main() -> None:
                         default=[1000, 5000, 10000])  # fmt: skip
     parser.add_argument("--measure", type=float, default=15.0)
     parser.add_argument("--restart-jobs", type=int, default=1000)
+    parser.add_argument("--ceiling-jobs", type=int, default=10000)
+    # Polls/s for the ceiling section; unset: the product's default.
+    parser.add_argument("--ceiling", type=float, default=None)
     parser.add_argument("--skip", default="")
     parser.add_argument("--worker")
     parser.add_argument("--options")
@@ -538,6 +681,8 @@ def main() -> None:
         polls_and_lag(args)
     if "capacity" not in skip:
         capacity(args)
+    if "ceiling" not in skip:
+        ceiling(args)
     if "restart" not in skip:
         restart(args)
 

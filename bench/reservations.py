@@ -69,7 +69,7 @@ class SummingQuota(Quota):
             settings=settings,
             window=window,
             server_spent=await ledger_sql.server_spent_from_ledger(
-                conn, guild_id, window.start, window.end
+                conn, guild_id, window.start, window.end, period=settings.budget_period
             ),
             server_active=await job_sql.count_active(conn, guild_id),
             allowed_channels=tuple(await settings_sql.allowed_channels(conn, guild_id)),
@@ -80,7 +80,7 @@ class SummingQuota(Quota):
             standing,
             member_id=user_id,
             member_spent=await ledger_sql.member_spent_from_ledger(
-                conn, guild_id, user_id, window.start, window.end
+                conn, guild_id, user_id, window.start, window.end, period=settings.budget_period
             ),
             member_limit=await settings_sql.member_limit(conn, guild_id, user_id, role_ids),
             member_grants=await ledger_sql.member_grants_from_ledger(

@@ -21,6 +21,8 @@ from dotenv import find_dotenv, load_dotenv
 from bot import startup
 from bot.config import ConfigError, Settings, load_settings
 from bot.observability.logs import setup_logging
+from bot.observability.server import MetricsServer
+from bot.observability.starting import StartingHealth, no_gauges
 from bot.store.database import DatabaseUnavailable, check_database
 
 log = logging.getLogger("bot")
@@ -39,15 +41,53 @@ def _point_discord_at(base_url: str) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
 
 
-async def _run(settings: Settings) -> None:
-    from bot.app import MusicBot
+async def _health_server(settings: Settings, starting: StartingHealth) -> MetricsServer | None:
+    """/metrics and /healthz on METRICS_LISTEN, listening before anything slow happens."""
+    if settings.metrics_listen is None:
+        return None
+    host, port = settings.metrics_listen
+    server = MetricsServer(host, port, health=starting.report, refresh=no_gauges)
+    try:
+        # Announced once the database opens: a database that cannot is the only line.
+        await server.start(announce=False)
+    except OSError as error:
+        raise ConfigError(
+            "METRICS_LISTEN", f"cannot listen on {host}:{port} ({error.strerror or error})"
+        ) from None
+    return server
 
+
+async def _run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    starting = StartingHealth()
+    server = await _health_server(settings, starting)
+    try:
+        await _start(settings, stop, starting, server)
+    finally:
+        if server is not None:
+            await server.stop()
+
+
+async def _start(
+    settings: Settings, stop: asyncio.Event, starting: StartingHealth, server: MetricsServer | None
+) -> None:
+    from bot.app import MusicBot
+
+    # Before Discord: a database that can't be reached or migrated is one line, not a
+    # traceback after the login.
+    starting.enter("opening the database")
+    await check_database(settings.database)
+    if server is not None:
+        server.announce()
+    if stop.is_set():
+        log.info("stopped before start-up finished")
+        return
     # Before Discord: a refused MusicAPI key is a configuration error like any other.
+    starting.enter("checking the MusicAPI key")
     checking = asyncio.create_task(startup.check_musicapi(settings))
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({checking, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -59,10 +99,11 @@ async def _run(settings: Settings) -> None:
     checking.result()  # re-raises ConfigError for a refused key
 
     bot = MusicBot(settings)
+    bot.ops.server = server  # its own checks answer /healthz once it is set up
     async with bot:
         runner: asyncio.Task[None] | None = None
         try:
-            if not await startup.login(bot, settings.discord_token, stop):
+            if not await startup.login(bot, settings.discord_token, stop, starting):
                 log.info("stopped before start-up finished")
                 return
             runner = asyncio.create_task(bot.connect(reconnect=True))
@@ -104,13 +145,6 @@ def main() -> int:
         secrets=(settings.discord_token, settings.musicapi_key, _database_password(settings)),
     )
     startup.quiet_network_tracebacks()
-    try:
-        # Before Discord: a database that can't be reached or migrated is one line, not a
-        # traceback after the login.
-        asyncio.run(check_database(settings.database))
-    except DatabaseUnavailable as error:
-        print(f"Configuration error: DATABASE_URL: {error}", file=sys.stderr)
-        return 2
     if settings.discord_api_base_url:
         _point_discord_at(settings.discord_api_base_url)
     try:

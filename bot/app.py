@@ -21,6 +21,7 @@ from bot.delivery.interrupted import OpenReplies
 from bot.delivery.poster import DiscordPoster
 from bot.delivery.safe_http import MediaFetcher, MediaPolicy
 from bot.interactions.buttons import ClipAction
+from bot.interactions.file_reads import FileReadLimit
 from bot.interactions.gate import MusicTree
 from bot.jobs.scheduler import DEFAULT_CONCURRENCY, Scheduler
 from bot.jobs.service import JobService
@@ -31,6 +32,7 @@ from bot.observability.runtime import Observability
 from bot.quota.admin import QuotaAdmin
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
+from bot.quota.owner import OwnerCeilings
 from bot.store import webhooks as webhook_sql
 from bot.store.database import Database
 from bot.webhooks.address import Addresses
@@ -74,6 +76,8 @@ class MusicBot(commands.AutoShardedBot):
     musicapi: MusicAPIClient
     quota: Quota
     quota_admin: QuotaAdmin
+    file_reads: FileReadLimit
+    owner_ceilings: OwnerCeilings
     scheduler: Scheduler
     jobs: JobService
     open_replies: OpenReplies
@@ -115,7 +119,7 @@ class MusicBot(commands.AutoShardedBot):
         self.setup_started = True
         settings = self.settings
         self.http_session = aiohttp.ClientSession()
-        self.db = await Database.open(settings.database)
+        self.db = await Database.open(settings.database, pool_size=settings.database_pool_size)
 
         base_url, key = settings.musicapi_base_url, settings.musicapi_key or ""
         if settings.musicapi_simulate:
@@ -149,8 +153,11 @@ class MusicBot(commands.AutoShardedBot):
             default_budget=settings.default_guild_budget,
             default_period=settings.default_budget_period,
             clock=self.clock,
+            daily_cap=settings.owner_daily_cap,
         )
         self.quota_admin = QuotaAdmin(self.quota)
+        self.file_reads = FileReadLimit(clock=self.clock)
+        self.owner_ceilings = OwnerCeilings(self.quota)
         poster = DiscordPoster(self, self.db, self.media, clock=self.clock)
         self.scheduler = Scheduler(
             self.db,
@@ -163,6 +170,7 @@ class MusicBot(commands.AutoShardedBot):
             target_lag=settings.poll_target_lag_s,
             push=addresses is not None,
             orphan_hold_s=orphan_hold_s,
+            max_polls_per_s=settings.max_polls_per_s,
         )
         self.jobs = JobService(
             self.db,
@@ -254,6 +262,29 @@ class MusicBot(commands.AutoShardedBot):
             ",".join(str(n) for n in sorted(self.shards)),
             self.shard_count,
         )
+        # Servers that added the bot while it was stopped, or before ALLOWED_GUILDS was set.
+        for guild in list(self.guilds):
+            await self._leave_unless_allowed(guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._leave_unless_allowed(guild)
+
+    async def _leave_unless_allowed(self, guild: discord.Guild) -> None:
+        """ALLOWED_GUILDS keeps the bot to the owner's servers: it leaves any other one."""
+        allowed = self.settings.allowed_guilds
+        if allowed is None or guild.id in allowed:
+            return
+        try:
+            await guild.leave()
+        except discord.HTTPException as error:
+            log.warning(
+                "server %d is not in ALLOWED_GUILDS, but leaving it failed (%s); will try again "
+                "at the next start",
+                guild.id,
+                type(error).__name__,
+            )
+            return
+        log.warning("left server %d: it is not in ALLOWED_GUILDS", guild.id)
 
     async def close(self) -> None:
         if hasattr(self, "jobs"):

@@ -44,16 +44,19 @@ def parser() -> argparse.ArgumentParser:
 
 
 def healthcheck() -> int:
-    """The container's HEALTHCHECK: no curl in a slim image, and the port follows the config."""
+    """The container's HEALTHCHECK: no curl in a slim image, and the port follows the config.
+
+    Exits 0 when healthy and 1 otherwise, a configuration error included: Docker reads any
+    other status as reserved."""
     load_dotenv(find_dotenv(usecwd=True))
     try:
         listen = listen_setting()
     except ConfigError as error:
         print(f"Configuration error: {error.variable}: {error.problem}", file=sys.stderr)
-        return 2
+        return 1
     if listen is None:
         print("METRICS_LISTEN is not set, so there is no /healthz to ask.", file=sys.stderr)
-        return 2
+        return 1
     host, port = listen
     # A wildcard address is where the bot listens, not where to connect.
     host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)

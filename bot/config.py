@@ -37,6 +37,10 @@ DEFAULT_MODELS = (
 )
 
 
+# MUSICAPI_MAX_POLLS_PER_S unless set: the README ("Jobs") says why this number.
+DEFAULT_MAX_POLLS_PER_S = 20.0
+
+
 class ConfigError(Exception):
     """A configuration value is missing or malformed."""
 
@@ -96,6 +100,14 @@ class Settings:
     # MEDIA_HOSTS: the only hosts result files are downloaded from ("*.example.com" for any
     # name under it); None: any public https:// host.
     media_hosts: frozenset[str] | None = None
+    # The most status checks per second this process sends MusicAPI (see bot/jobs/poll_budget).
+    max_polls_per_s: float = DEFAULT_MAX_POLLS_PER_S
+    # PostgreSQL connections this process holds at most (its pool; LISTEN adds one of its own).
+    database_pool_size: int = 10
+    # The owner's ceilings: credits every server together may reserve per UTC day (None: no
+    # cap), and the only servers the bot stays in (None: any).
+    owner_daily_cap: int | None = None
+    allowed_guilds: frozenset[int] | None = None
 
     @property
     def database(self) -> Path | str:
@@ -152,6 +164,19 @@ def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float)
     return value
 
 
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a number of requests per second, got {raw!r}") from None
+    if not 0 < value < float("inf"):  # also rejects NaN
+        raise ConfigError(name, f"must be a positive number, got {raw}")
+    return value
+
+
 Choice = TypeVar("Choice", bound=str)
 
 
@@ -171,6 +196,18 @@ def _snowflake(raw: str, name: str) -> int:
     if not raw.isdigit() or not 15 <= len(raw) <= 21:
         raise ConfigError(name, f"expected a Discord id (a 17-20 digit number), got {raw!r}")
     return int(raw)
+
+
+def _allowed_guilds(env: Mapping[str, str]) -> frozenset[int] | None:
+    raw = _get(env, "ALLOWED_GUILDS")
+    if raw is None:
+        return None
+    try:
+        return frozenset(_snowflake(part.strip(), "ALLOWED_GUILDS") for part in raw.split(","))
+    except ConfigError as error:
+        raise ConfigError(
+            "ALLOWED_GUILDS", f"{error.problem}; give comma-separated server ids"
+        ) from None
 
 
 def _database(env: Mapping[str, str]) -> tuple[Path | None, str | None]:
@@ -459,4 +496,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_listen=_listen(env, "WEBHOOK_LISTEN") or ("0.0.0.0", 8080),
         webhook_secret=_webhook_secret(env),
         media_hosts=_media_hosts(env),
+        max_polls_per_s=_rate(env, "MUSICAPI_MAX_POLLS_PER_S", DEFAULT_MAX_POLLS_PER_S),
+        database_pool_size=_int(env, "DATABASE_POOL_SIZE", 10, minimum=1) or 10,
+        owner_daily_cap=_int(env, "OWNER_DAILY_CAP", None),
+        allowed_guilds=_allowed_guilds(env),
     )

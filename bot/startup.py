@@ -27,6 +27,7 @@ from bot.musicapi.models import Credits
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
+    from bot.observability.starting import StartingHealth
 
 log = logging.getLogger("bot")
 
@@ -140,13 +141,18 @@ async def _interruptible_sleep(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
-async def login(bot: MusicBot, token: str, stop: asyncio.Event) -> bool:
+async def login(
+    bot: MusicBot, token: str, stop: asyncio.Event, progress: StartingHealth | None = None
+) -> bool:
     """Log in, retrying an unreachable or silent Discord until it answers or `stop` is set.
 
     Returns False when stopped first. Raises LoginFailure for a refused token, and
-    StartupFailed when Discord fails after the bot's own set-up began (it cannot run twice)."""
+    StartupFailed when Discord fails after the bot's own set-up began (it cannot run twice).
+    `progress` hears of each attempt and wait, for /healthz."""
     attempt = 0
     while not stop.is_set():
+        if progress is not None:
+            progress.login_attempt(attempt + 1)
         attempt_task = asyncio.create_task(bot.login(token), name="discord-login")
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait(
@@ -172,6 +178,8 @@ async def login(bot: MusicBot, token: str, stop: asyncio.Event) -> bool:
         await _fresh_http_session(bot)
         delay = RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)]
         attempt += 1
+        if progress is not None:
+            progress.login_failed(attempt, reason, delay)
         log.warning(
             "Discord is not reachable (%s); retrying in %.0f s (attempt %d)",
             reason,

@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.features import Features
 from bot.interactions.jobs import start_job
 from bot.jobs import family_operations as family
+from bot.markdown import TEXT_SHOWN, TITLE_SHOWN, Markdown, escape
 from bot.musicapi.requests_legacy import RIFFUSION_MODELS
 from bot.validation import families as validate
 
@@ -62,14 +63,16 @@ class Riffusion(
         summary = "\n".join(
             part
             for part in (
-                f"Riffusion song: {request.title}" if request.title else "Riffusion song",
-                request.prompt or ("Your lyrics" if request.lyrics else ""),
-                f"Sound: {request.sound}" if request.sound else "",
+                f"Riffusion song: {escape(request.title, TITLE_SHOWN)}"
+                if request.title
+                else "Riffusion song",
+                escape(request.prompt, TEXT_SHOWN) or ("Your lyrics" if request.lyrics else ""),
+                f"Sound: {escape(request.sound, TEXT_SHOWN)}" if request.sound else "",
                 "Instrumental" if request.make_instrumental else "",
             )
             if part
         )
-        await start_job(self.bot, interaction, family.riffusion_create(request, summary))
+        await start_job(self.bot, interaction, family.riffusion_create(request, Markdown(summary)))
 
 
 @app_commands.guild_only()
@@ -99,7 +102,8 @@ class Studio(
         await self.features.require("studio")
         request = validate.build_studio(style=style, lyrics=lyrics, instrumental=instrumental)
         kind = {"user": "your lyrics", "instrumental": "instrumental", "generate": "lyrics written"}
-        summary = f"Studio song ({kind[request.lyrics_type]})\nStyle: {request.prompt}"
+        style = escape(request.prompt, TEXT_SHOWN)
+        summary = Markdown(f"Studio song ({kind[request.lyrics_type]})\nStyle: {style}")
         await start_job(self.bot, interaction, family.studio_create(request, summary))
 
 

@@ -12,6 +12,7 @@ from bot.delivery.embeds import STATE_LABELS, clean
 from bot.interactions.gate import ACK_PRIVATE
 from bot.interactions.jobs import role_ids_of
 from bot.interactions.replies import answer
+from bot.markdown import Markdown, shorten
 from bot.quota.limits import describe_reset
 
 if TYPE_CHECKING:
@@ -78,7 +79,9 @@ class Members(commands.Cog):
         lines = []
         for job in jobs[:QUEUE_SHOWN]:
             icon, label = STATE_LABELS.get(job.state, ("⏳", job.state))
-            summary = clean(job.summary.splitlines()[0] if job.summary else job.operation, 80)
+            # The summary's first line is the bot's own markdown (member text already escaped).
+            first = job.summary.splitlines()[0] if job.summary else ""
+            summary = shorten(Markdown(first), 100) if first else clean(job.operation, 80)
             minutes = max(0, int(now - job.created_at)) // 60
             lines.append(
                 f"{icon} **#{job.id}** {summary} — <@{job.user_id}>, {label.lower()}, "

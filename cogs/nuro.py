@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.interactions.jobs import start_job
 from bot.jobs import family_operations as family
+from bot.markdown import TEXT_SHOWN, Markdown, escape
 from bot.musicapi.requests_nuro import (
     MAX_BGM_TAGS,
     NURO_BGM_GENRES,
@@ -100,7 +101,8 @@ class Nuro(commands.GroupCog, group_name="nuro", group_description="Songs of an 
         request = validate.build_nuro_vocal(
             lyrics=lyrics, duration=duration, genre=genre, mood=mood, gender=gender, timbre=timbre
         )
-        summary = (
+        # Every word here is one of Nuro's fixed choices, checked above: nothing to escape.
+        summary = Markdown(
             f"Nuro vocal song, {request.duration} s\n{request.genre}, {request.mood}, "
             f"{request.gender} singer, {_label(request.timbre)} voice"
         )
@@ -147,8 +149,9 @@ class Nuro(commands.GroupCog, group_name="nuro", group_description="Songs of an 
             instrument=instrument,
         )
         tags = ", ".join([*request.genre, *request.mood, *request.instrument])
-        summary = f"Nuro instrumental, {request.duration} s\n{request.description}" + (
-            f"\n{tags}" if tags else ""
+        summary = Markdown(
+            f"Nuro instrumental, {request.duration} s\n{escape(request.description, TEXT_SHOWN)}"
+            + (f"\n{escape(tags, TEXT_SHOWN)}" if tags else "")
         )
         await start_job(self.bot, interaction, family.nuro_bgm(request, summary))
 

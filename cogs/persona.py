@@ -9,11 +9,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery.embeds import clean
+from bot.interactions.file_reads import before_reading_file
 from bot.interactions.gate import ACK_PRIVATE
 from bot.interactions.jobs import origin_of, start_job
 from bot.interactions.options import SonicClipTransformer
 from bot.interactions.replies import answer
 from bot.jobs.operations import create_voice
+from bot.markdown import TITLE_SHOWN, Markdown, bold, code, escape, shorten
 from bot.musicapi.models import PersonaResult
 from bot.store import personas as persona_sql
 from bot.store.clips import StoredClip
@@ -69,7 +71,7 @@ class Personas(commands.GroupCog, group_name="persona", group_description="Saved
             record=remember,
         )
         await interaction.followup.send(
-            f"Persona **{clean(name, 80)}** saved (id `{made.persona_id}`). "
+            f"Persona {bold(clean(name, 80))} saved (id {code(made.persona_id)}). "
             "Sing with it: `/song persona`."
         )
 
@@ -78,9 +80,11 @@ class Personas(commands.GroupCog, group_name="persona", group_description="Saved
     async def voice(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         attachments.check_audio_file(file.filename, file.content_type, file.size)
         # Reading the file's first bytes is network I/O; the gate has acknowledged already.
+        await before_reading_file(self.bot, interaction)
         await attachments.checked_audio(self.bot.http_session, file)
         name = validate.voice_name(file.filename)
-        await start_job(self.bot, interaction, create_voice(file.url, f"Voice from {name}"))
+        summary = Markdown(f"Voice from {escape(name, TITLE_SHOWN)}")
+        await start_job(self.bot, interaction, create_voice(file.url, summary))
 
     @app_commands.command(name="list", description="This server's personas", extras=ACK_PRIVATE)
     async def list(self, interaction: discord.Interaction) -> None:
@@ -94,12 +98,14 @@ class Personas(commands.GroupCog, group_name="persona", group_description="Saved
             )
             return
         lines = [
-            f"**{clean(p.name, 80)}** — `{p.persona_id}` (by <@{p.user_id}>, "
+            f"{bold(clean(p.name, 80))} — {code(p.persona_id)} (by <@{p.user_id}>, "
             f"<t:{int(p.created_at)}:R>)"
             for p in found
         ]
         embed = discord.Embed(
-            title="Personas", description="\n".join(lines)[:4000], colour=discord.Colour.blurple()
+            title="Personas",
+            description=shorten(Markdown("\n".join(lines)), 4000),
+            colour=discord.Colour.blurple(),
         )
         await answer(interaction, embed=embed)
 

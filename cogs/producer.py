@@ -17,6 +17,7 @@ from bot.interactions.jobs import start_job
 from bot.interactions.options import ProducerSong
 from bot.interactions.producer_actions import song_title
 from bot.jobs import family_operations as family
+from bot.markdown import TEXT_SHOWN, TITLE_SHOWN, Markdown, escape
 from bot.musicapi.requests_producer import PRODUCER_DOWNLOAD_FORMATS
 from bot.validation import families as validate
 
@@ -55,14 +56,16 @@ class Producer(
         summary = "\n".join(
             part
             for part in (
-                f"Producer song: {request.title}" if request.title else "Producer song",
-                f"Sound: {request.sound}" if request.sound else "",
+                f"Producer song: {escape(request.title, TITLE_SHOWN)}"
+                if request.title
+                else "Producer song",
+                f"Sound: {escape(request.sound, TEXT_SHOWN)}" if request.sound else "",
                 "Your lyrics" if request.lyrics else "",
                 f"Length: {request.length} s" if request.length else "",
             )
             if part
         )
-        await start_job(self.bot, interaction, family.producer_create(request, summary))
+        await start_job(self.bot, interaction, family.producer_create(request, Markdown(summary)))
 
     @app_commands.command(name="extend", description="Continue a Producer song from a moment")
     @app_commands.describe(
@@ -85,7 +88,9 @@ class Producer(
             clip.clip, uploaded=clip.uploaded, starts_at=starts_at,
             instruction=instruction, lyrics=lyrics, length=length,
         )  # fmt: skip
-        summary = f"Extend {song_title(clip.clip)} (Producer) from {request.starts_at:g} s"
+        summary = Markdown(
+            f"Extend {song_title(clip.clip)} (Producer) from {request.starts_at:g} s"
+        )
         await start_job(self.bot, interaction, family.producer_extend(request, summary))
 
     @app_commands.command(name="replace", description="Regenerate a section of a Producer song")
@@ -107,7 +112,7 @@ class Producer(
             clip.clip, uploaded=clip.uploaded, starts_at=starts_at, ends_at=ends_at,
             instruction=instruction,
         )  # fmt: skip
-        summary = (
+        summary = Markdown(
             f"Replace {request.starts_at:g}–{request.ends_at:g} s of {song_title(clip.clip)} "
             "(Producer)"
         )

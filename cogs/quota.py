@@ -16,6 +16,7 @@ from bot.interactions.components import GuardedView
 from bot.interactions.gate import ACK_PRIVATE
 from bot.interactions.permissions import require_moderator
 from bot.interactions.replies import answer
+from bot.markdown import Markdown, bold, escape, shorten
 from bot.quota.admin import HistoryPage
 from bot.quota.limits import Standing, describe_reset
 from bot.quota.usage import Usage, UsagePeriod
@@ -55,7 +56,8 @@ def describe_entry(entry: LedgerEntry) -> str:
     text = {
         "reserve": f"{who} reserved {entry.amount} for {op}{job}{pool}",
         "commit": f"{who} was charged {entry.amount} for {op}{job}{pool}",
-        "release": f"{who} got {entry.amount} back{job}: {entry.note or 'failed'}",
+        # A release's note is the job's failure, often MusicAPI's own words: shown as written.
+        "release": f"{who} got {entry.amount} back{job}: {escape(entry.note or 'failed', 300)}",
         "grant": f"{mod} granted {who} {entry.amount} credits",
         "reset": f"{mod} reset {who}'s spending this period ({entry.amount} forgiven)",
     }.get(entry.kind, f"{mod}: {entry.note or entry.kind}")
@@ -67,8 +69,8 @@ def describe_entry(entry: LedgerEntry) -> str:
 def history_embed(page: HistoryPage, member: discord.abc.User | None) -> discord.Embed:
     lines = [describe_entry(entry) for entry in page.entries] or ["Nothing yet."]
     embed = discord.Embed(
-        title="Quota history" + (f" for {member.display_name}" if member else ""),
-        description="\n".join(lines)[:4000],
+        title="Quota history" + (f" for {escape(member.display_name, 100)}" if member else ""),
+        description=shorten(Markdown("\n".join(lines)), 4000),
         colour=discord.Colour.blurple(),
     )
     embed.set_footer(text=f"Page {page.page} of {page.pages} ({page.total} entries)")
@@ -147,6 +149,13 @@ class QuotaCog(
             f"{standing.server_remaining} left. {describe_reset(standing.resets_at)}",
             inline=False,
         )
+        if standing.allowance is not None:  # the owner's ceiling on the budget (/musicbot)
+            embed.add_field(
+                name="Allowance",
+                value=f"{standing.allowance.describe()} ({standing.allowance.source}): the most "
+                f"this server may budget; {standing.allowance_spent} used.",
+                inline=False,
+            )
         role_text = ", ".join(f"<@&{r}>: {a}" for r, a in overview.role_limits.items()) or "none"
         member_text = ", ".join(f"<@{u}>: {a}" for u, a in overview.member_limits.items()) or "none"
         embed.add_field(name="Role limits", value=role_text[:1024], inline=False)
@@ -289,14 +298,14 @@ class QuotaCog(
         title, subtitle = usage_titles(interaction.guild.name, usage, standing, which)
         png = await asyncio.to_thread(render_usage, usage, names, title=title, subtitle=subtitle)
         # The same facts in words, for screen readers and for anyone who cannot see the image.
-        escape = discord.utils.escape_markdown
-        summary = f"**{escape(title)}**\n{subtitle}"
+        summary = f"{bold(escape(title))}\n{escape(subtitle)}"
         if usage.series:
             summary += "\nBy member: " + ", ".join(
-                f"{escape(name)} {s.total}" for name, s in zip(names, usage.series, strict=True)
+                f"{escape(name, 100)} {s.total}"
+                for name, s in zip(names, usage.series, strict=True)
             )
         await interaction.followup.send(
-            summary[:2000],
+            shorten(Markdown(summary), 2000),
             file=discord.File(io.BytesIO(png), filename="usage.png", description=title[:1024]),
             ephemeral=True,
         )

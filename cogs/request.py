@@ -21,6 +21,7 @@ from bot.interactions.gate import Ack
 from bot.interactions.jobs import origin_of, role_ids_of, start_job
 from bot.interactions.permissions import require_moderator
 from bot.jobs.operations import sonic_create
+from bot.markdown import TEXT_SHOWN, Markdown, escape
 from bot.quota import limits
 from bot.states import RequestState
 from bot.store.requests import SongRequest
@@ -44,9 +45,10 @@ def song_of(bot: MusicBot, description: str, style: str | None) -> Any:
     )
 
 
-def request_summary(request: SongRequest) -> str:
-    text = f"Request #{request.id}: {request.description}"
-    return text + (f"\nStyle: {request.style}" if request.style else "")
+def request_summary(request: SongRequest) -> Markdown:
+    text = f"Request #{request.id}: {escape(request.description, TEXT_SHOWN)}"
+    style = f"\nStyle: {escape(request.style, TEXT_SHOWN)}" if request.style else ""
+    return Markdown(text + style)
 
 
 def request_embed(request: SongRequest, votes: int) -> discord.Embed:
@@ -237,7 +239,7 @@ class Requests(commands.GroupCog, group_name="request", group_description="Ask f
         async with self.bot.db.read() as conn:
             settings = await self.bot.quota.settings(conn, interaction.guild_id)
         if not settings.approval:
-            summary = f"Request: {song.gpt_description_prompt}"
+            summary = Markdown(f"Request: {escape(song.gpt_description_prompt, TEXT_SHOWN)}")
             job_id = await start_job(self.bot, interaction, sonic_create(song, summary))
             await self.bot.requests.record_direct(
                 origin, song.gpt_description_prompt or description, song.tags, job_id

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.delivery.embeds import clean, clip_embed
 from bot.interactions import song_actions
+from bot.interactions.file_reads import before_reading_file
 from bot.interactions.gate import ACK_PRIVATE, ACK_SELF, acknowledge
 from bot.interactions.jobs import origin_of, start_job
 from bot.interactions.lyrics_form import CustomOptions, LyricsModal, clip_name, summary_of
@@ -21,6 +22,7 @@ from bot.interactions.options import (
 from bot.interactions.replies import answer
 from bot.jobs import operations
 from bot.jobs.operations import sonic_create
+from bot.markdown import Markdown, bold, code, link
 from bot.states import ClipSource
 from bot.store import clips as clip_sql
 from bot.store.clips import StoredClip
@@ -136,7 +138,8 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         )
         # Reading the attachment is network I/O: acknowledge first.
         await acknowledge(interaction)
-        lyrics = attachments.decode_lyrics_file(await lyrics_file.read())
+        await before_reading_file(self.bot, interaction)
+        lyrics = await attachments.read_lyrics_file(self.bot.http_session, lyrics_file)
         request = validation.build_custom(lyrics=lyrics, instrumental=instrumental, **options)
         await start_job(self.bot, interaction, sonic_create(request, summary_of(request)))
 
@@ -237,7 +240,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         request = validation.build_replace(
             clip, start=start, end=end, lyrics=lyrics, style=style, model=self._model(None)
         )
-        summary = f"Replace {start:g}–{end:g} s of **{clip_name(clip)}**"
+        summary = Markdown(f"Replace {start:g}–{end:g} s of {clip_name(clip)}")
         await start_job(self.bot, interaction, operations.replace_section(request, summary))
 
     @app_commands.command(name="mashup", description="Blend two songs into a new one")
@@ -256,7 +259,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         request = validation.build_mashup(
             clip_a, clip_b, description=description, style=style, model=self._model(None)
         )
-        summary = f"Mashup of **{clip_name(clip_a)}** and **{clip_name(clip_b)}**"
+        summary = Markdown(f"Mashup of {clip_name(clip_a)} and {clip_name(clip_b)}")
         await start_job(self.bot, interaction, operations.mashup(request, summary))
 
     @app_commands.command(name="sample", description="A new song around a piece of this one")
@@ -280,7 +283,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
             clip, start=start, end=end, description=description, style=style,
             model=self._model(None),
         )  # fmt: skip
-        summary = f"New song sampling {start:g}–{end:g} s of **{clip_name(clip)}**"
+        summary = Markdown(f"New song sampling {start:g}–{end:g} s of {clip_name(clip)}")
         await start_job(self.bot, interaction, operations.sample(request, summary))
 
     @app_commands.command(
@@ -342,11 +345,14 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         plan = validation.UploadPlan(
             chosen, at=at, style=style, lyrics=lyrics, start=start, end=end
         )
-        # Options first (no I/O), then the file's bytes; both before the upload is paid for.
+        # Options first (no I/O), then the standing checks and the rate limit, then the
+        # file's bytes; all before the upload is paid for.
         plan.check(model)
         attachments.check_audio_file(file.filename, file.content_type, file.size)
+        await before_reading_file(self.bot, interaction)
         _, seconds = await attachments.checked_audio(self.bot.http_session, file)
-        # Every step of the action, against the file's own length when it can be read.
+        validation.check_upload_length(seconds)
+        # Every step of the action, against the file's own length.
         plan.check(model, seconds)
         origin = origin_of(interaction)
         title = visible_text(file.filename.rsplit(".", 1)[0])[: validation.TITLE_MAX] or "Upload"
@@ -367,7 +373,7 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         )  # fmt: skip
         if chosen == "none":
             await interaction.followup.send(
-                f"Uploaded **{clean(title, 80)}** as clip `{clip_id}`. Use it with "
+                f"Uploaded {bold(clean(title, 80))} as clip {code(clip_id)}. Use it with "
                 "`/song extend`, `/song cover` or `/song upload` actions."
             )
             return
@@ -375,7 +381,8 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
             stored = await clip_sql.get(conn, interaction.guild_id, clip_id)
         assert stored is not None
         request = plan.request(stored, model)
-        summary = f"{chosen.replace('-', ' ').capitalize()} on your upload **{clean(title, 80)}**"
+        action_words = chosen.replace("-", " ").capitalize()
+        summary = Markdown(f"{action_words} on your upload {bold(clean(title, 80))}")
         await start_job(self.bot, interaction, sonic_create(request, summary))
 
     @app_commands.command(
@@ -390,10 +397,9 @@ class Song(commands.GroupCog, group_name="song", group_description="Make songs w
         embed = clip_embed(clip, lyrics_inline=True, image_url=clip.image_url)
         embed.add_field(name="Made", value=f"<t:{int(clip.created_at)}:R> (job #{clip.job_id})")
         embed.add_field(name="Source", value=clip.source)
-        if clip.audio_url:
-            embed.add_field(
-                name="Audio", value=f"[link]({clip.audio_url}) (MusicAPI links may expire)"
-            )
+        audio = link("link", clip.audio_url)
+        if audio:
+            embed.add_field(name="Audio", value=f"{audio} (MusicAPI links may expire)")
         await answer(interaction, embed=embed)
 
 

@@ -85,3 +85,52 @@ def m4a(seconds: float, audio_bytes: int = 64, moov_last: bool = False) -> bytes
     ftyp = _atom(b"ftyp", b"M4A \x00\x00\x00\x00M4A isom")
     mdat = _atom(b"mdat", b"\x00" * audio_bytes)
     return ftyp + (mdat + moov if moov_last else moov + mdat)
+
+
+def mp3_encoded(seconds: float) -> bytes:
+    """A whole MP3 as an encoder writes it: its Xing header counts the frames and the bytes of
+    the stream, and every frame is there (417 bytes each, so about 16 KiB a second)."""
+    frames = round(seconds * MP3_RATE / MP3_FRAME_SAMPLES)
+    xing = b"Xing" + struct.pack(">III", 0x3, frames, (frames + 1) * MP3_FRAME_BYTES)
+    first = MP3_HEADER + b"\x00" * MONO_SIDE_INFO + xing
+    first += b"\x00" * (MP3_FRAME_BYTES - len(first))
+    silent = MP3_HEADER + b"\x00" * (MP3_FRAME_BYTES - 4)
+    return b"ID3\x03\x00\x00\x00\x00\x00\x00" + first + silent * frames
+
+
+def id3_bomb(frames: int = 415_000, seconds: float = 30.0) -> bytes:
+    """An MP3 whose ID3v2 tag holds `frames` tiny text frames (20 bytes each: 415,000 make
+    ~8 MiB), then real audio. mutagen copies the rest of the tag once per frame it reads, so
+    parsing the tag takes time that grows with the square of its size (minutes at 8 MiB)."""
+    frame = b"TXXX" + struct.pack(">I", 10) + b"\x00\x00" + b"\x00" + b"x" * 9
+    body = frame * frames
+    size = len(body)
+    synchsafe = bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
+    return b"ID3\x03\x00\x00" + synchsafe + body + mp3_encoded(seconds)[10:]
+
+
+def wav(seconds: float, rate: int = 8000) -> bytes:
+    """A canonical 8-bit mono WAV (`fmt ` then `data`) of `seconds` of silence."""
+    data = b"\x80" * round(seconds * rate)
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, rate, 1, 8)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def _ebml(element_id: int, body: bytes) -> bytes:
+    size = b"\x01" + len(body).to_bytes(7, "big")  # an 8-byte size vint: valid for any size
+    return element_id.to_bytes((element_id.bit_length() + 7) // 8, "big") + size + body
+
+
+def webm(seconds: float | None, audio_bytes: int = 256) -> bytes:
+    """EBML header (DocType webm), then a Segment with an Info whose Duration (in ms, the
+    default TimecodeScale) states `seconds` (none when None, as live recorders write), a
+    Tracks element and one Cluster of `audio_bytes`."""
+    header = _ebml(0x1A45DFA3, _ebml(0x4286, b"\x01") + _ebml(0x4282, b"webm"))
+    info = _ebml(0x2AD7B1, (1_000_000).to_bytes(3, "big"))
+    if seconds is not None:
+        info += _ebml(0x4489, struct.pack(">d", seconds * 1000))
+    tracks = _ebml(0x1654AE6B, _ebml(0xAE, _ebml(0x86, b"A_OPUS")))
+    cluster = _ebml(0x1F43B675, _ebml(0xE7, b"\x00") + _ebml(0xA3, b"\x00" * audio_bytes))
+    return header + _ebml(0x18538067, _ebml(0x1549A966, info) + tracks + cluster)

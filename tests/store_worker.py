@@ -1,7 +1,7 @@
 """A separate OS process that uses the store, for the multi-process tests.
 
     python -m tests.store_worker migrate TARGET
-    python -m tests.store_worker reserve TARGET GUILD COUNT COST BUDGET
+    python -m tests.store_worker reserve TARGET GUILD COUNT COST BUDGET [DAILY_CAP]
 
 Each prints `ready` once it is set up, waits for a line on stdin (so that every process
 starts its work at the same moment), does the work, and prints one JSON line. The tests start
@@ -92,11 +92,14 @@ async def migrate(target: str) -> dict[str, object]:
     return {"applied": applied.names}
 
 
-async def reserve(target: str, guild: int, count: int, cost: int, budget: int) -> dict[str, object]:
+async def reserve(
+    target: str, guild: int, count: int, cost: int, budget: int, cap: int | None = None
+) -> dict[str, object]:
     db = await Database.open(target)
     quota = Quota(
-        db, CostTable(), default_budget=budget, default_period=BudgetPeriod.MONTH, clock=time.time
-    )
+        db, CostTable(), default_budget=budget, default_period=BudgetPeriod.MONTH, clock=time.time,
+        daily_cap=cap,
+    )  # fmt: skip
     base = os.getpid() * 1000  # distinct members in every process: only the budget limits
     jobs = [
         NewJob(
@@ -126,8 +129,8 @@ def main() -> None:
     if command == "migrate":
         result = asyncio.run(migrate(target))
     else:
-        guild, count, cost, budget = (int(value) for value in rest)
-        result = asyncio.run(reserve(target, guild, count, cost, budget))
+        guild, count, cost, budget, *cap = (int(value) for value in rest)
+        result = asyncio.run(reserve(target, guild, count, cost, budget, *cap))
     print(json.dumps(result), flush=True)
 
 

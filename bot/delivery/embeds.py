@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import discord
 
+from bot.markdown import Markdown, escape, link, shorten
 from bot.store.clips import StoredClip
 from bot.store.jobs import Job
 
@@ -28,10 +29,10 @@ STATE_COLOURS = {
 }
 
 
-def clean(text: str, limit: int) -> str:
-    """Member or upstream text, safe to show: markdown escaped and cut to a limit."""
-    text = discord.utils.escape_markdown(text.strip())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def clean(text: str | None, limit: int) -> Markdown:
+    """Member or upstream text, safe to show: escaped once (`bot.markdown.escape`) and cut to
+    a limit. Never for text that is already markdown, such as a job's summary."""
+    return escape(text, limit)
 
 
 def format_duration(seconds: float | None) -> str:
@@ -41,32 +42,26 @@ def format_duration(seconds: float | None) -> str:
     return f"{total // 60}:{total % 60:02d}"
 
 
-def _link_target(url: str | None) -> str | None:
-    """An upstream URL safe inside a markdown link, or None when it is not a web link."""
-    if not url or not url.startswith(("https://", "http://")) or len(url) > 900:
-        return None
-    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-
-
 def job_card(
     job: Job, state: str, *, clips_posted: int = 0, result: str | None = None
 ) -> discord.Embed:
     icon, label = STATE_LABELS.get(state, ("⏳", state.title()))
     embed = discord.Embed(
         title=f"{icon} {label}",
-        description=clean(job.summary, 1000) or None,
+        # The summary is the bot's own markdown, its member text escaped when it was written.
+        description=shorten(Markdown(job.summary), 1000) or None,
         colour=STATE_COLOURS.get(state, discord.Colour.blurple()),
     )
     embed.add_field(name="Requested by", value=f"<@{job.user_id}>")
     embed.add_field(name="Started", value=f"<t:{int(job.created_at)}:R>")
     embed.add_field(name="Cost", value=f"{job.cost} credits")
-    listen = _link_target(job.stream_url) if state == "streaming" else None
+    listen = link("Play the stream", job.stream_url) if state == "streaming" else None
     if listen:
         # Upstream already plays it while the final files are made: offer it at once. The
         # final message replaces it; a finished card (any other state) drops the link.
         embed.add_field(
             name="Listen now",
-            value=f"▶️ [Play the stream]({listen}) — the finished files follow here.",
+            value=f"▶️ {listen} — the finished files follow here.",
             inline=False,
         )
     if state == "succeeded":
@@ -75,11 +70,9 @@ def job_card(
         embed.add_field(name="Result", value=value, inline=False)
     elif state == "failed":
         reason = clean(job.failure or "MusicAPI reported a failure.", FIELD_MAX - 60)
-        embed.add_field(
-            name="What happened",
-            value=f"{reason}\nThe {job.cost} credits were returned.",
-            inline=False,
-        )
+        if not _tells_credits(job):
+            reason = Markdown(f"{reason}\nThe {job.cost} credits were returned.")
+        embed.add_field(name="What happened", value=reason, inline=False)
     embed.set_footer(text=f"Job #{job.id}")
     return embed
 
@@ -103,9 +96,15 @@ def clip_embed(clip: StoredClip, *, lyrics_inline: bool, image_url: str | None) 
     return embed
 
 
+def _tells_credits(job: Job) -> bool:
+    """An orphan's failure already says what became of its credits (`bot.jobs.orphans`),
+    which is not always "returned"."""
+    return job.orphaned_at is not None
+
+
 def failure_text(job: Job) -> str:
     reason = clean(job.failure or "MusicAPI reported a failure.", 1500)
-    return (
-        f"<@{job.user_id}> your request (job #{job.id}) could not be made: {reason}\n"
-        f"The {job.cost} credits were returned to the server's budget."
-    )
+    text = f"<@{job.user_id}> your request (job #{job.id}) could not be made: {reason}"
+    if _tells_credits(job):
+        return text
+    return f"{text}\nThe {job.cost} credits were returned to the server's budget."

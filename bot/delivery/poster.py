@@ -35,6 +35,7 @@ from bot.delivery.media import (
 from bot.delivery.safe_http import MediaFetcher
 from bot.delivery.stems import STEM_OPERATIONS, StemsDelivery
 from bot.interactions.buttons import clip_view
+from bot.markdown import bold, code, link
 from bot.observability import metrics
 from bot.store import clips as clip_sql
 from bot.store.clips import StoredClip
@@ -49,6 +50,12 @@ COVER_MAX_BYTES = 2 * 1024 * 1024
 
 # The webhook path segment Discord reads as "this interaction's own reply".
 ORIGINAL_RESPONSE = "@original"
+
+
+def _link_line(label: str, url: str) -> str:
+    """A link to an upstream file; an address that is not a web link is named, not linked."""
+    made = link(label, url)
+    return f"🔗 {made}" if made else f"🔗 {label}: not available (MusicAPI sent no web link)"
 
 
 def _nonce(job: Job, item: str) -> str:
@@ -177,7 +184,7 @@ class DiscordPoster:
             files.append(discord.File(io.BytesIO(audio), filename=f"{base_name}.{fetched.ext}"))
             budget -= len(audio)
         elif clip.audio_url and fetched is not None:
-            notes.append(f"🔗 [Audio]({clip.audio_url}) — {fetched.link_note}")
+            notes.append(f"{_link_line('Audio', clip.audio_url)} — {fetched.link_note}")
 
         lyrics_inline = len(clip.lyrics) <= embeds.LYRICS_INLINE_MAX or not attach
         if not lyrics_inline:
@@ -214,9 +221,9 @@ class DiscordPoster:
         lines = [f"<@{job.user_id}> your request (job #{job.id}) is ready."]
         persona = result.persona
         if persona is not None:
-            name = embeds.clean(persona.name or "your voice", 80)
+            name = bold(embeds.clean(persona.name or "your voice", 80))
             lines.append(
-                f"Persona **{name}** saved (id `{persona.persona_id}`). "
+                f"Persona {name} saved (id {code(persona.persona_id)}). "
                 "Sing with it: `/song persona`."
             )
         files: list[discord.File] = []
@@ -231,7 +238,7 @@ class DiscordPoster:
                 budget -= len(data)
             else:
                 note = fetched.link_note
-                lines.append(f"🔗 [File {number}]({url}) — {note}")
+                lines.append(f"{_link_line(f'File {number}', url)} — {note}")
         return await channel.send(
             "\n".join(lines),
             files=files,

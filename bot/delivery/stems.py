@@ -25,6 +25,7 @@ import discord
 
 from bot.delivery.embeds import clean
 from bot.delivery.media import slug, sniff_extension
+from bot.markdown import Markdown, bold, link
 from bot.store import clips as clip_sql
 from bot.store.clips import StoredClip
 from bot.store.database import Database
@@ -65,8 +66,9 @@ def stem_names(stems: Sequence[StoredClip]) -> dict[str, str]:
 
 
 def link_line(stem: StoredClip) -> str:
-    # <...> keeps Discord from unfurling a preview per link.
-    return f"🔗 [{clean(stem.title or 'Stem', 100)}](<{stem.audio_url}>)"
+    label = stem.title or "Stem"
+    made = link(label, stem.audio_url)
+    return f"🔗 {made}" if made else f"🔗 {clean(label, 100)}: not available (no web link)"
 
 
 @dataclass
@@ -88,11 +90,7 @@ def covered(
     """The stems a posted message actually carries: by file name or by link."""
     attached = {a.filename.rsplit(".", 1)[0] for a in message.attachments}
     content = message.content or ""
-    return [
-        stem
-        for stem in stems
-        if names[stem.clip_id] in attached or (stem.audio_url and stem.audio_url in content)
-    ]
+    return [stem for stem in stems if names[stem.clip_id] in attached or link_line(stem) in content]
 
 
 class StemsDelivery:
@@ -107,7 +105,7 @@ class StemsDelivery:
             stems = await clip_sql.for_job(conn, job.id)
             done = await clip_sql.delivered(conn, job.id)
             source = await clip_sql.get(conn, job.guild_id, str(job.request.get("clip_id", "")))
-        title = clean(source.title, 100) if source and source.title else "your song"
+        title = bold(clean(source.title, 100)) if source and source.title else Markdown("your song")
         post = _Poster(channel, job, title, stems)
         names = stem_names(stems)
         pending = [stem for stem in stems if stem.clip_id not in done]
@@ -176,7 +174,11 @@ class _Poster:
     """Sends one batch as one message, its nonce keyed by the batch's first stem."""
 
     def __init__(
-        self, channel: discord.abc.Messageable, job: Job, title: str, stems: Sequence[StoredClip]
+        self,
+        channel: discord.abc.Messageable,
+        job: Job,
+        title: Markdown,
+        stems: Sequence[StoredClip],
     ) -> None:
         self.channel = channel
         self.job = job
@@ -189,8 +191,7 @@ class _Poster:
         last = self.position[batch.stems[-1].clip_id]
         span = f"{first}" if first == last else f"{first}–{last}"
         lines = [
-            f"<@{self.job.user_id}> your stems of **{self.title}** are ready "
-            f"({span} of {self.total})."
+            f"<@{self.job.user_id}> your stems of {self.title} are ready ({span} of {self.total})."
         ]
         if batch.links:
             lines += [link_line(stem) for stem in batch.links]

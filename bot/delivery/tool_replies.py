@@ -24,6 +24,8 @@ from bot.delivery.media import (
 )
 from bot.delivery.safe_http import MediaFetcher
 from bot.delivery.timeline import TimedLine, preview
+from bot.markdown import Markdown, bold, code
+from bot.markdown import link as markdown_link
 from bot.musicapi.results import BpmResult, MidiResult, VoxResult
 from bot.store.clips import StoredClip
 
@@ -33,7 +35,8 @@ NO_MENTIONS = discord.AllowedMentions.none()
 LINK_NOTE = TOO_LARGE_NOTE
 
 
-def song_name(clip: StoredClip) -> str:
+def song_name(clip: StoredClip) -> Markdown:
+    """A song's title, escaped, for the bot's markdown (bold it with `bold`)."""
     return clean(clip.title or "Untitled", 100)
 
 
@@ -63,7 +66,8 @@ async def send_file_or_link(
     of `kinds`, else link it with the reason."""
     fetched = await fetch_file(http, url, upload_budget(interaction), kinds)
     data, note = fetched.data, fetched.link_note
-    link = f"{text}\n🔗 [{label}](<{url}>)"
+    made = markdown_link(label, url)
+    link = f"{text}\n🔗 {made}" if made else f"{text}\n{label}: MusicAPI sent no web link."
     if data is None:
         await interaction.followup.send(f"{link}\n{note}", allowed_mentions=NO_MENTIONS)
         return
@@ -82,7 +86,7 @@ async def send_file_or_link(
 
 
 def midi_text(clip: StoredClip, result: MidiResult) -> str:
-    text = f"MIDI of **{song_name(clip)}**"
+    text = f"MIDI of {bold(song_name(clip))}"
     parts = [
         f"{clean(i.name or 'Instrument', 50)} ({len(i.notes)} notes)" for i in result.instruments
     ]
@@ -105,7 +109,7 @@ def vox_embed(clip: StoredClip, result: VoxResult) -> discord.Embed:
         description="Use this id to make a persona from this voice.",
         colour=discord.Colour.green(),
     )
-    embed.add_field(name="Segment id", value=f"`{result.vox_audio_id}`", inline=False)
+    embed.add_field(name="Segment id", value=code(result.vox_audio_id, 200), inline=False)
     if result.vocal_start_s is not None and result.vocal_end_s is not None:
         window = f"{result.vocal_start_s:g}–{result.vocal_end_s:g} s"
         embed.add_field(name="Window", value=window)

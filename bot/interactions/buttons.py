@@ -33,6 +33,7 @@ from bot.interactions.permissions import require_requester_or_moderator
 from bot.interactions.replies import answer
 from bot.jobs.family_operations import PRODUCER_REPEATABLE, producer_repeat
 from bot.jobs.operations import Operation, sonic_repeat
+from bot.markdown import Markdown
 from bot.musicapi.requests import SONIC_TASK_TYPES
 from bot.states import Family
 from bot.store.clips import StoredClip
@@ -99,7 +100,7 @@ def opens(form: Callable[[MusicBot, str], discord.ui.Modal]) -> Run:
 def repeat_of(job: Job) -> Operation | None:
     """The request that made `job`, as a new operation; None when it cannot be repeated from
     its stored body (uploads, tools, Nuro and the retired families)."""
-    summary = f"Again: {job.summary}"
+    summary = Markdown(f"Again: {job.summary}")  # the stored summary is already markdown
     if job.family == Family.SONIC:
         return sonic_repeat(job.operation, job.request, summary)
     if job.family == Family.PRODUCER:

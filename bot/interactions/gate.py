@@ -33,8 +33,11 @@ from discord import app_commands
 from bot.interactions.errors import report_error
 from bot.interactions.replies import NO_MENTIONS
 from bot.observability.logs import bind
+from bot.observability.refusals import RefusalLog
 
 log = logging.getLogger(__name__)
+# Under a flood, one summary line a minute instead of a WARNING per interaction.
+refusals = RefusalLog(log, "interactions refused")
 
 # Discord's window for the first answer. Older interactions cannot be answered at all.
 STALE_AFTER_S = 3.0
@@ -141,13 +144,13 @@ class MusicTree(app_commands.CommandTree[Any]):
         `counted`: the interaction is already in `in_flight` (commands are counted from the
         moment they are dispatched; buttons and forms once they pass)."""
         if _age_s(interaction) > STALE_AFTER_S:
-            log.warning("dropped a stale interaction (%.1f s old)", _age_s(interaction))
+            refusals.note(f"stale (over {STALE_AFTER_S:.0f} s old)")
             return False
         if not self._serving():
             return await self._refuse(interaction, STARTING)
         others = self.in_flight - 1 if counted else self.in_flight
         if others >= self.max_in_flight:
-            log.warning("shed an interaction: %d in flight", self.in_flight)
+            refusals.note(f"shed ({self.max_in_flight} in flight)")
             return await self._refuse(interaction, BUSY)
         await acknowledge(interaction, ack)
         return True

@@ -10,6 +10,7 @@ import discord
 from bot.interactions.forms import Form
 from bot.interactions.jobs import start_job
 from bot.jobs.operations import sonic_create
+from bot.markdown import TEXT_SHOWN, TITLE_SHOWN, Markdown, bold, escape
 from bot.musicapi.requests import SonicCreate
 from bot.store.clips import StoredClip
 from bot.validation import sonic as validation
@@ -74,21 +75,23 @@ class LyricsModal(Form, title="Your lyrics"):
         await start_job(self.bot, interaction, sonic_create(request, summary_of(request)))
 
 
-def clip_name(clip: StoredClip) -> str:
-    return discord.utils.escape_markdown(clip.title or "Untitled")
+def clip_name(clip: StoredClip) -> Markdown:
+    """A song's title in bold, escaped, for a job's summary."""
+    return bold(escape(clip.title or "Untitled", TITLE_SHOWN))
 
 
-def summary_of(request: SonicCreate) -> str:
-    parts = []
+def summary_of(request: SonicCreate) -> Markdown:
+    """The job card's words for a new song; the member's words escaped, each part bounded."""
+    parts: list[str] = []
     if request.title:
-        parts.append(f"**{discord.utils.escape_markdown(request.title)}**")
+        parts.append(bold(escape(request.title, TITLE_SHOWN)))
     if request.gpt_description_prompt:
-        parts.append(request.gpt_description_prompt)
+        parts.append(escape(request.gpt_description_prompt, TEXT_SHOWN))
     elif request.prompt:
         parts.append("Custom lyrics")
     if request.tags:
-        parts.append(f"Style: {request.tags}")
+        parts.append(f"Style: {escape(request.tags, TEXT_SHOWN)}")
     if request.make_instrumental:
         parts.append("Instrumental")
-    parts.append(f"Model: {request.mv}")
-    return "\n".join(parts)
+    parts.append(f"Model: {escape(request.mv, 40)}")
+    return Markdown("\n".join(parts))

@@ -2,14 +2,17 @@
 
 Discord refuses a message over 2,000 characters (an embed description over 4,096) with 50035,
 and then the member sees "The application did not respond". Anything a reply repeats from the
-member is shortened and escaped where it is quoted (`bot.validation.text.quote`), and every
-reply text is fitted here before it is sent. Mentions are never enabled by these helpers.
+member is shortened and escaped where it is put into the reply (`bot.markdown.escape`, or
+`bot.validation.text.quote` for a typed value), and every reply text is fitted here before
+it is sent. Mentions are never enabled by these helpers.
 """
 
 from __future__ import annotations
 
 import discord
 from discord.utils import MISSING
+
+from bot import markdown
 
 MESSAGE_LIMIT = 2000
 EMBED_DESCRIPTION_LIMIT = 4096
@@ -22,8 +25,9 @@ def shorten(text: str, limit: int) -> str:
 
 
 def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    """Any reply text, cut to what Discord accepts."""
-    return shorten(text, limit)
+    """Any reply text (the bot's markdown), cut to what Discord accepts without leaving half
+    of an escape or of a bold showing."""
+    return markdown.shorten(markdown.Markdown(text), limit)
 
 
 async def answer(

@@ -14,6 +14,7 @@ import discord
 from bot.interactions.jobs import start_job
 from bot.interactions.lyrics_form import clip_name
 from bot.jobs.operations import sonic_create
+from bot.markdown import TEXT_SHOWN, Markdown, escape
 from bot.store.clips import StoredClip
 from bot.validation import choices
 from bot.validation import sonic as validation
@@ -40,7 +41,7 @@ async def extend(
     request = validation.build_extend(
         clip, at=at, lyrics=lyrics, style=style, model=model_of(bot, model)
     )
-    summary = f"Extend **{clip_name(clip)}** from {request.continue_at:g} s"
+    summary = Markdown(f"Extend {clip_name(clip)} from {request.continue_at:g} s")
     await start_job(bot, interaction, sonic_create(request, summary))
 
 
@@ -57,14 +58,17 @@ async def cover(
     request = validation.build_cover(
         clip, style=style, lyrics=lyrics, model=model_of(bot, model), audio_weight=audio_weight
     )
-    summary = f"Cover of **{clip_name(clip)}**" + (f"\nStyle: {request.tags}" if style else "")
+    summary = Markdown(
+        f"Cover of {clip_name(clip)}"
+        + (f"\nStyle: {escape(request.tags, TEXT_SHOWN)}" if style else "")
+    )
     await start_job(bot, interaction, sonic_create(request, summary))
 
 
 async def full(bot: MusicBot, interaction: discord.Interaction, clip: StoredClip) -> None:
     made_by = (await bot.jobs.get(clip.job_id)).operation
     request = validation.build_full(clip, made_by)
-    summary = f"Full song of **{clip_name(clip)}**"
+    summary = Markdown(f"Full song of {clip_name(clip)}")
     await start_job(bot, interaction, sonic_create(request, summary))
 
 
@@ -79,5 +83,5 @@ async def remaster(
     request = validation.build_remaster(
         clip, variation=variation, model=model_of(bot, model), now=bot.clock()
     )
-    summary = f"Remaster of **{clip_name(clip)}**"
+    summary = Markdown(f"Remaster of {clip_name(clip)}")
     await start_job(bot, interaction, sonic_create(request, summary))

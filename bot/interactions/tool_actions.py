@@ -21,6 +21,7 @@ from bot.interactions.gate import acknowledge
 from bot.interactions.jobs import origin_of, start_job
 from bot.jobs import operations
 from bot.jobs.service import SubmitRefused
+from bot.markdown import Markdown, bold
 from bot.musicapi.errors import NotReadyError
 from bot.store.clips import StoredClip
 
@@ -49,7 +50,7 @@ async def run_now(
 async def stems(
     bot: MusicBot, interaction: discord.Interaction, clip: StoredClip, mode: str = "basic"
 ) -> None:
-    summary = f"Stems ({mode}) of {clip.title or 'Untitled'}"
+    summary = Markdown(f"Stems ({mode}) of {bold(tool_replies.song_name(clip))}")
     await start_job(bot, interaction, operations.stems(clip.clip_id, mode, summary))
 
 
@@ -61,7 +62,7 @@ async def wav(bot: MusicBot, interaction: discord.Interaction, clip: StoredClip)
     await tool_replies.send_file_or_link(
         interaction,
         bot.media,
-        text=f"WAV of **{tool_replies.song_name(clip)}**",
+        text=f"WAV of {bold(tool_replies.song_name(clip))}",
         url=url,
         name=clip.title or "song",
         kinds=AUDIO_KINDS,
@@ -108,7 +109,12 @@ async def timeline(bot: MusicBot, interaction: discord.Interaction, clip: Stored
     await acknowledge(interaction)
     if await bot.jobs.paid_before(interaction.guild_id, "aligned_lyrics", clip.clip_id):
         # MusicAPI charges only the first timeline of a clip and serves repeats from its
-        # cache (REFERENCE §3.10), so this server is not charged again either.
+        # cache (REFERENCE §3.10), so this server is not charged again either. Free is not
+        # unchecked: the block list, the channel and the concurrency caps still apply.
+        origin = origin_of(interaction)
+        await bot.quota.check_standing(
+            origin.guild_id, origin.user_id, origin.channel_id, origin.role_ids
+        )
         words = await api.aligned_lyrics(clip.clip_id)
     else:
         words = await run_now(
@@ -121,7 +127,7 @@ async def timeline(bot: MusicBot, interaction: discord.Interaction, clip: Stored
     lines = timed_lines(words, clip.lyrics)
     if not lines:
         await interaction.followup.send(
-            f"MusicAPI found no sung words in **{tool_replies.song_name(clip)}**.",
+            f"MusicAPI found no sung words in {bold(tool_replies.song_name(clip))}.",
             allowed_mentions=tool_replies.NO_MENTIONS,
         )
         return

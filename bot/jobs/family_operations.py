@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from bot.jobs.operations import Operation, Submit
+from bot.markdown import Markdown
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import GoneError
 from bot.musicapi.requests_legacy import RiffusionCreate, StudioCreate
@@ -56,45 +57,45 @@ def _explaining_gone(gone_text: str, send: Submit) -> Submit:
 
 
 def _operation(
-    name: str, family: Family, request: _Request, summary: str, send: Submit, gone: str
+    name: str, family: Family, request: _Request, summary: Markdown, send: Submit, gone: str
 ) -> Operation:
     return Operation(name, family, request.to_body(), summary, _explaining_gone(gone, send))
 
 
-def _producer(name: str, request: ProducerCreate, summary: str, send: Submit) -> Operation:
+def _producer(name: str, request: ProducerCreate, summary: Markdown, send: Submit) -> Operation:
     """`name` is both the cost-table key and the key of its 410 text."""
     return _operation(name, Family.PRODUCER, request, summary, send, GONE_TEXTS[name])
 
 
-def producer_create(request: ProducerCreate, summary: str) -> Operation:
+def producer_create(request: ProducerCreate, summary: Markdown) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.producer_create(request)
 
     return _producer("producer_create", request, summary, send)
 
 
-def producer_extend(request: ProducerCreate, summary: str) -> Operation:
+def producer_extend(request: ProducerCreate, summary: Markdown) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.producer_extend(request)
 
     return _producer("producer_extend", request, summary, send)
 
 
-def producer_replace(request: ProducerCreate, summary: str) -> Operation:
+def producer_replace(request: ProducerCreate, summary: Markdown) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.producer_replace(request)
 
     return _producer("producer_replace", request, summary, send)
 
 
-def producer_cover(request: ProducerCreate, summary: str) -> Operation:
+def producer_cover(request: ProducerCreate, summary: Markdown) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.producer_cover(request)
 
     return _producer("producer_cover", request, summary, send)
 
 
-def producer_download(clip_id: str, file_format: str, summary: str) -> Operation:
+def producer_download(clip_id: str, file_format: str, summary: Markdown) -> Operation:
     """Its result is a file URL (`job.result["files"]`), not a clip."""
 
     async def send(client: MusicAPIClient) -> str:
@@ -106,21 +107,21 @@ def producer_download(clip_id: str, file_format: str, summary: str) -> Operation
     return Operation("producer_download", Family.PRODUCER, body, summary, explained)
 
 
-def nuro_vocal(request: NuroVocal, summary: str) -> Operation:
+def nuro_vocal(request: NuroVocal, summary: Markdown) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.nuro_vocal(request)
 
     return _operation("nuro", Family.NURO, request, summary, send, GONE_TEXTS["nuro"])
 
 
-def nuro_bgm(request: NuroBgm, summary: str) -> Operation:
+def nuro_bgm(request: NuroBgm, summary: Markdown) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.nuro_bgm(request)
 
     return _operation("nuro", Family.NURO, request, summary, send, GONE_TEXTS["nuro"])
 
 
-def riffusion_create(request: RiffusionCreate, summary: str) -> Operation:
+def riffusion_create(request: RiffusionCreate, summary: Markdown) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.riffusion_create(request)
 
@@ -128,7 +129,7 @@ def riffusion_create(request: RiffusionCreate, summary: str) -> Operation:
     return _operation("riffusion", Family.RIFFUSION, request, summary, send, gone)
 
 
-def studio_create(request: StudioCreate, summary: str) -> Operation:
+def studio_create(request: StudioCreate, summary: Markdown) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.studio_create(request)
 
@@ -146,7 +147,7 @@ _PRODUCER_SENDERS = {
 PRODUCER_REPEATABLE = frozenset(_PRODUCER_SENDERS)
 
 
-def producer_repeat(name: str, body: dict[str, Any], summary: str) -> Operation | None:
+def producer_repeat(name: str, body: dict[str, Any], summary: Markdown) -> Operation | None:
     """The same Producer song request once more, from a job's stored body; None for the
     Producer operations that make no song (upload, download)."""
     build = _PRODUCER_SENDERS.get(name)

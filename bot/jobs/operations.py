@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.markdown import Markdown
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import MalformedResponseError
 from bot.musicapi.requests import SONIC_TASK_TYPES, SonicCreate
@@ -22,11 +23,11 @@ class Operation:
     name: str  # cost-table key, e.g. create_music, stems_basic
     family: Family  # how its task is polled
     body: dict[str, Any]  # what was asked, kept with the job
-    summary: str  # what the member asked for, in words, for the job card
+    summary: Markdown  # what the member asked for, in words, for the job card
     send: Submit = field(repr=False)
 
 
-def sonic_create(request: SonicCreate, summary: str) -> Operation:
+def sonic_create(request: SonicCreate, summary: Markdown) -> Operation:
     """Any `/sonic/create` task type; the cost follows the task type."""
 
     async def send(client: MusicAPIClient) -> str:
@@ -35,7 +36,7 @@ def sonic_create(request: SonicCreate, summary: str) -> Operation:
     return Operation(request.task_type, Family.SONIC, request.to_body(), summary, send)
 
 
-def stems(clip_id: str, mode: str, summary: str) -> Operation:
+def stems(clip_id: str, mode: str, summary: Markdown) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         if mode == "full":
             return await client.stems_full(clip_id)
@@ -44,21 +45,21 @@ def stems(clip_id: str, mode: str, summary: str) -> Operation:
     return Operation(f"stems_{mode}", Family.SONIC, {"clip_id": clip_id}, summary, send)
 
 
-def replace_section(request: ReplaceSection, summary: str) -> Operation:
+def replace_section(request: ReplaceSection, summary: Markdown) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.replace_section(request)
 
     return Operation("replace_section", Family.SONIC, request.to_body(), summary, send)
 
 
-def mashup(request: Mashup, summary: str) -> Operation:
+def mashup(request: Mashup, summary: Markdown) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         return await client.mashup(request)
 
     return Operation("mashup", Family.SONIC, request.to_body(), summary, send)
 
 
-def sample(request: Sample, summary: str) -> Operation:
+def sample(request: Sample, summary: Markdown) -> Operation:
     async def send(client: MusicAPIClient) -> str:
         result = await client.sample(request)
         if not result.task_id:  # every step succeeded but no task came back: treat as refused
@@ -68,7 +69,7 @@ def sample(request: Sample, summary: str) -> Operation:
     return Operation("sample", Family.SONIC, request.to_body(), summary, send)
 
 
-def create_voice(audio_url: str, summary: str) -> Operation:
+def create_voice(audio_url: str, summary: Markdown) -> Operation:
     """A persona cloned from a recording; the finished task holds the persona, not clips."""
 
     async def send(client: MusicAPIClient) -> str:
@@ -77,7 +78,7 @@ def create_voice(audio_url: str, summary: str) -> Operation:
     return Operation("create_voice", Family.SONIC, {"audio_url": audio_url}, summary, send)
 
 
-def sonic_repeat(name: str, body: dict[str, Any], summary: str) -> Operation | None:
+def sonic_repeat(name: str, body: dict[str, Any], summary: Markdown) -> Operation | None:
     """The same `/sonic/create` request once more, from a job's stored body; None when the
     operation was not a `/sonic/create` task (those are not repeated from their body)."""
     if name not in SONIC_TASK_TYPES:

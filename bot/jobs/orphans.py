@@ -11,6 +11,11 @@ job found 'submitting' after a crash is one of two kinds:
   (`/musicbot status`, and a warning in the log with the fingerprint to match against
   MusicAPI's dashboard). Where a webhook can still name the task, the job is held
   ('unconfirmed') for a while first, and `Scheduler.adopt_task` resumes it as usual.
+
+A submit whose answer never came and one whose answer came but could not be read are told
+apart from the transport's `SubmitOutcomeUnknown.reason` to the member's message: the reason's
+text is stored with the job while it is held. What the member reads ends with what became of
+the credits, as the ledger has it.
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ import json
 import logging
 from typing import Any
 
+from bot.musicapi.errors import UnknownOutcome
 from bot.observability import alerts
 from bot.quota import ledger
 from bot.states import JobState
 from bot.store import jobs as job_sql
+from bot.store import ledger as ledger_sql
 from bot.store.database import Connection
 from bot.store.jobs import Job
 
@@ -36,10 +43,30 @@ RESTART_ORPHAN_REASON = (
     "again."
 )
 NO_ANSWER_ORPHAN_REASON = (
-    "MusicAPI did not confirm this job (no answer in time), so the bot cannot tell whether "
-    "it was made. It might still have been, but the bot cannot deliver it, and it will not "
-    "send it again."
+    "MusicAPI did not answer in time, so the bot cannot tell whether it took this job. The "
+    "song might still be made, but the bot cannot deliver it, and it will not send it again."
 )
+UNREADABLE_ORPHAN_REASON = (
+    "MusicAPI answered, but its answer could not be read (it named no job the bot can "
+    "follow), so the bot cannot tell whether it took this job. The song might still be made, "
+    "but the bot cannot deliver it, and it will not send it again."
+)
+UNKNOWN_OUTCOME_REASONS = {
+    UnknownOutcome.NO_ANSWER: NO_ANSWER_ORPHAN_REASON,
+    UnknownOutcome.UNREADABLE: UNREADABLE_ORPHAN_REASON,
+}
+
+
+def credits_note(kinds: set[str], cost: int, *, released: bool) -> str:
+    """What became of a job's credits: `released` by this release, else as its ledger entries
+    (`kinds`) have it. True either way."""
+    if released:
+        return f"Its {cost} credits were returned." if cost else "Nothing was charged for it."
+    if "commit" in kinds:
+        return f"Its {cost} credits stay charged."
+    if "release" in kinds:
+        return f"Its {cost} credits had already been returned."
+    return "Nothing was charged for it."
 
 
 def fingerprint(operation: str, family: str, body: dict[str, Any]) -> str:
@@ -55,10 +82,16 @@ def fingerprint(operation: str, family: str, body: dict[str, Any]) -> str:
 
 
 async def release_orphan(conn: Connection, job: Job, now: float, reason: str) -> bool:
-    """Fail and release a job MusicAPI may have made; False if it had already finished."""
+    """Fail and release a job MusicAPI may have made; False if it had already finished.
+
+    The failure stored (what the member reads) is `reason` and then what became of the
+    credits, read from the ledger in the same transaction as the release."""
     if not await job_sql.finish(conn, job.id, JobState.FAILED, now, failure=reason):
         return False
-    await ledger.release(conn, job, now, reason)
+    released = await ledger.release(conn, job, now, reason)
+    kinds = {entry.kind for entry in await ledger_sql.job_entries(conn, job.id)}
+    note = credits_note(kinds, job.cost, released=released)
+    await job_sql.set_failure(conn, job.id, f"{reason}\n{note}")
     await job_sql.mark_orphaned(conn, job.id, now)
     log.warning(
         "job %s released as a possibly billed orphan: its %s request (fingerprint %s, sent "

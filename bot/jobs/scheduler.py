@@ -17,7 +17,8 @@ never holds up others (there are no batches to wait on). A job being worked on (
 result is not written yet) is left out of the due query, in memory only, so a crash leaves
 every job's real schedule behind. The many "not done yet" results are written back together,
 one transaction per few milliseconds instead of one per poll, which leaves the database lock
-to commands.
+to commands. At most MUSICAPI_MAX_POLLS_PER_S polls a second go out (`poll_budget.py`, spent
+in `_due`): when that binds, due jobs wait their turn in order of due time.
 
 Webhooks: a verified webhook is stored by the receiver and the job made due; `process` applies
 stored events before it would poll, so a pushed result settles the job without a poll.
@@ -38,6 +39,8 @@ from typing import Protocol
 
 from bot.jobs import orphans, timing
 from bot.jobs.learning import CompletionTimes, Estimate
+from bot.jobs.poll_budget import PollBudget
+from bot.markdown import Markdown, plain
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import MusicAPIError, NotFoundError, RateLimitedError
 from bot.musicapi.models import Clip, TaskStatus
@@ -72,6 +75,8 @@ WRITE_BEHIND_S = 0.02  # "not done yet" results are written together after this 
 # which is also how soon a job that may have finished while the bot was down is looked at.
 RESTART_POLLS_PER_S = 50.0
 RESTART_WINDOW_S = 60.0
+# While MUSICAPI_MAX_POLLS_PER_S holds polls back, the log says so at most this often.
+CEILING_LOG_S = 600.0
 
 
 def new_owner_id() -> str:
@@ -106,6 +111,7 @@ class Scheduler:
         owner: str | None = None,
         lease_s: float = DEFAULT_LEASE_S,
         claim_batch: int = CLAIM_BATCH,
+        max_polls_per_s: float | None = None,
     ) -> None:
         self.db = db
         # See JobService.orphan_hold_s: how long a cut-off submit waits for its webhook.
@@ -121,6 +127,8 @@ class Scheduler:
         self.owner = owner or new_owner_id()
         self.lease_s = lease_s
         self.claim_batch = claim_batch
+        # MUSICAPI_MAX_POLLS_PER_S (None: no ceiling): when reached, the oldest due go first.
+        self.budget = PollBudget(max_polls_per_s, clock)
         self._running: dict[int, asyncio.Task[None]] = {}
         self._slot_free = asyncio.Event()
         self._wake = asyncio.Event()
@@ -129,6 +137,7 @@ class Scheduler:
         self._stopping = False
         self._listener: asyncio.Task[None] | None = None
         self._renewed_at = float("-inf")
+        self._ceiling_logged_at = float("-inf")
         self._paused_until = 0.0  # after a 429 (ours or another process's), no poll before this
         self.last_pass_at: float | None = None  # monotonic; /healthz wants it recent
         # (next_run_at, seen_at, state, polled, job_id) of "not done yet" results, written
@@ -407,10 +416,37 @@ class Scheduler:
             self._paused_until = max(self._paused_until, await lease_sql.pause_until(conn))
             if now < self._paused_until:
                 return False
-            due = await job_sql.due(conn, self.owner, now, free, self._busy())
+            due, full = await self._due(conn, now, free)
         for job in due:
             self._start(job)
-        return len(due) == free
+        return full
+
+    async def _due(self, conn: Connection, now: float, limit: int) -> tuple[list[Job], bool]:
+        """Up to `limit` due jobs to start now, oldest due first, with no more polls among
+        them than MUSICAPI_MAX_POLLS_PER_S allows; and whether more may be due at once.
+
+        Jobs held back keep their due time, so they come first at the next pass. Posting an
+        outcome or applying a pushed webhook sends no status check and needs no budget."""
+        room = self.budget.room()
+        if room is not None and not self.push:
+            # Without webhooks nearly every due row is a poll: read one row more than can be
+            # polled now (it tells whether the ceiling binds), so a pass held back by the
+            # budget stays a small query.
+            limit = min(limit, room + 1)
+        due = await job_sql.due(conn, self.owner, now, limit, self._busy())
+        pushed = await webhook_sql.with_pending(conn, [j.id for j in due]) if self.push else set()
+        admitted = self.budget.admit(
+            due, lambda job: job.state in ACTIVE_STATES and job.id not in pushed
+        )
+        if self.budget.held and now - self._ceiling_logged_at >= CEILING_LOG_S:
+            # The owner's cue: songs are noticed later than the schedule wants.
+            self._ceiling_logged_at = now
+            log.warning(
+                "MUSICAPI_MAX_POLLS_PER_S=%g reached: due status checks wait their turn, "
+                "oldest first",
+                self.budget.rate,
+            )
+        return admitted, len(due) == limit and not self.budget.held
 
     def _start(self, job: Job) -> asyncio.Task[None]:
         task = asyncio.create_task(self._guarded(job), name=f"job-{job.id}")
@@ -437,6 +473,9 @@ class Scheduler:
         now = self.clock()
         delay = MAX_IDLE_SLEEP_S if next_at is None else max(0.0, next_at - now)
         delay = max(delay, self._paused_until - now)
+        if self.budget.held:
+            # Due polls wait for the budget: not before it allows the next one.
+            delay = max(delay, self.budget.wait_s())
         if delay <= 0:
             return
         with contextlib.suppress(TimeoutError):
@@ -452,8 +491,11 @@ class Scheduler:
             self._paused_until = max(self._paused_until, await lease_sql.pause_until(conn))
             if now < self._paused_until:
                 return 0
-            due = await job_sql.due(conn, self.owner, now, 10**9, self._busy())
+            due, _ = await self._due(conn, now, 10**9)
         await asyncio.gather(*(self._start(job) for job in due))
+        if self._flusher is not None:
+            # A write-behind already under way is part of "written back" too.
+            await asyncio.wait({self._flusher})
         await self._flush()
         return len(due)
 
@@ -575,7 +617,8 @@ class Scheduler:
         now = self.clock()
         if status.state == "failed":
             failure = status.failure.message if status.failure else "MusicAPI reported a failure."
-            await self._fail(job, failure or "MusicAPI reported a failure.")
+            # Upstream's words (a poll or a webhook body), shown to the member: no secrets.
+            await self._fail(job, logs.redact(failure or "MusicAPI reported a failure."))
             return
         if status.state == "succeeded":
             await self._succeeded(job, status, now, pushed_at)
@@ -620,7 +663,7 @@ class Scheduler:
                         status.persona.persona_id,
                         job.guild_id,
                         job.user_id,
-                        status.persona.name or job.summary[:79],
+                        status.persona.name or plain(Markdown(job.summary))[:79],
                         None,
                         now,
                     ),

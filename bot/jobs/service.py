@@ -18,6 +18,7 @@ from bot.errors import UserFacingError
 from bot.jobs import orphans
 from bot.jobs.operations import Operation
 from bot.jobs.scheduler import Scheduler
+from bot.markdown import escape, shorten
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import (
     InsufficientCreditsError,
@@ -39,6 +40,8 @@ T = TypeVar("T")
 
 # Discord interaction tokens live 15 minutes; stop using one a little before that.
 TOKEN_LIFETIME_S = 14 * 60
+# What a job card shows of the request (bot markdown, cut whole lines first).
+SUMMARY_MAX = 300
 
 
 async def _no_submit(_client: MusicAPIClient) -> str:
@@ -131,7 +134,7 @@ class JobService:
             user_id=origin.user_id,
             operation=operation.name,
             request=operation.body,
-            summary=operation.summary[:300],
+            summary=shorten(operation.summary, SUMMARY_MAX),
             cost=self.cost_of(operation.name),
             application_id=origin.application_id,
             interaction_token=origin.interaction_token,
@@ -199,7 +202,7 @@ class JobService:
         only if it succeeds, returned at once otherwise. Recorded as a finished job;
         `record(conn, job, result)` stores what it made in the same transaction as the
         charge (e.g. an uploaded clip)."""
-        operation = Operation(name, Family.SYNC, body, name, _no_submit)
+        operation = Operation(name, Family.SYNC, body, escape(name), _no_submit)
         job_id = await self.reserve(origin, operation)
         # Billed upstream like any submit: a crash from here on leaves a possibly billed job.
         async with self.db.transaction() as conn:
@@ -235,35 +238,36 @@ class JobService:
 
     async def _unconfirmed(self, job_id: int, error: SubmitOutcomeUnknown) -> Job:
         """The request left but nothing says whether MusicAPI made the task. Held while a
-        webhook could still name it (`orphan_hold_s`), else released now as an orphan."""
+        webhook could still name it (`orphan_hold_s`), else released now as an orphan. Either
+        way the job keeps why (no answer, or an answer that could not be read): the member is
+        told that, and what became of the credits."""
         now = self.clock()
-        log.warning("job %s: submit outcome unknown (%s)", job_id, error)
+        reason = orphans.UNKNOWN_OUTCOME_REASONS[error.reason]
+        log.warning("job %s: submit outcome unknown (%s: %s)", job_id, error.reason.value, error)
         async with self.db.transaction() as conn:
             if self.orphan_hold_s > 0:
-                await job_sql.mark_unconfirmed(
-                    conn, job_id, now + self.orphan_hold_s, orphans.NO_ANSWER_ORPHAN_REASON
-                )
-                job = await job_sql.get(conn, job_id)
-                assert job is not None
+                await job_sql.mark_unconfirmed(conn, job_id, now + self.orphan_hold_s, reason)
             else:
                 job = await job_sql.get(conn, job_id)
                 assert job is not None
-                await orphans.release_orphan(conn, job, now, orphans.NO_ANSWER_ORPHAN_REASON)
+                await orphans.release_orphan(conn, job, now, reason)
                 # Told right here, through the interaction, so no channel notice follows.
                 await job_sql.mark_notified(conn, job_id)
+            job = await job_sql.get(conn, job_id)
+            assert job is not None
         if self.orphan_hold_s > 0:
             self.scheduler.wake()
             return job
-        raise SubmitRefused(
-            f"{orphans.NO_ANSWER_ORPHAN_REASON}\nYour {job.cost} credits were returned."
-        ) from error
+        raise SubmitRefused(job.failure or reason) from error
 
     async def _refused(self, job_id: int, error: MusicAPIError) -> NoReturn:
         reason = refusal_text(error)
         log.warning("job %s refused upstream: %s", job_id, type(error).__name__)
         await self.abandon(job_id, reason)
         cost = (await self.get(job_id)).cost
-        raise SubmitRefused(f"{reason}\nYour {cost} credits were returned.") from error
+        # The stored failure is plain text (the card escapes it); the refusal is markdown, and
+        # MusicAPI's words in it are shown as written.
+        raise SubmitRefused(f"{escape(reason)}\nYour {cost} credits were returned.") from error
 
     async def set_card_message(self, job_id: int, message_id: int) -> None:
         async with self.db.transaction() as conn:

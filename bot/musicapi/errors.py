@@ -8,6 +8,7 @@ redacts it before an error is built).
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Any
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "ServerError",
     "StepFailedError",
     "SubmitOutcomeUnknown",
+    "UnknownOutcome",
     "UpstreamValidationError",
     "error_for_status",
     "extract_error_text",
@@ -148,11 +150,31 @@ class MalformedResponseError(MusicAPIError):
     """The body was not JSON, or not the shape this endpoint documents."""
 
 
+class UnknownOutcome(StrEnum):
+    """Why a submit's outcome is unknown; the member is told which."""
+
+    # Timed out, the connection dropped, or a gateway gave up waiting (its 502/504 page).
+    NO_ANSWER = "no answer"
+    # MusicAPI answered 2xx, but the body could not be read or carried no task id.
+    UNREADABLE = "unreadable answer"
+
+
 class SubmitOutcomeUnknown(MusicAPIError):
     """A task-creating request left, but no answer says whether MusicAPI made the task: it
     timed out, the connection dropped, a gateway answered 5xx, or a 2xx carried no readable
-    task id. The task may exist and be billed, so the request is never sent again: sending it
-    twice could make (and bill) two."""
+    task id (``reason`` says which of the two kinds). The task may exist and be billed, so the
+    request is never sent again: sending it twice could make (and bill) two."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: UnknownOutcome = UnknownOutcome.NO_ANSWER,
+        status: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, request_id=request_id)
+        self.reason = reason
 
 
 class NotReadyError(MusicAPIError):

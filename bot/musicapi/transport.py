@@ -24,11 +24,14 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.redaction import add_secret, redact
+
 from .errors import (
     MalformedResponseError,
     MusicAPIError,
     RequestTimeoutError,
     SubmitOutcomeUnknown,
+    UnknownOutcome,
     error_for_status,
     extract_error_text,
 )
@@ -142,6 +145,7 @@ class Transport:
         carries `webhook_url=url` and `webhook_secret=secret`. One per job: the URL names it."""
         clone = copy.copy(self)
         clone._webhook = (url, secret)
+        add_secret(secret)  # sent upstream, so never shown back if MusicAPI echoes it
         return clone
 
     # ------------------------------------------------------------------ shared call shapes
@@ -161,6 +165,7 @@ class Transport:
         except MalformedResponseError as error:  # a 2xx we could not read: accepted, maybe
             raise SubmitOutcomeUnknown(
                 "MusicAPI accepted the request but its answer could not be read.",
+                reason=UnknownOutcome.UNREADABLE,
                 status=error.status,
                 request_id=error.request_id,
             ) from None
@@ -168,6 +173,7 @@ class Transport:
         if not isinstance(task_id, str) or not task_id.strip():
             raise SubmitOutcomeUnknown(
                 "MusicAPI accepted the request but sent no task id.",
+                reason=UnknownOutcome.UNREADABLE,
                 status=status,
                 request_id=request_id,
             )
@@ -214,9 +220,11 @@ class Transport:
     # ------------------------------------------------------------------ transport
 
     def _redact(self, text: str) -> str:
+        """MusicAPI's text without this client's key, nor any secret the process registered
+        (the webhook secret among them): it may be shown to a member."""
         if len(self._api_key) >= _MIN_REDACT_LEN and self._api_key in text:
-            return text.replace(self._api_key, _REDACTED)
-        return text
+            text = text.replace(self._api_key, _REDACTED)
+        return redact(text)
 
     def _observe(self, kind: str, status: int | None, error: MusicAPIError | None) -> None:
         if self.observer is not None:
@@ -294,7 +302,8 @@ class Transport:
                 self._observe(kind, None, error)
                 if not resend_safe and not never_sent:
                     raise SubmitOutcomeUnknown(
-                        "MusicAPI did not answer, so whether it took the job is unknown."
+                        "MusicAPI did not answer, so whether it took the job is unknown.",
+                        reason=UnknownOutcome.NO_ANSWER,
                     ) from None
                 if last:
                     raise error from None
@@ -378,6 +387,7 @@ class Transport:
                 # own JSON errors, and any 500 or 503, say it failed: retried as before.)
                 raise SubmitOutcomeUnknown(
                     f"MusicAPI answered {status}, so whether it took the job is unknown.",
+                    reason=UnknownOutcome.NO_ANSWER,  # a gateway gave up waiting for it
                     status=status,
                     request_id=request_id,
                 )
@@ -416,10 +426,16 @@ class _NotJson:
 _NOT_JSON: Any = _NotJson()
 
 
+# json.loads runs on the event loop in one go, holding the GIL (a thread would not help):
+# MusicAPI's answers are a few KiB, and this much parses within a few milliseconds. A larger
+# body is treated like one that is not JSON; so is one nested too deep to parse.
+JSON_PARSE_MAX_BYTES = 256 * 1024
+
+
 def _decode(raw: bytes) -> Any:
-    if not raw.strip():
+    if not raw.strip() or len(raw) > JSON_PARSE_MAX_BYTES:
         return _NOT_JSON
     try:
         return json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return _NOT_JSON

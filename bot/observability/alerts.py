@@ -18,6 +18,8 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
+from bot.redaction import redact
+
 log = logging.getLogger(__name__)
 
 ALERT_INTERVAL_S = 3600.0
@@ -31,6 +33,8 @@ class AlertKind(StrEnum):
     DISCORD_RATE_LIMITS = "discord_rate_limits"
     ORPHANED_TASKS = "orphaned_tasks"
     UNEXPECTED_ERROR = "unexpected_error"
+    DAILY_CAP_NEAR = "daily_cap_near"
+    DAILY_CAP_REACHED = "daily_cap_reached"
 
 
 TITLES = {
@@ -40,6 +44,8 @@ TITLES = {
     AlertKind.DISCORD_RATE_LIMITS: "Discord is rate-limiting the bot",
     AlertKind.ORPHANED_TASKS: "Possibly billed tasks without a job",
     AlertKind.UNEXPECTED_ERROR: "Unexpected error",
+    AlertKind.DAILY_CAP_NEAR: "The bot's daily cap is nearly used",
+    AlertKind.DAILY_CAP_REACHED: "The bot's daily cap is reached",
 }
 
 
@@ -60,6 +66,7 @@ class OwnerAlerts:
 
     def notify(self, kind: AlertKind, text: str) -> bool:
         """Queue an alert; False when one of this kind went out less than an hour ago."""
+        text = redact(text)  # it may quote upstream or error text; it goes to Discord
         now = self._clock()
         last = self._last_sent.get(kind)
         if last is not None and now - last < self._interval:

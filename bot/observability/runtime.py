@@ -1,7 +1,9 @@
 """The bot's operations side, started with it and stopped with it (`bot.ops`).
 
 Created in `MusicBot.__init__` (discord.py needs the 429 trace before it opens its HTTP
-session), started in `setup_hook` once the database and the MusicAPI client exist.
+session), started in `setup_hook` once the database and the MusicAPI client exist. The
+/metrics and /healthz server may already listen by then (`server`, handed over by the entry
+point, which starts it first thing): it then switches from start-up's answers to these.
 """
 
 from __future__ import annotations
@@ -50,11 +52,16 @@ class Observability:
         alerts.install(self.alerts)
         bot.musicapi.observer = self.upstream.observe
         self.gateway.attach(bot)
-        metrics.INFO.labels(bot.version, self.database_backend(), self.webhook_mode()).set(1)
+        # Labels are public to whoever can scrape: the fact webhooks are on, not the address.
+        webhooks = "on" if bot.settings.webhook_public_url else "off"
+        metrics.INFO.labels(bot.version, self.database_backend(), webhooks).set(1)
         self._spawn(watch_loop_lag(), "event-loop-lag")
         self._spawn(self._watch_credits(), "credit-watch")
         listen = bot.settings.metrics_listen
-        if listen is not None:
+        if self.server is not None:
+            # Started with the process (`python -m bot`), answering for start-up until now.
+            self.server.serve(health=self.health, refresh=self.refresh_gauges)
+        elif listen is not None:
             self.server = MetricsServer(
                 listen[0], listen[1], health=self.health, refresh=self.refresh_gauges
             )

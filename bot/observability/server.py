@@ -37,9 +37,22 @@ class MetricsServer:
         self._health = health
         self._refresh = refresh
         self._runner: web.AppRunner | None = None
+        self._bound_host = host
 
-    async def start(self) -> str:
-        """Listen; returns the base URL (the real port when 0 was asked for)."""
+    def serve(
+        self,
+        *,
+        health: Callable[[], Awaitable[HealthReport]],
+        refresh: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Answer with these from now on: the server listens from the first second of the
+        process with start-up's answers, and the bot's own checks take over once set up."""
+        self._health = health
+        self._refresh = refresh
+
+    async def start(self, *, announce: bool = True) -> str:
+        """Listen; returns the base URL (the real port when 0 was asked for). `announce`:
+        log the address now (else the caller does, with `announce()`)."""
         app = web.Application()
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._healthz)
@@ -50,8 +63,15 @@ class MetricsServer:
         self._runner = runner
         host, port = runner.addresses[0][:2]
         self.port = port
-        log.info("metrics and health on http://%s:%d (/metrics, /healthz)", host, port)
+        self._bound_host = host
+        if announce:
+            self.announce()
         return f"http://{host}:{port}"
+
+    def announce(self) -> None:
+        log.info(
+            "metrics and health on http://%s:%d (/metrics, /healthz)", self._bound_host, self.port
+        )
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.markdown import escape
 from bot.observability.upstream import UpstreamError
 
 
@@ -49,7 +50,7 @@ def render(facts: StatusFacts) -> str:
     last_error = (
         "none since start"
         if error is None
-        else f"{error.summary} (<t:{int(error.at)}:R>, <t:{int(error.at)}:f>)"
+        else f"{escape(error.summary, 300)} (<t:{int(error.at)}:R>, <t:{int(error.at)}:f>)"
     )
     lines = [
         f"**musicbot {facts.version}** ({facts.mode}), up {duration(facts.uptime_s)}",

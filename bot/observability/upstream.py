@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.markdown import escape
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import AuthError, MusicAPIError, RequestTimeoutError, ServerError
 from bot.musicapi.models import Credits
@@ -66,7 +67,8 @@ class UpstreamWatch:
         if isinstance(error, AuthError):
             alerts.notify(
                 AlertKind.KEY_REFUSED,
-                f"MusicAPI answered {status or 'an error'} to a `{kind}` request: {error}. "
+                f"MusicAPI answered {status or 'an error'} to a `{kind}` request: "
+                f"{escape(str(error), 300)}. "
                 "Check MUSICAPI_KEY (the dashboard at musicapi.ai shows your keys); "
                 "no song can be made until it is fixed.",
             )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.errors import QuotaRefused
+from bot.quota.allowance import fits, most_spent_within
 from bot.quota.ledger import Quota
 from bot.quota.limits import Standing
 from bot.quota.usage import Spend, Usage, UsagePeriod, aggregate, chart_window
@@ -81,6 +83,25 @@ class QuotaAdmin:
         self, guild_id: int, amount: int, period: BudgetPeriod, moderator_id: int
     ) -> Standing:
         async with self.db.transaction() as conn:
+            await conn.lock_guild(guild_id)  # the allowance read is the one that applies
+            allowance = await self.quota.allowance(conn, guild_id)
+            if not fits(amount, period, allowance):
+                most = most_spent_within(amount, period, allowance.period)
+                could = (
+                    "keeps resetting, without end"
+                    if most is None
+                    else f"could spend up to {most} in one {allowance.period}"
+                    if allowance.period != BudgetPeriod.NONE
+                    else f"could spend up to {most}"
+                )
+                raise QuotaRefused(
+                    "owner's allowance",
+                    f"The bot's owner allows this server at most {allowance.describe()} "
+                    f"(its allowance); a budget of {amount} "
+                    + ("in total" if period == BudgetPeriod.NONE else f"per {period}")
+                    + f" {could}. Choose a smaller budget, or ask the bot's owner to raise "
+                    "the allowance.",
+                )
             await self._update(conn, guild_id, moderator_id, budget=amount, budget_period=period)
             await self._record(
                 conn, guild_id, moderator_id, f"budget {amount} per {period}", amount=amount
@@ -116,14 +137,31 @@ class QuotaAdmin:
             )
 
     async def reset(self, guild_id: int, user_id: int | None, moderator_id: int) -> int:
-        """Forgive spending so far this period (a member's, or the server budget's)."""
+        """Forgive spending so far this budget period (a member's, or the server budget's).
+
+        Only what is committed (or settled) is forgiven: a job still in flight stays counted,
+        so its release later returns its credits once, not a second time on top of the
+        reset. The reset moves only the totals of the budget period it names."""
         async with self.db.transaction() as conn:
             await conn.lock_guild(guild_id)  # the amount read is the amount forgiven
             standing = await self.quota.read_standing(conn, guild_id, user_id)
-            amount = standing.member_spent if user_id is not None else standing.server_spent
+            spent = standing.member_spent if user_id is not None else standing.server_spent
+            window = standing.window
+            pending = await ledger_sql.in_flight(conn, guild_id, user_id, window.start, window.end)
+            amount = max(0, spent - pending)
             note = "member spending reset" if user_id is not None else "server spending reset"
-            await self._record(
-                conn, guild_id, moderator_id, note, kind="reset", amount=amount, user_id=user_id
+            now = self.quota.clock()
+            await ledger_sql.add(
+                conn,
+                guild_id=guild_id,
+                kind="reset",
+                amount=amount,
+                charged_at=now,
+                now=now,
+                user_id=user_id,
+                moderator_id=moderator_id,
+                note=note,
+                period=standing.settings.budget_period,
             )
             return amount
 
@@ -200,7 +238,9 @@ class QuotaAdmin:
             rows = await ledger_sql.spending(conn, guild_id, window.start, window.end)
             # A budget that never resets counts what was spent before the days drawn, too.
             before = (
-                await ledger_sql.server_spent_from_ledger(conn, guild_id, 0.0, window.start)
+                await ledger_sql.server_spent_from_ledger(
+                    conn, guild_id, 0.0, window.start, period=period
+                )
                 if period == BudgetPeriod.NONE
                 else 0
             )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.errors import QuotaRefused
+from bot.quota.allowance import Allowance
 from bot.quota.periods import Window
 from bot.store.settings import GuildSettings
 
@@ -31,6 +32,11 @@ class Standing:
     server_active: int = 0
     blocked: bool = False
     allowed_channels: tuple[int, ...] = ()
+    # The owner's ceiling on the server, and what it spent against it in the allowance's own
+    # period (no reset forgives that).
+    allowance: Allowance | None = None
+    allowance_window: Window | None = None
+    allowance_spent: int = 0
 
     @property
     def resets_at(self) -> datetime | None:
@@ -59,8 +65,11 @@ def describe_reset(resets_at: datetime | None) -> str:
     return f"It resets <t:{stamp}:R> (<t:{stamp}:f>)."
 
 
-def check(standing: Standing, cost: int, channel_id: int, *, member_checks: bool = True) -> None:
-    """Raise QuotaRefused naming the first limit the request would break."""
+def check_standing(standing: Standing, channel_id: int, *, member_checks: bool = True) -> None:
+    """The standing checks: the block list, the channel allow-list and the concurrency caps,
+    which do not depend on what a request costs. Every command runs them (a reservation as
+    part of `check`; a free repeat and a file read before anything is fetched, through
+    `Quota.check_standing`), so the rules exist once. Raises QuotaRefused."""
     settings = standing.settings
     if member_checks and standing.blocked:
         raise QuotaRefused("block list", "A moderator has blocked you from making songs here.")
@@ -81,6 +90,12 @@ def check(standing: Standing, cost: int, channel_id: int, *, member_checks: bool
             f"This server already has {standing.server_active} song(s) in progress, its limit "
             f"({settings.server_jobs_cap}). Try again when one finishes (see `/queue`).",
         )
+
+
+def check(standing: Standing, cost: int, channel_id: int, *, member_checks: bool = True) -> None:
+    """Raise QuotaRefused naming the first limit the request would break."""
+    check_standing(standing, channel_id, member_checks=member_checks)
+    settings = standing.settings
     period = PERIOD_ADJECTIVE.get(settings.budget_period, settings.budget_period)
     remaining = standing.member_remaining
     if member_checks and remaining is not None and cost > remaining:
@@ -97,4 +112,19 @@ def check(standing: Standing, cost: int, channel_id: int, *, member_checks: bool
             f"{standing.server_remaining} of {settings.budget} are left. "
             f"{describe_reset(standing.resets_at)}",
             standing.resets_at,
+        )
+    allowance = standing.allowance
+    if allowance is not None and standing.allowance_spent + cost > allowance.amount:
+        resets_at = standing.allowance_window.resets_at if standing.allowance_window else None
+        when = (
+            "It does not reset; only the bot's owner can raise it."
+            if resets_at is None
+            else f"It resets <t:{int(resets_at.timestamp())}:R>."
+        )
+        raise QuotaRefused(
+            "owner's allowance",
+            f"This server has reached the allowance the bot's owner set for it "
+            f"({allowance.describe()}): it costs {cost} credits and "
+            f"{max(0, allowance.amount - standing.allowance_spent)} are left. {when}",
+            resets_at,
         )

@@ -3,7 +3,9 @@
 SQLite's online backup API copies the database page by page under its own locking, so the
 copy is consistent even while the bot writes (WAL mode lets it keep writing meanwhile). The
 copy is written next to PATH under a temporary name, checked with `PRAGMA integrity_check`,
-then renamed into place, so PATH is either a whole, checked backup or absent.
+then renamed into place, so PATH is either a whole, checked backup or absent. It is created
+with mode 0600 before anything is copied into it: a backup holds the webhook secret and live
+interaction tokens, like the database.
 
 PostgreSQL has its own tool for this, `pg_dump`; see the README.
 """
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PAGES_PER_STEP = 1024  # between steps the bot's own writes can get the lock
+PRIVATE_FILE = 0o600
 
 
 class BackupError(Exception):
@@ -40,6 +43,9 @@ def backup_sqlite(source: Path, target: Path) -> BackupResult:
         raise BackupError(f"{target.parent} is not a directory")
     partial = target.with_name(f".{target.name}.partial")
     try:
+        partial.unlink(missing_ok=True)  # a leftover of a killed run: its mode is unknown
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+        os.chmod(partial, PRIVATE_FILE)  # exactly, whatever the umask
         # Read-only on the source: a backup must never be able to change the live database.
         with (
             closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as src,
@@ -54,7 +60,7 @@ def backup_sqlite(source: Path, target: Path) -> BackupResult:
                 raise BackupError(f"the copy failed its integrity check: {verdict}")
             (version,) = dst.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
         os.replace(partial, target)
-    except sqlite3.Error as error:
+    except (sqlite3.Error, OSError) as error:
         raise BackupError(f"could not back up {source}: {error}") from None
     finally:
         partial.unlink(missing_ok=True)

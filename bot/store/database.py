@@ -23,6 +23,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from bot.store.writable import unwritable_hint
+
 DialectName = Literal["sqlite", "postgres"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -92,6 +94,11 @@ class Connection(ABC):
     async def lock_guild(self, guild_id: int) -> None:
         """Serialise this transaction with every other one that locks the same server."""
 
+    @abstractmethod
+    async def lock_daily_cap(self) -> None:
+        """Serialise this transaction with every other one, of any server, that checks the
+        owner's daily cap. Taken after the server's lock, never before it."""
+
 
 class Database(ABC):
     dialect: Dialect
@@ -137,7 +144,13 @@ class Database(ABC):
 
 async def check_database(target: Path | str) -> None:
     """Open (and so migrate) the database once and close it; raises DatabaseUnavailable."""
-    db = await Database.open(target, pool_size=1)
+    try:
+        db = await Database.open(target, pool_size=1)
+    except DatabaseUnavailable:
+        hint = unwritable_hint(target) if isinstance(target, Path) else None
+        if hint is None:
+            raise
+        raise DatabaseUnavailable(hint) from None
     await db.close()
 
 

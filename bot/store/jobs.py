@@ -219,6 +219,11 @@ async def adopt_task(
     return cursor.rowcount == 1
 
 
+async def set_failure(conn: Connection, job_id: int, failure: str) -> None:
+    """Reword a failed job's reason (what its member reads), e.g. once its credits are settled."""
+    await conn.execute("UPDATE jobs SET failure = ? WHERE id = ?", (failure, job_id))
+
+
 async def mark_orphaned(conn: Connection, job_id: int, now: float) -> None:
     await conn.execute("UPDATE jobs SET orphaned_at = ? WHERE id = ?", (now, job_id))
 

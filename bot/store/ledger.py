@@ -4,12 +4,15 @@ Kinds: reserve / commit / release (a job's cost; commit only marks the charge fi
 (extra allowance for one member), reset (a moderator forgives spending so far this period:
 for one member when user_id is set, for the server's budget when it is not), setting (a
 moderator's change, with amount and note). `charged_at` puts an entry in a budget period; a
-release carries its reservation's, so refunds land in the period they were charged.
+release carries its reservation's, so refunds land in the period they were charged. A reset
+names the budget period it forgives (`period`) and moves only that period's totals; it forgives
+committed spending only, never a reservation still in flight, so the job's later release
+cannot hand the same credits back a second time.
 
-Every entry also moves the running totals in `ledger_totals` (server and member, for each kind
-of budget period), in the same transaction, so reading what a server or member has spent costs
-one row however long the period's history is. The ledger stays the source of truth:
-`check_totals` recomputes the totals from it and reports any difference.
+Every entry also moves the running totals in `ledger_totals` (server, member and the owner's
+scope, for each kind of budget period), in the same transaction, so reading what a server or
+member has spent costs one row however long the period's history is. The ledger stays the
+source of truth: `check_totals` recomputes the totals from it and reports any difference.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from bot.store.database import Connection
 # ledger_totals.user_id of the row that counts against the server's budget (no Discord id
 # is negative).
 SERVER = -1
+# ledger_totals.user_id of the row the owner's ceilings count (the server's allowance, and,
+# summed over every server, the bot's daily cap): reserves - releases, which no reset forgives.
+OWNER = -2
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +46,12 @@ class LedgerEntry:
     charged_at: float
     created_at: float
     member_share: int
+    period: str | None = None
+
+
+# A reset counts in the totals of the period it names; one written before resets named their
+# period (NULL) counts in every period's.
+_RESET_OF_PERIOD = "(period IS NULL OR period = ?)"
 
 
 def _window(start: float, end: float | None) -> tuple[str, list[object]]:
@@ -49,19 +61,19 @@ def _window(start: float, end: float | None) -> tuple[str, list[object]]:
 
 
 async def server_spent_from_ledger(
-    conn: Connection, guild_id: int, start: float, end: float | None
+    conn: Connection, guild_id: int, start: float, end: float | None, *, period: str
 ) -> int:
-    """Credits counted against the server's budget in [start, end), summed from the ledger
-    (cost grows with the period's entries: for checks and the benchmark's baseline)."""
+    """Credits counted against the server's `period` budget in [start, end), summed from the
+    ledger (cost grows with the period's entries: for checks and the benchmark's baseline)."""
     where, params = _window(start, end)
     cursor = await conn.execute(
         f"""SELECT COALESCE(SUM(CASE
                 WHEN kind = 'reserve' THEN amount
                 WHEN kind = 'release' THEN -amount
-                WHEN kind = 'reset' AND user_id IS NULL THEN -amount
+                WHEN kind = 'reset' AND user_id IS NULL AND {_RESET_OF_PERIOD} THEN -amount
                 ELSE 0 END), 0)
             FROM ledger WHERE guild_id = ? AND {where}""",
-        (guild_id, *params),
+        (str(period), guild_id, *params),
     )
     row = await cursor.fetchone()
     return max(0, int(row[0])) if row else 0
@@ -82,22 +94,49 @@ async def spending(
 
 
 async def member_spent_from_ledger(
-    conn: Connection, guild_id: int, user_id: int, start: float, end: float | None
+    conn: Connection,
+    guild_id: int,
+    user_id: int,
+    start: float,
+    end: float | None,
+    *,
+    period: str,
 ) -> int:
-    """Credits counted against one member's own limit in [start, end), summed from the
-    ledger."""
+    """Credits counted against one member's own `period` limit in [start, end), summed from
+    the ledger."""
     where, params = _window(start, end)
     cursor = await conn.execute(
         f"""SELECT COALESCE(SUM(CASE
                 WHEN kind = 'reserve' AND member_share = 1 THEN amount
                 WHEN kind = 'release' AND member_share = 1 THEN -amount
-                WHEN kind = 'reset' THEN -amount
+                WHEN kind = 'reset' AND {_RESET_OF_PERIOD} THEN -amount
                 ELSE 0 END), 0)
             FROM ledger WHERE guild_id = ? AND user_id = ? AND {where}""",
-        (guild_id, user_id, *params),
+        (str(period), guild_id, user_id, *params),
     )
     row = await cursor.fetchone()
     return max(0, int(row[0])) if row else 0
+
+
+async def in_flight(
+    conn: Connection, guild_id: int, user_id: int | None, start: float, end: float | None
+) -> int:
+    """Credits reserved in [start, end) by jobs neither committed nor released yet: of one
+    member's own limit when `user_id` is given, else of the server's budget. A reset leaves
+    these counted, so that their release (or commit) settles them exactly once."""
+    where, params = _window(start, end)
+    scope, scope_params = ("", []) if user_id is None else ("AND user_id = ?", [user_id])
+    if user_id is not None:
+        scope += " AND member_share = 1"  # a pooled job never counted in the member's own
+    cursor = await conn.execute(
+        f"""SELECT COALESCE(SUM(amount), 0) FROM ledger AS r
+            WHERE guild_id = ? AND kind = 'reserve' {scope} AND {where}
+              AND NOT EXISTS (SELECT 1 FROM ledger AS s
+                              WHERE s.job_id = r.job_id AND s.kind IN ('commit', 'release'))""",
+        (guild_id, *scope_params, *params),
+    )
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 async def member_grants_from_ledger(
@@ -127,9 +166,11 @@ async def add(
     moderator_id: int | None = None,
     note: str | None = None,
     member_share: bool = True,
+    period: str | None = None,
 ) -> bool:
     """Append an entry and move the running totals with it; False when this job already has
-    an entry of this kind (idempotent: then nothing moves).
+    an entry of this kind (idempotent: then nothing moves). A reset names the budget `period`
+    it forgives.
 
     Every ledger step of a server runs under the server's lock (already held by a
     reservation or a settlement; taking it again in the same transaction is free), so the
@@ -137,8 +178,8 @@ async def add(
     await conn.lock_guild(guild_id)
     cursor = await conn.execute(
         """INSERT INTO ledger (guild_id, user_id, job_id, kind, amount, operation, moderator_id,
-                               note, charged_at, created_at, member_share)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               note, charged_at, created_at, member_share, period)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT DO NOTHING""",
         (
             guild_id,
@@ -152,12 +193,13 @@ async def add(
             charged_at,
             now,
             int(member_share),
+            None if period is None else str(period),
         ),
     )
     if cursor.rowcount != 1:
         return False
     await _move_totals(
-        conn, guild_id, user_id, charged_at, _deltas(kind, amount, user_id, member_share)
+        conn, guild_id, user_id, charged_at, _deltas(kind, amount, user_id, member_share), period
     )
     return True
 
@@ -201,23 +243,54 @@ async def history(
 # -- running totals ---------------------------------------------------------------------------
 
 
-def _deltas(
-    kind: str, amount: int, user_id: int | None, member_share: bool
-) -> tuple[int, int, int]:
-    """How one entry moves (server spent, member spent, member granted).
+@dataclass(frozen=True, slots=True)
+class Deltas:
+    """How one entry moves the running totals."""
 
-    The same rules as the sums in `server_spent_from_ledger` and friends."""
-    server = {"reserve": amount, "release": -amount}.get(kind, 0)
+    server: int  # spent against the server's budget
+    owner: int  # spent against the owner's ceilings (no reset forgives it)
+    member: int  # spent against the member's own limit
+    granted: int  # the member's extra allowance
+
+
+def _deltas(kind: str, amount: int, user_id: int | None, member_share: bool) -> Deltas:
+    """The same rules as the sums in `server_spent_from_ledger` and friends."""
+    owner = {"reserve": amount, "release": -amount}.get(kind, 0)
+    server = owner
     if kind == "reset" and user_id is None:
         server = -amount
     if user_id is None:
-        return server, 0, 0
+        return Deltas(server, owner, 0, 0)
     member = 0
     if kind in ("reserve", "release") and member_share:
-        member = amount if kind == "reserve" else -amount
+        member = owner
     elif kind == "reset":
         member = -amount
-    return server, member, amount if kind == "grant" else 0
+    return Deltas(server, owner, member, amount if kind == "grant" else 0)
+
+
+def _total_rows(
+    guild_id: int,
+    user_id: int | None,
+    charged_at: float,
+    deltas: Deltas,
+    reset_period: str | None,
+) -> list[tuple[int, int, str, float, int, int]]:
+    """(guild, scope, period, period start, spent, granted) that one entry adds to."""
+    rows: list[tuple[int, int, str, float, int, int]] = []
+    for period in BUDGET_PERIODS:
+        start = current_window(period, charged_at).start
+        # A reset forgives the period it names only (all of them when it names none: the
+        # resets written before they did).
+        forgiven_here = reset_period is None or reset_period == period
+        if deltas.owner:
+            rows.append((guild_id, OWNER, str(period), start, deltas.owner, 0))
+        if deltas.server and forgiven_here:
+            rows.append((guild_id, SERVER, str(period), start, deltas.server, 0))
+        if user_id is not None and ((deltas.member and forgiven_here) or deltas.granted):
+            member = deltas.member if forgiven_here else 0
+            rows.append((guild_id, user_id, str(period), start, member, deltas.granted))
+    return rows
 
 
 async def _move_totals(
@@ -225,16 +298,10 @@ async def _move_totals(
     guild_id: int,
     user_id: int | None,
     charged_at: float,
-    deltas: tuple[int, int, int],
+    deltas: Deltas,
+    reset_period: str | None,
 ) -> None:
-    server, member, granted = deltas
-    rows: list[tuple[object, ...]] = []
-    for period in BUDGET_PERIODS:
-        start = current_window(period, charged_at).start
-        if server:
-            rows.append((guild_id, SERVER, str(period), start, server, 0))
-        if user_id is not None and (member or granted):
-            rows.append((guild_id, user_id, str(period), start, member, granted))
+    rows = _total_rows(guild_id, user_id, charged_at, deltas, reset_period)
     if not rows:
         return
     marks = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in rows)
@@ -246,6 +313,29 @@ async def _move_totals(
                 granted = ledger_totals.granted + excluded.granted""",
         [value for row in rows for value in row],
     )
+
+
+async def owner_spent(conn: Connection, guild_id: int, period: str, start: float) -> int:
+    """What the server spent against its allowance in the `period` starting at `start`."""
+    cursor = await conn.execute(
+        """SELECT spent FROM ledger_totals
+           WHERE guild_id = ? AND user_id = ? AND period = ? AND period_start = ?""",
+        (guild_id, OWNER, str(period), start),
+    )
+    row = await cursor.fetchone()
+    return max(0, int(row[0])) if row else 0
+
+
+async def bot_spent_on_day(conn: Connection, day_start: float) -> int:
+    """What every server together reserved (less releases) on the UTC day starting at
+    `day_start`: the owner's daily cap counts this."""
+    cursor = await conn.execute(
+        """SELECT COALESCE(SUM(spent), 0) FROM ledger_totals
+           WHERE user_id = ? AND period = 'day' AND period_start = ?""",
+        (OWNER, day_start),
+    )
+    row = await cursor.fetchone()
+    return max(0, int(row[0])) if row else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,20 +375,19 @@ async def expected_totals(
     where, params = ("WHERE guild_id = ?", [guild_id]) if guild_id is not None else ("", [])
     expected: dict[TotalsKey, list[int]] = defaultdict(lambda: [0, 0])
     cursor = await conn.execute(
-        f"SELECT guild_id, user_id, kind, amount, member_share, charged_at FROM ledger {where}",
+        f"""SELECT guild_id, user_id, kind, amount, member_share, charged_at, period
+            FROM ledger {where}""",
         params,
     )
     for row in await cursor.fetchall():
-        guild, user, kind, amount, share, charged_at = (row[i] for i in range(6))
-        server, member, granted = _deltas(kind, amount, user, bool(share))
-        for period in BUDGET_PERIODS:
-            start = current_window(period, charged_at).start
-            if server:
-                expected[(guild, SERVER, str(period), start)][0] += server
-            if user is not None and (member or granted):
-                entry = expected[(guild, user, str(period), start)]
-                entry[0] += member
-                entry[1] += granted
+        guild, user, kind, amount, share, charged_at, period = (row[i] for i in range(7))
+        deltas = _deltas(kind, amount, user, bool(share))
+        for key_guild, scope, key_period, start, spent, granted in _total_rows(
+            guild, user, charged_at, deltas, period
+        ):
+            entry = expected[(key_guild, scope, key_period, start)]
+            entry[0] += spent
+            entry[1] += granted
     return {key: (spent, granted) for key, (spent, granted) in expected.items()}
 
 

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 # with the guild id) and two ints. Process-wide locks use the two-int form with this first key.
 LOCK_SPACE = 0x6D75_7369  # "musi"
 MIGRATION_LOCK = (LOCK_SPACE, 1)
+# Serialises every reservation checked against the owner's daily cap, across servers.
+DAILY_CAP_LOCK = (LOCK_SPACE, 2)
 
 CONNECT_TIMEOUT_S = 10
 
@@ -114,6 +116,9 @@ class PostgresConnection(Connection):
 
     async def lock_guild(self, guild_id: int) -> None:
         await self.raw.execute("SELECT pg_advisory_xact_lock(%s::bigint)", (guild_id,))
+
+    async def lock_daily_cap(self) -> None:
+        await self.raw.execute("SELECT pg_advisory_xact_lock(%s, %s)", DAILY_CAP_LOCK)
 
 
 def _configure_sync(raw: AsyncConnection[Record]) -> None:

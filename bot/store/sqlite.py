@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -50,6 +51,9 @@ class SqliteConnection(Connection):
         # BEGIN IMMEDIATE already holds the file's only write lock.
         return None
 
+    async def lock_daily_cap(self) -> None:
+        return None  # the same write lock serialises every server's transactions
+
 
 async def _switch_to_wal(raw: aiosqlite.Connection, within_s: float = 10.0) -> None:
     """PRAGMA journal_mode=WAL, retried while another process holds the file: on a brand-new
@@ -66,6 +70,42 @@ async def _switch_to_wal(raw: aiosqlite.Connection, within_s: float = 10.0) -> N
             await asyncio.sleep(0.05)
 
 
+# The file holds the webhook secret and live interaction tokens: the bot's user only.
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def make_private(path: Path) -> None:
+    """Create the database file (and its directory, if missing) private to this user, before
+    SQLite writes a byte; SQLite gives its -wal and -shm files the database file's mode. An
+    existing file of an older install, and its -wal and -shm, are made private as well."""
+    parent = path.parent
+    if not parent.exists():
+        parent.mkdir(parents=True, mode=PRIVATE_DIR, exist_ok=True)
+        os.chmod(parent, PRIVATE_DIR)  # exactly, whatever the umask
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.exists() and file.stat().st_mode & 0o777 != PRIVATE_FILE:
+                os.chmod(file, PRIVATE_FILE)
+        except PermissionError:  # someone else's file (a shared volume): say so, carry on
+            log.warning("could not make %s private (mode 0600): not this user's file", file)
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    """aiosqlite.connect, which on failure lets its worker thread finish first: the thread
+    reports its stop to the event loop, and a loop closed before that (the process exiting on
+    the error) prints "RuntimeError: Event loop is closed" from the thread."""
+    connecting = aiosqlite.connect(path, isolation_level=None)
+    try:
+        return await connecting
+    except BaseException:
+        worker = getattr(connecting, "_thread", None)  # aiosqlite keeps it private
+        if worker is not None and worker.is_alive():
+            await asyncio.to_thread(worker.join, 5.0)
+        raise
+
+
 class SqliteDatabase(Database):
     dialect = SQLITE
 
@@ -77,9 +117,9 @@ class SqliteDatabase(Database):
     async def connect(cls, path: Path | str, *, up_to: int | None = None) -> SqliteDatabase:
         try:
             if str(path) != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                make_private(Path(path))
             # isolation_level=None: we issue BEGIN/COMMIT ourselves.
-            raw = await aiosqlite.connect(str(path), isolation_level=None)
+            raw = await _connect(str(path))
         except (OSError, sqlite3.Error) as error:
             raise DatabaseUnavailable(f"can't open SQLite database {path}: {error}") from None
         raw.row_factory = aiosqlite.Row

@@ -63,5 +63,18 @@ async def pending(conn: Connection, job_id: int) -> list[WebhookEvent]:
     ]
 
 
+async def with_pending(conn: Connection, job_ids: list[int]) -> set[int]:
+    """Those of `job_ids` that have a stored webhook not yet acted on."""
+    if not job_ids:
+        return set()
+    marks = ", ".join("?" for _ in job_ids)
+    cursor = await conn.execute(
+        f"""SELECT DISTINCT job_id FROM webhook_events
+           WHERE applied_at IS NULL AND job_id IN ({marks})""",
+        tuple(job_ids),
+    )
+    return {int(row[0]) for row in await cursor.fetchall()}
+
+
 async def mark_applied(conn: Connection, event_id: int, now: float) -> None:
     await conn.execute("UPDATE webhook_events SET applied_at = ? WHERE id = ?", (now, event_id))

@@ -3,7 +3,7 @@
 By family, on shared helpers:
 
 - `text`: invisible characters removed before the required and length checks; `quote` for
-  member text that a reply repeats (shortened and escaped, so the reply always fits).
+  member text that a reply repeats (shortened, as inline code, so the reply always fits).
 - `numbers`: numbers checked as they will be sent (after rounding to 0.01 s).
 - `windows`: one time-window check (`start < end`, a minimum length, inside the song).
 - `choices`: documented values, refused without echoing what was typed.

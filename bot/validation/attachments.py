@@ -9,13 +9,22 @@ must decode as UTF-8 text.
 
 from __future__ import annotations
 
+import asyncio
 import struct
 
 import aiohttp
 import discord
 
 from bot.errors import InputError
-from bot.validation.audio_length import FETCH_MIN_BYTES, NotParsable, read_length
+from bot.validation import offloop
+from bot.validation.audio_length import (
+    FETCH_BUDGET_BYTES,
+    FETCH_MIN_BYTES,
+    CutOff,
+    NotParsable,
+    TooLarge,
+    read_length,
+)
 from bot.validation.text import quote
 
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".m4a", ".ogg", ".flac", ".aac", ".webm", ".opus")
@@ -85,7 +94,7 @@ def check_audio_head(head: bytes, filename: str, field: str = "file") -> str:
     if kind is None:
         raise InputError(
             field,
-            f"`{quote(filename, 60)}` is not audio that MusicAPI can read "
+            f"{quote(filename, 60)} is not audio that MusicAPI can read "
             f"(its content is not {', '.join(e.lstrip('.') for e in AUDIO_EXTENSIONS)}).",
         )
     return kind
@@ -104,7 +113,11 @@ async def _read_up_to(content: aiohttp.StreamReader, count: int) -> bytes:
 
 
 async def read_range(
-    session: aiohttp.ClientSession, attachment: discord.Attachment, start: int, count: int
+    session: aiohttp.ClientSession,
+    attachment: discord.Attachment,
+    start: int,
+    count: int,
+    field: str = "file",
 ) -> bytes:
     """`count` bytes of an attachment from `start`, from Discord's CDN (a range request; a
     server that ignores the range is read only as far as needed). Only Discord attachment
@@ -117,7 +130,7 @@ async def read_range(
                 return await _read_up_to(response.content, count)
             return (await _read_up_to(response.content, start + count))[start:]
     except (aiohttp.ClientError, TimeoutError) as error:
-        raise InputError("file", "could not be read from Discord; attach it again.") from error
+        raise InputError(field, "could not be read from Discord; attach it again.") from error
 
 
 async def read_head(
@@ -131,17 +144,19 @@ async def checked_audio(
     session: aiohttp.ClientSession, attachment: discord.Attachment, field: str = "file"
 ) -> tuple[str, float | None]:
     """An audio attachment checked by type, size and content. Returns its format and its
-    length in seconds when it can be read (a WAV's header; mutagen for mp3, aac, ogg, flac
-    and m4a), else None (webm, or a length past the read budget).
+    length in seconds when the file states one (None: a WebM without a Duration, or a file
+    whose header gives none).
 
-    A file whose first bytes name a format that mutagen then cannot parse at all is refused
-    as not audio, like one whose first bytes name no format: a magic number alone is four
-    bytes anyone can type, and MusicAPI would refuse the upload after it was paid for."""
+    A file whose first bytes name a format that then cannot be parsed at all is refused as
+    not audio, like one whose first bytes name no format: a magic number alone is four bytes
+    anyone can type, and MusicAPI would refuse the upload after it was paid for. So is one
+    that is cut off, one that cannot be checked within the bytes or the time the bot gives a
+    file, and one whose parse fails in any other way. The parse runs in a child process, off
+    the event loop (`audio_length.read_length`)."""
     check_audio_file(attachment.filename, attachment.content_type, attachment.size, field)
     head = await read_head(session, attachment, min(attachment.size, FETCH_MIN_BYTES))
     kind = check_audio_head(head[:HEAD_BYTES], attachment.filename, field)
-    if kind == "wav":
-        return kind, wav_seconds(head, attachment.size)
+    name = quote(attachment.filename, 60)
 
     async def fetch(start: int, count: int) -> bytes:
         return await read_range(session, attachment, start, count)
@@ -151,22 +166,53 @@ async def checked_audio(
     except NotParsable:
         raise InputError(
             field,
-            f"`{quote(attachment.filename, 60)}` starts like {kind} audio but is not a "
-            f"readable {kind} file; export it again or attach another file.",
+            f"{name} starts like {kind} audio but is not a readable {kind} file; export it "
+            "again or attach another file.",
+        ) from None
+    except CutOff as cut:
+        raise InputError(
+            field,
+            f"{name} is cut off: its header counts {_size(cut.stated)} but the file ends "
+            f"after {_size(cut.actual)}. Attach the whole file.",
+        ) from None
+    except TooLarge:
+        raise InputError(
+            field,
+            f"{name} could not be checked within the first {FETCH_BUDGET_BYTES >> 20} MiB, "
+            "the most the bot reads of a file (large cover art or tags do this); remove them "
+            "or export it again.",
+        ) from None
+    except (offloop.ParseTimedOut, offloop.ParseCrashed):
+        raise InputError(
+            field,
+            f"{name} could not be read within {offloop.PARSE_TIME_LIMIT_S:g} seconds (its "
+            "tags or layout are unusually complex); export it again or attach another file.",
         ) from None
     return kind, seconds
+
+
+def _size(count: int) -> str:
+    return f"{count / 1024:.0f} KiB" if count < 1024 * 1024 else f"{count / 2**20:.1f} MiB"
 
 
 def check_lyrics_file(filename: str, content_type: str | None, size: int) -> None:
     """Before downloading a `lyrics_file` attachment."""
     is_text = (content_type or "").split(";")[0].strip() == "text/plain"
     if not (filename.lower().endswith(".txt") or is_text):
-        raise InputError("lyrics_file", f"must be a .txt file; `{quote(filename, 60)}` is not.")
+        raise InputError("lyrics_file", f"must be a .txt file; {quote(filename, 60)} is not.")
     if size > LYRICS_FILE_MAX_BYTES:
         raise InputError(
             "lyrics_file",
             f"is {size // 1024} KiB; the limit is {LYRICS_FILE_MAX_BYTES // 1024} KiB.",
         )
+
+
+async def read_lyrics_file(session: aiohttp.ClientSession, attachment: discord.Attachment) -> str:
+    """A `lyrics_file` attachment read from Discord's CDN within `LYRICS_FILE_MAX_BYTES` (one
+    byte more shows a file larger than Discord said) and its timeout, then decoded."""
+    data = await read_range(session, attachment, 0, LYRICS_FILE_MAX_BYTES + 1, "lyrics_file")
+    # At most 64 KiB: decoding takes microseconds, but member bytes are parsed off the loop.
+    return await asyncio.to_thread(decode_lyrics_file, data)
 
 
 def decode_lyrics_file(data: bytes) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.errors import InputError
+from bot.markdown import escape
 from bot.validation.text import quote, visible_text
 
 SHORT_LIST = 10  # a refusal names every allowed value when there are at most this many
@@ -20,7 +21,7 @@ QUOTED_MAX = 40  # how much of an unknown value a refusal repeats
 
 def _where(options: tuple[str, ...]) -> str:
     # Long lists (Nuro's genres) are in the option's own list of suggestions.
-    return ", ".join(options) if len(options) <= SHORT_LIST else "the option's list"
+    return ", ".join(map(escape, options)) if len(options) <= SHORT_LIST else "the option's list"
 
 
 def choice(field: str, value: str | None, allowed: Iterable[str]) -> str | None:
@@ -32,7 +33,7 @@ def choice(field: str, value: str | None, allowed: Iterable[str]) -> str | None:
     found = {option.casefold(): option for option in options}.get(typed.casefold())
     if found is None:
         raise InputError(
-            field, f"`{quote(typed, QUOTED_MAX)}` is not offered; choose from {_where(options)}."
+            field, f"{quote(typed, QUOTED_MAX)} is not offered; choose from {_where(options)}."
         )
     return found
 

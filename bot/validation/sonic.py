@@ -331,6 +331,28 @@ _ACTION_OPTIONS = {
 UPLOAD_EXTEND_AT = 0.1  # REFERENCE §4: the recommended continue_at for an uploaded clip
 
 
+def check_upload_length(seconds: float | None) -> None:
+    """The file's own length, before it is uploaded: known, and at most what MusicAPI takes
+    (8 minutes), so a file MusicAPI would refuse is never paid for."""
+    if seconds is None:
+        raise InputError(
+            "file",
+            "does not say how long it is (a WebM recorded live often does not), so it cannot "
+            "be checked against the 8-minute limit; export it as MP3, WAV, OGG or FLAC.",
+        )
+    if numbers.as_sent(seconds) > LONGEST_UPLOAD_S:
+        raise InputError(
+            "file",
+            f"is {_minutes(seconds)} long; MusicAPI takes uploads of at most "
+            f"{_minutes(LONGEST_UPLOAD_S)} (8 minutes). Trim it and attach it again.",
+        )
+
+
+def _minutes(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
 @dataclass(frozen=True, slots=True)
 class UploadPlan:
     """`/song upload file [action]` and the options that action needs."""
@@ -352,8 +374,8 @@ class UploadPlan:
             if getattr(self, name) is not None and name not in used:
                 raise InputError(name, f"is not used with action `{self.action}`.")
         if seconds is None:
-            # The file's length could not be read (webm, or past the read budget); the longest
-            # upload MusicAPI takes still bounds every time in it (2^53 s cannot be right).
+            # Before the file is read (its length is not known yet): the longest upload
+            # MusicAPI takes still bounds every time in it (2^53 s cannot be right).
             if self.at is not None:
                 numbers.seconds(
                     "at", self.at, above=0, below=LONGEST_UPLOAD_S, limit_is=UPLOAD_LENGTH

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import unicodedata
 
-import discord
-
 from bot.errors import InputError
+from bot.markdown import Markdown, code
 
 ZWNJ, ZWJ = "\u200c", "\u200d"
 # Letters and symbols that draw nothing (the usual "blank name" characters); they are not in
@@ -87,13 +86,9 @@ def text_option(
     return required_text(field, value, limit) if required else optional_text(field, value, limit)
 
 
-def quote(value: str, limit: int = QUOTE_MAX) -> str:
-    """Member text to repeat in a reply: invisible characters out, markdown and mentions
-    escaped, cut to `limit` characters with "…". Whatever was typed, the result is short and
-    pings nobody, so a reply that repeats it always fits Discord's limits."""
-    text = visible_text(value).replace("\n", " ")
-    text = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
-    if len(text) > limit:
-        # Cut after escaping (so the limit holds), without leaving a lone escaping backslash.
-        text = text[: max(limit - 1, 0)].rstrip("\\") + "…"
-    return text
+def quote(value: str, limit: int = QUOTE_MAX) -> Markdown:
+    """Member text to repeat in a reply, as inline code: invisible characters out, cut to
+    `limit` characters with "…". Code shows what was typed literally (no formatting, link or
+    mention works inside it, and nothing needs escaping), and the result is short, so a reply
+    that repeats it always fits Discord's limits."""
+    return code(visible_text(value), limit)

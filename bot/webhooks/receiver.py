@@ -7,8 +7,10 @@ calls Discord, and a crash after the answer loses nothing (the event is in the d
 Nothing reaches a job unless: the path's token is the job's, the content type is JSON, the
 body is at most 1 MiB, the signature checks out (either scheme) with a timestamp within 5
 minutes, the body is a JSON object naming the job's task, and the event was not seen before
-(by `X-Webhook-Id`, and by task + event). A delivery for a real job that fails the signature
-check asks for one early poll of that job instead (at most one per job per minute).
+(by task + event, both from the signed body: see `events.event_name`; the unsigned
+`X-Webhook-Id` and `X-Webhook-Event` headers decide nothing). A delivery for a real job that
+fails the signature check asks for one early poll of that job instead (at most one per job
+per minute).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.observability import metrics
+from bot.observability.refusals import RefusalLog
 from bot.states import ACTIVE_STATES
 from bot.store import jobs as job_sql
 from bot.store import leases as lease_sql
@@ -65,6 +68,8 @@ class WebhookReceiver:
         )
         # Counts by outcome, for tests, benchmarks and /musicbot status.
         self.stats: dict[str, int] = {}
+        # Anyone can POST here: one summary line a minute, not a WARNING per request.
+        self.refusals = RefusalLog(log, "webhook deliveries refused")
 
     async def start(self, host: str, port: int) -> int:
         """Listen on host:port (0: any free port); returns the port."""
@@ -77,6 +82,7 @@ class WebhookReceiver:
         return int(sockets[0].getsockname()[1]) if sockets else port
 
     async def stop(self) -> None:
+        self.refusals.flush()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -86,8 +92,9 @@ class WebhookReceiver:
         # `outcome` is one of this module's fixed words, never request data: a safe label.
         metrics.webhook_event(accepted=status < 400, reason=outcome)
         if status >= 400:
-            # Never the body, the headers or the secret: what was refused and why.
-            log.warning("webhook for job %s refused: %s", job_id, outcome)
+            # Never the body, the headers or the secret: how many were refused, and why.
+            self.refusals.note(outcome)
+            log.debug("webhook for job %s refused: %s", job_id, outcome)
         return web.json_response({"status": outcome}, status=status)
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -104,7 +111,7 @@ class WebhookReceiver:
             return self._answer("body over 1 MiB", 413, job_id)
         now = self.clock()
         try:
-            verified = verify(request.headers, body, self.addresses.secret, now)
+            verify(request.headers, body, self.addresses.secret, now)
         except SignatureError as error:
             await self._nudge(job_id, now)
             return self._answer(error.refusal.value, 401, job_id)
@@ -115,18 +122,22 @@ class WebhookReceiver:
         task_id = payload.get("task_id") if isinstance(payload, dict) else None
         if not isinstance(task_id, str) or not task_id:
             return self._answer("no task_id", 400, job_id)
-        event = event_name(payload, request.headers.get("X-Webhook-Event"))
         async with self.db.transaction() as conn:
             job = await job_sql.get(conn, job_id)
             if job is None:
                 return self._answer("unknown job", 404, job_id)
-            if job.task_id is None and job.state != job_sql.SUBMITTING:
+            # Without a task id, a job still being sent, or one held after its submit was cut
+            # off ('unconfirmed'), waits for exactly this: the webhook that names its task.
+            if job.task_id is None and job.state not in (job_sql.SUBMITTING, job_sql.UNCONFIRMED):
                 return self._answer("job has no task", 409, job_id)
             if job.task_id is not None and job.task_id != task_id:
                 return self._answer("not this job's task", 409, job_id)
-            fresh = await webhook_sql.record(
-                conn, job_id, verified.delivery_id, task_id, event, payload, now
-            )
+            # Never the unsigned X-Webhook-Event header: see bot.webhooks.events.
+            event = event_name(job.family, task_id, payload)
+            # A replay is known by task + event alone: both are signed. X-Webhook-Id is not,
+            # so it is not kept as a key: a captured body sent with another delivery's id
+            # must not make that delivery (say, the song's completion) look like a repeat.
+            fresh = await webhook_sql.record(conn, job_id, None, task_id, event, payload, now)
             if fresh:
                 await job_sql.run_soon(conn, job_id, now)
                 # Any process may receive it; the job's owner acts on it (NOTIFY on

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.validation.audio_length import FETCH_MIN_BYTES
-from tests.audio_files import flac, m4a, mp3, ogg_opus, ogg_vorbis
+from tests.audio_files import flac, m4a, mp3, mp3_encoded, ogg_opus, ogg_vorbis, webm
 from tests.e2e.conftest import World
 from tests.helpers import refusal_text
 
@@ -68,6 +68,7 @@ async def test_bad_input_is_refused_and_nothing_is_forwarded_or_charged(
         ("twenty.opus", ogg_opus(20.0), "audio/ogg"),
         ("twenty.flac", flac(20.0), "audio/flac"),
         ("twenty.m4a", m4a(20.0, audio_bytes=200_000, moov_last=True), "audio/mp4"),
+        ("twenty.webm", webm(20.0), "audio/webm"),
     ],
 )
 @pytest.mark.parametrize(
@@ -138,3 +139,30 @@ async def test_a_producer_song_is_refused_by_sonic_commands_before_upstream(
             interaction = await world.slash(command, subcommand, clip=clip_id, **options)
             assert "`/producer`" in await refusal_text(interaction), (command, subcommand)
         assert spending_calls(world) == before and await world.ledger_kinds() == charged
+
+
+@pytest.mark.parametrize(
+    ("file", "options", "words"),
+    [
+        # MusicAPI takes at most 8 minutes: a 9-minute file is refused before it is paid for.
+        (("long.mp3", mp3(540.0), "audio/mpeg"), {}, "8:00"),
+        (("long.mp3", mp3(540.0), "audio/mpeg"), {"action": "cover"}, "8:00"),
+        # A WebM's length is read from its Segment Info: `at` past its 12 s is refused.
+        (("short.webm", webm(12.0), "audio/webm"), {"action": "extend", "at": 20.0}, "12"),
+        # A live-recorded WebM states no length, so the 8 minutes cannot be checked.
+        (("live.webm", webm(None), "audio/webm"), {}, "does not say how long"),
+        # A download cut off after 3 KiB: its Xing header counts 30 s of frames.
+        (("cut.mp3", mp3_encoded(30.0)[:3072], "audio/mpeg"), {}, "cut off"),
+    ],
+)
+async def test_uploads_too_long_unmeasurable_or_cut_off_are_refused_before_anything_is_paid(
+    make_world: Any, file: tuple[str, bytes, str], options: dict[str, Any], words: str
+) -> None:
+    async with make_world() as world:
+        text = await refusal_text(
+            await world.slash("song", "upload", files={"file": file}, **options)
+        )
+        field = "`at`" if "at" in options else "`file`"
+        assert field in text and words in text and "went wrong" not in text, text
+        assert spending_calls(world) == [] and world.posts("/sonic/upload") == []
+        assert await world.ledger_kinds() == []

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.audio_files import wav
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MakeWorld, World, answer_of
 from tests.helpers import ephemeral_text
 
 OTHER_GUILD, OTHER_CHANNEL = 900000000000000301, 900000000000000302
-WAV = b"RIFF\x00\x00\x00\x00WAVE" + b"\x00" * 64
+WAV = wav(12.0)  # a real WAV: a voice file must parse as the audio it claims to be
 
 
 def labels(message: dict[str, Any]) -> dict[str, str]:

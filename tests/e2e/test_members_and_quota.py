@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.simulator import SimulatorConfig
+from bot.states import BudgetPeriod
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, MakeWorld, answer_of
 from tests.helpers import ephemeral_text
 
@@ -42,6 +43,8 @@ async def test_budget_needs_manage_server_at_run_time(make_world: MakeWorld) -> 
         assert "moderators" in ephemeral_text(await answer_of(denied)).lower()
         assert (await world.bot.quota.standing(GUILD)).settings.budget == 100
 
+        # A daily budget fits an allowance per day (of a month of 100, 40 a day might not).
+        await world.bot.owner_ceilings.set_allowance(GUILD, 40, BudgetPeriod.DAY, owner_id=1)
         allowed = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="quota",
             subcommand="budget", options={"amount": 40, "period": "day"},

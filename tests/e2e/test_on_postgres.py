@@ -3,8 +3,9 @@ DATABASE_URL pointing at a fresh database in the throwaway cluster (tests/confte
 
 Chosen for what differs between the engines: charging once and never overspending under
 simultaneous commands, refunds, requests approved by two moderators at once, member limits,
-grants and resets, history pages, clip and persona lookups, stems crash recovery, and a
-repeat timeline found through the request's JSON.
+grants and resets, the owner's allowances and daily cap, history pages, clip and persona
+lookups, stems crash recovery, a repeat timeline found through the request's JSON, and the
+standing checks read before a file is fetched and before a free repeat.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from typing import Any
 
 import pytest
 
-from tests.e2e import test_quota_limits, test_requests, test_song, test_tools, test_upload_persona
+from tests.e2e import (
+    test_owner_ceilings,
+    test_quota_limits,
+    test_requests,
+    test_song,
+    test_tools,
+    test_upload_checks,
+    test_upload_persona,
+)
 
 
 @pytest.fixture
@@ -56,4 +65,16 @@ test_a_repeat_timeline_is_not_charged_again = test_tools.test_a_repeat_timeline_
 test_a_clip_from_another_server_is_refused = test_tools.test_a_clip_from_another_server_is_refused
 test_persona_from_a_song_then_sing_with_it = (
     test_upload_persona.test_persona_from_a_song_then_sing_with_it
+)
+test_standing_checks_refuse_a_file_before_it_is_fetched = (
+    test_upload_checks.test_standing_checks_refuse_a_file_before_it_is_fetched
+)
+test_a_free_timeline_repeat_runs_the_standing_checks = (
+    test_upload_checks.test_a_free_timeline_repeat_runs_the_standing_checks
+)
+test_the_owner_sets_an_allowance_that_moderators_cannot_budget_past = (
+    test_owner_ceilings.test_the_owner_sets_an_allowance_that_moderators_cannot_budget_past
+)
+test_the_daily_cap_refuses_with_the_reset_time_and_alerts_once = (
+    test_owner_ceilings.test_the_daily_cap_refuses_with_the_reset_time_and_alerts_once
 )

@@ -90,7 +90,7 @@ async def test_metrics_scrape_parses_and_counts_a_song(make_world: MakeWorld) ->
     assert grew("musicbot_discord_rate_limits_total", scope="user") == 1
     assert value(after, "musicbot_event_loop_lag_seconds_count") > 0
     assert value(after, "musicbot_info", version=world.bot.version, database="sqlite",
-                 webhooks="off (polling)") == 1  # fmt: skip
+                 webhooks="off") == 1  # fmt: skip
     assert value(after, "process_resident_memory_bytes") > 0
     # Nothing left in flight: the job gauge has no unfinished job.
     assert not any(name == "musicbot_jobs" and v for (name, _), v in after.items())
@@ -229,3 +229,10 @@ async def test_webhook_events_are_counted_and_the_secret_never_logged(
         secret = world.creates()[-1]["webhook_secret"]
         # Registered for redaction: no log line, in either format, can show it.
         assert logs.redact(f"the secret {secret}") == "the secret [redacted]"
+        # Whoever can scrape learns that webhooks are on, not where they arrive.
+        info = dict(version=world.bot.version, database="sqlite", webhooks="on")
+        assert value(after, "musicbot_info", **info) == 1
+        public_url = world.bot.settings.webhook_public_url
+        labels = [v for (_, pairs), _ in after.items() for _, v in pairs]
+        assert public_url and labels
+        assert not [v for v in labels if "://" in v or public_url in v or secret in v]

@@ -34,6 +34,14 @@ async def quota(world: World, sub: str, user: int = MODERATOR, **options: Any) -
     return await answer_of(interaction)
 
 
+async def committed(world: World, count: int, within: float = 20) -> None:
+    """Wait until `count` jobs of the test server are charged (committed) in the ledger."""
+    deadline = asyncio.get_running_loop().time() + within
+    while [kind for kind, _ in await world.ledger_kinds()].count("commit") < count:
+        assert asyncio.get_running_loop().time() < deadline, await world.ledger_kinds()
+        await asyncio.sleep(0.05)
+
+
 async def song_response(world: World, user: int = MEMBER, channel: int = CHANNEL) -> dict[str, Any]:
     interaction = await world.discord.invoke_slash(
         guild_id=GUILD, channel_id=channel, user_id=user, command="song", subcommand="create",
@@ -103,7 +111,10 @@ async def test_grants_reset_and_credits_view(make_world: MakeWorld) -> None:
         )
         fields = {f["name"]: f["value"] for f in credits["data"]["embeds"][0]["fields"]}
         assert "**0** of 40" in fields["You"] and "20 granted" in fields["You"]
-        await quota(world, "reset", member=FakeUser(MEMBER))
+        # A reset forgives what is committed: both songs are made (and charged) first.
+        await committed(world, 2)
+        reset = ephemeral_text(await quota(world, "reset", member=FakeUser(MEMBER)))
+        assert "40 credits forgiven" in reset
         assert (await song_response(world))["type"] == 5  # forgiven: the limit is free again
         await world.clip_messages(6)
 

@@ -250,6 +250,15 @@ class RestMixin:
             raise unknown("Guild", UNKNOWN_GUILD)
         return guild
 
+    async def _h_leave_guild(self, request: web.Request) -> web.Response:
+        """The bot leaves a guild: it is gone, and GUILD_DELETE tells the client so."""
+        guild = self._rest_guild(request)
+        del self.guilds[guild.id]
+        self.left_guilds.append(guild.id)
+        self._spawn_event(self._dispatch("GUILD_DELETE", {"id": str(guild.id)}, guild_id=guild.id))
+        self._changed()
+        return web.Response(status=204)
+
     async def _h_get_guild(self, request: web.Request) -> web.Response:
         guild = self._rest_guild(request)
         payload = self._guild_base_payload(guild)

@@ -123,6 +123,7 @@ class FakeDiscord(
         self.requests: list[tuple[str, str, Any]] = []
         self.request_log: list[RequestRecord] = []
         self.unknown_routes: list[tuple[str, str]] = []
+        self.left_guilds: list[int] = []  # guilds the bot left (DELETE /users/@me/guilds/…)
         self.errors: list[str] = []  # exceptions inside the fake itself (bugs in the fake)
         self.sessions: list[GatewaySession] = []
         self.identify_count = 0
@@ -333,6 +334,7 @@ class FakeDiscord(
         add("GET", f"{api}/gateway/bot", self._h_get_gateway_bot)
         add("GET", f"{api}/users/{{user_id}}", self._h_get_user)
         add("POST", f"{api}/users/@me/channels", self._h_create_dm)
+        add("DELETE", f"{api}/users/@me/guilds/{{guild_id}}", self._h_leave_guild)
         add("GET", f"{api}/oauth2/applications/@me", self._h_app_info)
         add("GET", f"{api}/applications/@me", self._h_app_info)
         for scope in ("", "/guilds/{guild_id}"):

@@ -19,6 +19,7 @@ from bot.musicapi.errors import (
     NotFoundError,
     ServerError,
     SubmitOutcomeUnknown,
+    UnknownOutcome,
     UpstreamValidationError,
 )
 from bot.musicapi.models import Credits
@@ -73,6 +74,7 @@ async def test_create_without_task_id_is_an_unknown_outcome(
     with pytest.raises(SubmitOutcomeUnknown) as info:
         await client.create_music(REQ)
     assert info.value.request_id == "r-9"
+    assert info.value.reason is UnknownOutcome.UNREADABLE  # an answer came: it was unreadable
 
 
 async def test_invalid_request_is_refused_before_sending(
@@ -259,3 +261,16 @@ async def test_empty_task_id_is_refused_locally(
     with pytest.raises(ValueError):
         await client.get_task("")
     assert replay.seen == []
+
+
+async def test_upstream_text_shown_to_members_hides_the_webhook_secret(
+    replay: ReplayServer, client: MusicAPIClient
+) -> None:
+    secret = "whsec-echoed-back-0123456789"
+    replay.reply(400, {"code": 400, "message": f"webhook_secret {secret} and key {TEST_KEY}"})
+    with pytest.raises(UpstreamValidationError) as info:
+        await client.with_webhook("https://bot.example/webhook/1/ab", secret).create_music(REQ)
+    text = str(info.value)
+    assert secret not in text and TEST_KEY not in text and text.count("[redacted]") == 2
+    # The secret did go upstream: it is hidden on the way back, not left out of the request.
+    assert json.loads(replay.seen[0]["body"])["webhook_secret"] == secret

@@ -17,7 +17,12 @@ import pytest
 from aiohttp import web
 
 from bot.musicapi.client import MusicAPIClient
-from bot.musicapi.errors import RequestTimeoutError, ServerError, SubmitOutcomeUnknown
+from bot.musicapi.errors import (
+    RequestTimeoutError,
+    ServerError,
+    SubmitOutcomeUnknown,
+    UnknownOutcome,
+)
 from bot.musicapi.requests import SonicCreate
 
 ClientFactory = Callable[..., MusicAPIClient]
@@ -79,9 +84,10 @@ async def test_a_gateway_error_page_is_not_resent(
 ) -> None:
     upstream.script = [_status(status, html=True)]
     client = make_client(upstream.base_url, max_retries=3)
-    with pytest.raises(SubmitOutcomeUnknown):
+    with pytest.raises(SubmitOutcomeUnknown) as info:
         await client.create_music(REQ)
     assert upstream.creates == 1
+    assert info.value.reason is UnknownOutcome.NO_ANSWER  # the gateway gave up waiting
 
 
 async def test_a_create_that_times_out_is_sent_once(
@@ -93,9 +99,10 @@ async def test_a_create_that_times_out_is_sent_once(
 
     upstream.script = [hang]
     client = make_client(upstream.base_url, max_retries=3, request_timeout=0.3)
-    with pytest.raises(SubmitOutcomeUnknown):
+    with pytest.raises(SubmitOutcomeUnknown) as info:
         await client.create_music(REQ)
     assert upstream.creates == 1
+    assert info.value.reason is UnknownOutcome.NO_ANSWER
     assert client.stats["create"] == 1
 
 

@@ -186,3 +186,26 @@ async def test_notify_never_blocks_the_caller(owner: OwnerAlerts, sent: list[str
     release.set()
     await alerts._current.drain()  # type: ignore[union-attr]  # installed just above
     assert len(sent) == 1
+
+
+WEBHOOK_SECRET = "whsec-for-the-alert-tests-0123456789"
+
+
+async def test_alerts_and_incidents_never_show_a_registered_secret(
+    owner: OwnerAlerts, sent: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.observability.logs import TextFormatter
+    from bot.redaction import add_secret
+
+    add_secret(WEBHOOK_SECRET)
+    assert alerts.notify(AlertKind.UPSTREAM_DOWN, f"MusicAPI said: bad secret {WEBHOOK_SECRET}")
+    try:
+        raise KeyError(WEBHOOK_SECRET)
+    except KeyError as error:
+        with caplog.at_level(logging.ERROR):
+            unexpected_error(error, where=f"/song create {WEBHOOK_SECRET}")
+    await owner.drain()
+    assert len(sent) == 2 and all("[redacted]" in text for text in sent)
+    assert not any(WEBHOOK_SECRET in text for text in sent)
+    (record,) = [r for r in caplog.records if r.name == "bot.errors"]
+    assert WEBHOOK_SECRET not in TextFormatter().format(record)

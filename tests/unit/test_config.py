@@ -137,3 +137,61 @@ def test_bad_media_hosts_are_one_line_naming_the_variable(value: str) -> None:
         load_settings({**BASE, "MEDIA_HOSTS": value})
     assert caught.value.variable == "MEDIA_HOSTS"
     assert "\n" not in str(caught.value) and "host" in caught.value.problem
+
+
+def test_poll_ceiling_and_pool_size() -> None:
+    s = load_settings(BASE)
+    assert s.max_polls_per_s == 20 and s.database_pool_size == 10
+    s = load_settings({**BASE, "MUSICAPI_MAX_POLLS_PER_S": "2.5", "DATABASE_POOL_SIZE": "3"})
+    assert s.max_polls_per_s == 2.5 and s.database_pool_size == 3
+
+
+def test_owner_ceilings() -> None:
+    s = load_settings(BASE)
+    assert s.owner_daily_cap is None and s.allowed_guilds is None  # no cap, any server
+    s = load_settings(
+        {
+            **BASE,
+            "OWNER_DAILY_CAP": "5000",
+            "ALLOWED_GUILDS": "123456789012345678, 223456789012345678",
+        }
+    )
+    assert s.owner_daily_cap == 5000
+    assert s.allowed_guilds == frozenset({123456789012345678, 223456789012345678})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MUSICAPI_MAX_POLLS_PER_S", "0"),
+        ("MUSICAPI_MAX_POLLS_PER_S", "-4"),
+        ("MUSICAPI_MAX_POLLS_PER_S", "fast"),
+        ("MUSICAPI_MAX_POLLS_PER_S", "nan"),
+        ("MUSICAPI_MAX_POLLS_PER_S", "inf"),
+        ("DATABASE_POOL_SIZE", "0"),
+        ("DATABASE_POOL_SIZE", "2.5"),
+        ("DATABASE_POOL_SIZE", "ten"),
+    ],
+)
+def test_bad_poll_ceiling_or_pool_size_is_one_line(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**BASE, name: value})
+    assert caught.value.variable == name
+    assert "\n" not in str(caught.value) and value in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("OWNER_DAILY_CAP", "lots"),
+        ("OWNER_DAILY_CAP", "-1"),
+        ("ALLOWED_GUILDS", "my-server"),
+        ("ALLOWED_GUILDS", "123456789012345678,,223456789012345678"),
+        ("ALLOWED_GUILDS", "123456789012345678;223456789012345678"),
+    ],
+)
+def test_bad_owner_ceilings_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**BASE, name: value})
+    assert caught.value.variable == name
+    assert "\n" not in str(caught.value)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import sqlite3
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,75 @@ async def test_the_bot_refuses_a_newer_schema_in_one_line(tmp_path: Path) -> Non
     assert proc.returncode == 2 and out == b""
     assert len(lines) == 1, lines
     assert "DATABASE_URL" in lines[0] and "newer than this musicbot" in lines[0]
+
+
+# -- the database and its backups are private to the bot's user --------------------------------
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """The loosest umask: files must be private by what the bot sets, not by the umask."""
+    old = os.umask(0)
+    yield
+    os.umask(old)
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+async def test_a_new_database_its_wal_and_its_directory_are_private(
+    tmp_path: Path, open_umask: None
+) -> None:
+    path = tmp_path / "data" / "musicbot.db"
+    live = await Database.open(path)
+    try:
+        await fill(live, 3)  # WAL mode: the -wal and -shm files exist while it is open
+        files = [path, path.with_name("musicbot.db-wal"), path.with_name("musicbot.db-shm")]
+        assert all(file.exists() for file in files)
+        assert [mode(file) for file in files] == [0o600, 0o600, 0o600]
+        assert mode(path.parent) == 0o700  # the bot made the directory
+    finally:
+        await live.close()
+
+
+async def test_an_older_installs_database_is_made_private(tmp_path: Path, open_umask: None) -> None:
+    path = tmp_path / "musicbot.db"
+    await (await Database.open(path)).close()
+    os.chmod(path, 0o644)
+    os.chmod(tmp_path, 0o755)
+    db = await Database.open(path)
+    await db.close()
+    assert mode(path) == 0o600
+    assert mode(tmp_path) == 0o755  # a directory the bot did not make is the operator's
+
+
+async def test_every_backup_is_private_from_its_first_byte(
+    tmp_path: Path, open_umask: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = await Database.open(tmp_path / "live.db")
+    try:
+        await fill(live, 10)
+    finally:
+        await live.close()
+    # A loose leftover of a killed backup is not reused with its mode.
+    leftover = tmp_path / ".b.db.partial"
+    leftover.write_bytes(b"")
+    os.chmod(leftover, 0o666)
+    seen: list[int] = []
+    real_connect = sqlite3.connect
+
+    def watching(target: object, *args: object, **kwargs: object) -> sqlite3.Connection:
+        if str(target).endswith(".partial"):  # the copy, as SQLite is about to write into it
+            seen.append(mode(Path(str(target))))
+        return real_connect(target, *args, **kwargs)  # type: ignore[arg-type]  # passed through
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sqlite3, "connect", watching)
+        backup_sqlite(tmp_path / "live.db", tmp_path / "b.db")
+    assert seen == [0o600]
+    assert mode(tmp_path / "b.db") == 0o600 and not leftover.exists()
+    monkeypatch.chdir(tmp_path)  # and through the command, as an operator runs it
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///live.db")
+    assert await asyncio.to_thread(cli, ["backup", "c.db"]) == 0
+    assert mode(tmp_path / "c.db") == 0o600

@@ -36,5 +36,10 @@ async def test_healthcheck_exit_code_follows_healthz(
         await server.stop()
     assert await asyncio.to_thread(cli, ["healthcheck"]) == 1  # nothing listens any more
     assert "no answer" in capsys.readouterr().err
+    # Docker health checks know 0 and 1 only: a configuration error is "unhealthy" too.
     monkeypatch.delenv("METRICS_LISTEN")
-    assert cli(["healthcheck"]) == 2
+    assert cli(["healthcheck"]) == 1
+    assert "METRICS_LISTEN is not set" in capsys.readouterr().err
+    monkeypatch.setenv("METRICS_LISTEN", "no port here")
+    assert cli(["healthcheck"]) == 1
+    assert "Configuration error: METRICS_LISTEN" in capsys.readouterr().err

@@ -187,8 +187,11 @@ def test_joiners_inside_words_and_emoji_are_kept() -> None:
 
 def test_quote_is_short_escaped_and_pings_nobody() -> None:
     quoted = quote("@everyone **" + "x" * 5000, 50)
-    assert len(quoted) <= 50 and quoted.endswith("…")
-    assert "@everyone" not in quoted and "\\*\\*" in quoted
+    assert len(quoted) <= 50 and quoted.endswith("…`")
+    # Inline code shows its text literally: the asterisks are kept as typed, not escaped
+    # (a backslash would show), and the mention is broken by an invisible space.
+    assert "@everyone" not in quoted and quoted.startswith("`@")
+    assert "**" in quoted and "\\" not in quoted
 
 
 # -- files checked by content --------------------------------------------------------------

@@ -3,11 +3,13 @@ interactions too old to answer."""
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from typing import Any
 
 import discord
+import pytest
 from discord import app_commands
 
 from bot.delivery.interrupted import name_of
@@ -103,6 +105,25 @@ async def test_the_gate_sheds_beyond_its_limit_and_says_so() -> None:
     ]
     # A command is counted before it reaches the gate: the same limit lets it through.
     assert await busy.admit(Interaction(0), Ack.PUBLIC, counted=True)  # type: ignore[arg-type]
+
+
+async def test_gate_refusals_are_summarised_not_logged_one_by_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gate.refusals.flush()  # what earlier tests refused is not this test's
+    caplog.clear()
+    busy = tree()
+    busy.max_in_flight = 1
+    busy.in_flight = 1
+    with caplog.at_level(logging.WARNING, "bot.interactions.gate"):
+        for _ in range(30):
+            assert not await busy.admit(Interaction(0), Ack.PUBLIC)  # type: ignore[arg-type]
+            assert not await busy.admit(Interaction(gate.STALE_AFTER_S + 1), Ack.PUBLIC)  # type: ignore[arg-type]
+        assert [r for r in caplog.records if r.name == "bot.interactions.gate"] == []
+        gate.refusals.flush()
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "bot.interactions.gate"]
+    assert "60 in the last" in line and "30 × shed (1 in flight)" in line
+    assert "30 × stale (over 3 s old)" in line
 
 
 class Replies:

@@ -128,7 +128,7 @@ async def test_refund_lands_in_the_period_it_was_charged(db: Database) -> None:
 
 
 async def test_budget_change_is_recorded_with_the_moderator(db: Database) -> None:
-    q = quota(db, Clock(NOV))
+    q = quota(db, Clock(NOV), budget=40 * 31)  # an allowance a daily 40 fits in
     standing = await QuotaAdmin(q).set_budget(GUILD, 40, "day", moderator_id=999)
     assert (standing.settings.budget, standing.settings.budget_period) == (40, "day")
     async with db.read() as conn:
@@ -145,7 +145,7 @@ async def test_servers_do_not_share_budgets(db: Database) -> None:
 
 async def test_daily_budget_and_member_limit_roll_over_at_utc_midnight(db: Database) -> None:
     clock = Clock(datetime(2026, 11, 20, 23, 59, 30, tzinfo=UTC).timestamp())
-    q = quota(db, clock, budget=40)
+    q = quota(db, clock, budget=40 * 31)  # an allowance a daily 40 fits in
     admin = QuotaAdmin(q)
     await admin.set_budget(GUILD, 40, "day", moderator_id=9)
     await admin.set_member_limit(GUILD, 1, 20, moderator_id=9)

@@ -44,9 +44,11 @@ async def assert_totals_match_the_ledger(conn: Connection, at: float, users: lis
         for user in users:
             totals = await ledger_sql.totals(conn, GUILD, user, period, window.start)
             summed = (
-                await ledger_sql.server_spent_from_ledger(conn, GUILD, window.start, window.end),
+                await ledger_sql.server_spent_from_ledger(
+                    conn, GUILD, window.start, window.end, period=period
+                ),
                 await ledger_sql.member_spent_from_ledger(
-                    conn, GUILD, user, window.start, window.end
+                    conn, GUILD, user, window.start, window.end, period=period
                 ),
                 await ledger_sql.member_grants_from_ledger(
                     conn, GUILD, user, window.start, window.end
@@ -84,9 +86,11 @@ async def test_every_kind_of_step_keeps_the_totals_equal_to_the_ledger(
             else:
                 assert await ledger.release(conn, found, clock.now, "failed")
     await check()
-    assert await admin.reset(GUILD, 1, moderator_id=9) == 15 + 30  # forgiven: this month's
-    await admin.set_budget(GUILD, 500, BudgetPeriod.WEEK, moderator_id=9)
-    assert await admin.reset(GUILD, None, moderator_id=9) == 15  # this week's server spend
+    # Forgiven: this month's committed spending (30); the 15 still in flight stay counted.
+    assert await admin.reset(GUILD, 1, moderator_id=9) == 30
+    await admin.set_budget(GUILD, 150, BudgetPeriod.WEEK, moderator_id=9)  # 6 weeks fit 1000
+    # This week's server spending is the 15 in flight only: nothing committed to forgive.
+    assert await admin.reset(GUILD, None, moderator_id=9) == 0
     await check()
     clock.now += 86400  # December
     async with database.transaction() as conn:
@@ -96,9 +100,9 @@ async def test_every_kind_of_step_keeps_the_totals_equal_to_the_ledger(
     await quota.reserve(job(3, 5))
     await check()
     standing = await quota.standing(GUILD, 3)
-    # This week: 15 reserved, forgiven by the reset, then refunded (-15), then 5: the server
-    # stands at -10, shown as 0, as the ledger's own sum says; member 3 spent 5 of 25 granted.
-    assert (standing.server_spent, standing.member_spent, standing.member_grants) == (0, 5, 25)
+    # This week: 15 reserved and (the reset having left it counted) refunded once, then 5:
+    # the server stands at 5, never below zero; member 3 spent 5 of 25 granted.
+    assert (standing.server_spent, standing.member_spent, standing.member_grants) == (5, 5, 25)
 
 
 async def test_a_drifted_total_is_reported_and_a_rebuild_repairs_it(database: Database) -> None:

@@ -19,6 +19,7 @@ from bot.quota import ledger
 from bot.quota.admin import QuotaAdmin
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
+from bot.quota.owner import OwnerCeilings
 from bot.quota.periods import current_window
 from bot.states import BudgetPeriod
 from bot.store import jobs as job_sql
@@ -47,6 +48,8 @@ async def run(target: Path | str, guild: int, sequence: list[Step]) -> None:
     quota = Quota(db, CostTable(), default_budget=120, default_period=BudgetPeriod.MONTH,
                   clock=lambda: now[0])  # fmt: skip
     admin = QuotaAdmin(quota)
+    # Room for a budget of 120 in any period: only the budget limits these sequences.
+    await OwnerCeilings(quota).set_allowance(guild, 10**6, BudgetPeriod.DAY, owner_id=8)
     jobs: list[int] = []
     try:
         for step in sequence:
@@ -82,10 +85,10 @@ async def run(target: Path | str, guild: int, sequence: list[Step]) -> None:
                 for user in (1, 2, 3):
                     totals = await ledger_sql.totals(conn, guild, user, period, window.start)
                     assert totals.server_spent == await ledger_sql.server_spent_from_ledger(
-                        conn, guild, window.start, window.end
+                        conn, guild, window.start, window.end, period=period
                     )
                     assert totals.member_spent == await ledger_sql.member_spent_from_ledger(
-                        conn, guild, user, window.start, window.end
+                        conn, guild, user, window.start, window.end, period=period
                     )
                     assert totals.member_granted == await ledger_sql.member_grants_from_ledger(
                         conn, guild, user, window.start, window.end

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import QuotaRefused
-from bot.quota.limits import Standing, check
+from bot.quota.limits import Standing, check, check_standing
 from bot.quota.periods import current_window
 from bot.store.settings import GuildSettings
 
@@ -71,3 +71,28 @@ def test_server_pool_charges_skip_the_members_own_limits() -> None:
     s = standing(member_limit=0, blocked=True)
     check(s, 20, 5, member_checks=False)  # an approved request: only the server's limits
     assert refused(standing(server_spent=95), member_checks=False).limit == "server budget"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "limit"),
+    [
+        ({"blocked": True}, "block list"),
+        ({"allowed_channels": (6,)}, "channel allow-list"),
+        ({"settings": GuildSettings(1, 100, "week", member_jobs_cap=1), "member_active": 1},
+         "songs in progress per member"),
+        ({"settings": GuildSettings(1, 100, "week", server_jobs_cap=2), "server_active": 2},
+         "songs in progress per server"),
+    ],
+)  # fmt: skip
+def test_the_standing_checks_refuse_alone_and_inside_every_reservation_check(
+    overrides: dict[str, object], limit: str
+) -> None:
+    with pytest.raises(QuotaRefused) as alone:
+        check_standing(standing(**overrides), 5)
+    assert alone.value.limit == limit == refused(standing(**overrides)).limit
+
+
+def test_the_standing_checks_ignore_what_is_left_to_spend() -> None:
+    spent = standing(server_spent=100, member_limit=10, member_spent=10)
+    check_standing(spent, 5)  # a free repeat or a file read is not refused for the budget
+    assert refused(spent).limit == "member limit"

@@ -112,3 +112,44 @@ async def test_ids_bound_in_one_task_stay_in_it(capture) -> None:  # type: ignor
 def test_short_values_are_not_treated_as_secrets() -> None:
     logs.add_secret("abc")
     assert logs.redact("abc abc") == "abc abc"
+
+
+FORGED = "ok\n[2026-01-01 00:00:00] [INFO    ] bot.jobs: job 1 succeeded\r\x1b[2Kcleared\x85\u2028"
+
+
+def test_text_lines_cannot_be_forged_by_what_they_quote(capture) -> None:  # type: ignore[no-untyped-def]
+    logger, stream, handler = capture
+    handler.setFormatter(logs.TextFormatter())
+    logger.warning("MusicAPI said: %s", FORGED, extra={"task_id": "t\nx"})
+    (line,) = stream.getvalue().splitlines()  # one record, one line
+    assert "\x1b" not in line and "\r" not in line and "\x85" not in line
+    assert "ok\\n[2026-01-01 00:00:00]" in line and "\\r\\x1b[2Kcleared\\x85\\u2028" in line
+    assert line.endswith("[task_id=t\\nx]")
+
+
+def test_a_traceback_in_text_cannot_start_a_line_like_a_record(capture) -> None:  # type: ignore[no-untyped-def]
+    logger, stream, handler = capture
+    handler.setFormatter(logs.TextFormatter())
+    try:
+        raise ValueError(FORGED)
+    except ValueError:
+        logger.exception("it failed")
+    first, *rest = stream.getvalue().rstrip("\n").split("\n")
+    assert first.endswith("it failed") and rest and rest[0].strip().startswith("Traceback")
+    assert all(line.startswith("  ") for line in rest)  # none passes for a record of its own
+    assert not any("\x1b" in line or "\r" in line for line in rest)
+
+
+def test_every_control_character_is_escaped() -> None:
+    controls = [*map(chr, range(0x20)), "\x7f", *map(chr, range(0x80, 0xA0)), "\u2028", "\u2029"]
+    escaped = logs.escape_controls("".join(controls))
+    assert escaped.isprintable() and "\\n" in escaped and "\\x1b" in escaped
+    assert logs.escape_controls("plain text, é and 🎵") == "plain text, é and 🎵"
+
+
+def test_json_lines_already_escape_control_characters(capture) -> None:  # type: ignore[no-untyped-def]
+    logger, stream, handler = capture
+    handler.setFormatter(logs.JsonFormatter())
+    logger.warning("MusicAPI said: %s", FORGED)
+    (raw,) = stream.getvalue().splitlines()  # splits at NEL and U+2028 too: none are left raw
+    assert json.loads(raw)["message"] == f"MusicAPI said: {FORGED}"

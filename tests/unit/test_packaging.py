@@ -36,10 +36,14 @@ def test_dockerfile_layers_health_and_signals() -> None:
     base = next(line for line in lines if line.startswith("FROM "))
     # A patch version (or a digest), not a moving "3.11" tag.
     assert re.fullmatch(r"FROM python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", base)
-    copy_deps = lines.index("COPY pyproject.toml ./")
-    install_deps = next(i for i, line in enumerate(lines) if "requirements.txt" in line)
+    copy_deps = lines.index("COPY requirements.lock /tmp/requirements.lock")
+    install_deps = next(i for i, line in enumerate(lines) if "--require-hashes" in line)
     copy_code = lines.index("COPY bot ./bot")
     assert copy_deps < install_deps < copy_code  # code changes keep the dependency layer
+    # Neither pyproject.toml (a lint setting would reinstall everything) nor a build of the
+    # project (setuptools from the index at every code change) is part of the image.
+    assert not any("pyproject.toml" in line for line in lines if line.startswith(("COPY", "RUN")))
+    assert not any(re.search(r"pip install[^&]* \.( |$)", line) for line in lines)
     assert any(line.startswith("HEALTHCHECK") for line in lines)
     assert 'CMD ["musicbot", "healthcheck"]' in lines
     assert "STOPSIGNAL SIGTERM" in lines

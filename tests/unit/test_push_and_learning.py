@@ -19,6 +19,7 @@ from bot.jobs.timing import Policy
 from bot.musicapi.models import Clip, TaskStatus
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
+from bot.redaction import add_secret
 from bot.store import jobs as job_sql
 from bot.store import ledger as ledger_sql
 from bot.store import webhooks as webhook_sql
@@ -216,6 +217,41 @@ async def test_a_missing_webhook_is_found_by_the_safety_poll(env) -> None:  # ty
     clock.now = job.next_run_at
     await sched.run_due()
     assert api.polls == 1 and rec.succeeded == [job_id]
+
+
+async def test_a_push_whose_name_and_data_disagree_is_checked_by_a_poll(env) -> None:  # type: ignore[no-untyped-def]
+    """A signed body named `song.failed` whose data says succeeded fails nothing: the name
+    never overrides the data, so upstream is asked, and its answer decides."""
+    db, sched, api, rec, clock = env
+    job_id = await submitted(db, sched, clock, "task-1")
+    api.script = [
+        TaskStatus(
+            task_id="task-1",
+            state="succeeded",
+            clips=(Clip("c1", "succeeded", audio_url="https://x/1.mp3"),),
+        )
+    ]
+    await push(db, job_id, "task-1", "song.failed", "succeeded", clock.now)
+    await sched.run_due()
+    assert api.polls == 1 and rec.failed == [] and rec.succeeded == [job_id]
+    assert (await get(db, job_id)).state == "succeeded"
+
+
+async def test_a_failure_upstream_words_reaches_the_member_without_secrets(env) -> None:  # type: ignore[no-untyped-def]
+    db, sched, _api, rec, clock = env
+    secret = "whsec-quoted-in-a-failure-0123456789"
+    add_secret(secret)
+    job_id = await submitted(db, sched, clock, "task-1")
+    # A signed failure whose data can't be read: its message is what the member reads.
+    body = {"code": 200, "task_id": "task-1", "data": "?", "event": "song.failed"}
+    body["message"] = f"bad secret {secret}"
+    async with db.transaction() as conn:
+        assert await webhook_sql.record(conn, job_id, "id-f", "task-1", "song.failed", body, 1.0)
+        await job_sql.run_soon(conn, job_id, clock.now)
+    await sched.run_due()
+    job = await get(db, job_id)
+    assert job.state == "failed" and rec.failed == [job_id]
+    assert job.failure is not None and secret not in job.failure and "[redacted]" in job.failure
 
 
 # -- the learned schedule on recorded distributions ----------------------------------------

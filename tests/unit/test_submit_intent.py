@@ -17,12 +17,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.delivery import embeds
 from bot.jobs import orphans
 from bot.jobs.operations import Operation, sonic_create
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.service import JobOrigin, JobService, SubmitRefused
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.requests import SonicCreate
+from bot.quota import ledger
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
 from bot.simulator import MusicAPISimulator, SimulatorConfig
@@ -210,7 +212,9 @@ async def test_killed_once_sent_is_a_counted_orphan_and_the_member_is_told_it_ma
     assert before.request_fingerprint == orphans.fingerprint("create_music", "sonic", REQ.to_body())
     bot = await world.restart(bot)
     await world.settle(bot)
-    assert bot.outcomes.failed == [(job_id, orphans.RESTART_ORPHAN_REASON)]
+    cost = (await the_job(bot.db, job_id)).cost
+    told = f"{orphans.RESTART_ORPHAN_REASON}\nIts {cost} credits were returned."
+    assert bot.outcomes.failed == [(job_id, told)]
     assert "might still have been made" in orphans.RESTART_ORPHAN_REASON
     assert await ledger_kinds(bot.db, job_id) == ["reserve", "release"]
     assert await bot.service.count_orphans() == 1
@@ -232,16 +236,32 @@ async def test_killed_after_the_task_id_was_recorded_resumes_and_delivers(world:
     assert len(world.sim.tasks) == 1
 
 
+# What MusicAPI's side of a submit looked like, and what the member must be told about it.
+NO_ANSWER = ("gateway-gave-up", 502, "<html>bad gateway</html>", orphans.NO_ANSWER_ORPHAN_REASON)
+UNREADABLE = ("garbage-2xx", 200, "<html>ok?</html>", orphans.UNREADABLE_ORPHAN_REASON)
+NO_TASK_ID = ("2xx-without-task-id", 200, {"code": 200, "message": "success"}, UNREADABLE[3])
+UNKNOWN_OUTCOMES = [NO_ANSWER, UNREADABLE, NO_TASK_ID]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "reason"),
+    [case[1:] for case in UNKNOWN_OUTCOMES],
+    ids=[case[0] for case in UNKNOWN_OUTCOMES],
+)
 async def test_a_create_without_an_answer_is_not_resent_and_is_released_honestly(
-    world: World,
+    world: World, status: int, body: object, reason: str
 ) -> None:
     bot = await world.start()
-    world.sim.inject("/api/v1/sonic/create", 502, body="<html>bad gateway</html>")
+    world.sim.inject("/api/v1/sonic/create", status, body=body)  # type: ignore[arg-type]
     operation = sonic_create(REQ, "a road trip song")
     job_id = await bot.service.reserve(ORIGIN, operation)
-    with pytest.raises(SubmitRefused, match="cannot tell whether it was made") as refused:
+    with pytest.raises(SubmitRefused) as refused:
         await bot.service.submit(job_id, operation)
-    assert "credits were returned" in str(refused.value)
+    job = await the_job(bot.db, job_id)
+    # What happened (which of the two), that it may still be made, and the credits' fate.
+    told = f"{reason}\nIts {job.cost} credits were returned."
+    assert str(refused.value) == told == job.failure
+    assert "might still be made" in told and job.cost > 0
     assert await ledger_kinds(bot.db, job_id) == ["reserve", "release"]
     assert await bot.service.count_orphans() == 1
     creates = [r for r in world.sim.requests if r[1] == "/api/v1/sonic/create"]
@@ -249,6 +269,69 @@ async def test_a_create_without_an_answer_is_not_resent_and_is_released_honestly
     # Told through the interaction already: no channel notice follows.
     await world.settle(bot)
     assert bot.outcomes.failed == []
+
+
+def test_the_two_unknown_outcomes_are_told_apart() -> None:
+    assert "did not answer in time" in orphans.NO_ANSWER_ORPHAN_REASON
+    assert "could not be read" in orphans.UNREADABLE_ORPHAN_REASON
+    assert "did not answer" not in orphans.UNREADABLE_ORPHAN_REASON
+    assert "could not be read" not in orphans.NO_ANSWER_ORPHAN_REASON
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "reason"),
+    [case[1:] for case in UNKNOWN_OUTCOMES],
+    ids=[case[0] for case in UNKNOWN_OUTCOMES],
+)
+async def test_a_held_orphan_keeps_why_its_outcome_is_unknown_until_it_is_released(
+    world: World, status: int, body: object, reason: str
+) -> None:
+    bot = await world.start(orphan_hold_s=300)
+    world.sim.inject("/api/v1/sonic/create", status, body=body)  # type: ignore[arg-type]
+    operation = sonic_create(REQ, "a road trip song")
+    job_id = await bot.service.reserve(ORIGIN, operation)
+    held = await bot.service.submit(job_id, operation)
+    assert held.state == "unconfirmed" and held.failure == reason  # stored with the job
+    await world.settle(bot)  # no webhook names a task: the hold ends
+    job = await the_job(bot.db, job_id)
+    told = f"{reason}\nIts {job.cost} credits were returned."
+    assert bot.outcomes.failed == [(job_id, told)]
+    assert await ledger_kinds(bot.db, job_id) == ["reserve", "release"]
+    # The channel notice and the card say it once, without a second credits line.
+    notice, card = embeds.failure_text(job), embeds.job_card(job, "failed")
+    assert reason.split(",")[0] in notice and notice.count("credits") == 1
+    (field,) = [f for f in card.fields if f.name == "What happened"]
+    assert field.value is not None and field.value.count("credits") == 1
+
+
+async def test_an_orphan_whose_credits_were_already_returned_is_told_so(world: World) -> None:
+    bot = await world.start()
+    operation = sonic_create(REQ, "a road trip song")
+    job_id = await bot.service.reserve(ORIGIN, operation)
+    job = await the_job(bot.db, job_id)
+    async with bot.db.transaction() as conn:
+        assert await ledger.release(conn, job, world.clock.now, "returned earlier")
+        assert await orphans.release_orphan(
+            conn, job, world.clock.now, orphans.NO_ANSWER_ORPHAN_REASON
+        )
+    told = (await the_job(bot.db, job_id)).failure
+    assert told == (
+        f"{orphans.NO_ANSWER_ORPHAN_REASON}\nIts {job.cost} credits had already been returned."
+    )
+    assert await ledger_kinds(bot.db, job_id) == ["reserve", "release"]  # not returned twice
+
+
+def test_the_credits_note_says_what_is_true() -> None:
+    assert orphans.credits_note({"reserve", "release"}, 10, released=True) == (
+        "Its 10 credits were returned."
+    )
+    assert orphans.credits_note({"reserve", "commit"}, 10, released=False) == (
+        "Its 10 credits stay charged."
+    )
+    assert orphans.credits_note(set(), 10, released=False) == "Nothing was charged for it."
+    assert orphans.credits_note({"reserve", "release"}, 0, released=True) == (
+        "Nothing was charged for it."
+    )
 
 
 async def test_a_held_orphan_is_adopted_when_its_webhook_names_the_task(world: World) -> None:
@@ -273,7 +356,9 @@ async def test_a_held_orphan_nobody_names_is_released_when_the_hold_ends(world: 
     await bot.scheduler.run_due()
     assert bot.outcomes.failed == []  # still waiting for a webhook
     await world.settle(bot)
-    assert bot.outcomes.failed == [(job_id, orphans.RESTART_ORPHAN_REASON)]
+    cost = (await the_job(bot.db, job_id)).cost
+    told = f"{orphans.RESTART_ORPHAN_REASON}\nIts {cost} credits were returned."
+    assert bot.outcomes.failed == [(job_id, told)]
     assert await ledger_kinds(bot.db, job_id) == ["reserve", "release"]
     assert await bot.service.count_orphans() == 1
     assert not await bot.scheduler.adopt_task(job_id, "late-task")

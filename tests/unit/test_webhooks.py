@@ -8,6 +8,7 @@ delivery for a real job may ask for). Runs on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
+from bot.states import JobState
 from bot.store import jobs as job_sql
 from bot.store.database import Database
 from bot.store.jobs import Job, NewJob
+from bot.webhooks import events
 from bot.webhooks.address import Addresses
 from bot.webhooks.receiver import MAX_BODY, WebhookReceiver
 from bot.webhooks.signature import (
@@ -61,6 +64,7 @@ class Env:
     owner: Owner
     clock: Clock
     job_id: int
+    receiver: WebhookReceiver
 
 
 def completed_body(task_id: str, event: str = "song.completed") -> bytes:
@@ -125,7 +129,7 @@ async def env(db_target: Path | str) -> AsyncIterator[Env]:
     receiver = WebhookReceiver(db, addresses, owner, clock=clock)
     job_id = await new_job(db, clock)
     async with TestClient(TestServer(receiver.app)) as client:
-        yield Env(db, client, addresses, owner, clock, job_id)
+        yield Env(db, client, addresses, owner, clock, job_id, receiver)
     await db.close()
 
 
@@ -297,3 +301,136 @@ async def test_a_webhook_before_the_submit_returns_is_kept_for_its_job(env: Env)
     assert await post(env, body, v2_headers(body), path_of(env, job_id)) == 200
     assert await stored(env, job_id) == ["song.completed"]
     assert (await the_job(env, job_id)).next_run_at == NOW
+
+
+# -- the event name comes from the signed body only -------------------------------------------
+
+
+def unnamed_body(task_id: str, state: str = "succeeded") -> bytes:
+    """An envelope without `event` (as Producer's or Nuro's may be): only its data says what
+    happened."""
+    envelope = json.loads(completed_body(task_id))
+    del envelope["event"]
+    envelope["data"][0]["state"] = state
+    return json.dumps(envelope).encode()
+
+
+async def response_of(env: Env, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    response = await env.client.post(path_of(env), data=body, headers=headers)
+    return response.status, (await response.json())["status"]
+
+
+@pytest.mark.parametrize("make_body", [completed_body, unnamed_body], ids=["named", "unnamed"])
+async def test_a_captured_body_replayed_with_a_forged_event_header_is_a_replay(
+    env: Env, make_body: Any
+) -> None:
+    body = make_body("task-1")
+    captured = v2_headers(body)
+    assert await response_of(env, body, captured) == (200, "accepted")
+    async with env.db.transaction() as conn:  # the scheduler applied it: the song was delivered
+        assert await job_sql.finish(conn, env.job_id, JobState.SUCCEEDED, NOW)
+    before = await the_job(env)
+    # Same signed bytes, same timestamp and signature (still within the 5 minutes), but the
+    # unsigned headers rewritten: a new event id and a failure named in X-Webhook-Event.
+    forged = {**captured, "X-Webhook-Event": "song.failed", "X-Webhook-Id": "evt-forged"}
+    forged["Idempotency-Key"] = "evt-forged"
+    env.clock.now += 30
+    assert await response_of(env, body, forged) == (200, "duplicate")
+    assert await stored(env) == ["song.completed"]
+    after = await the_job(env)
+    assert after.state == "succeeded" and after == before
+    assert env.owner.wakes == 1  # only the genuine delivery woke the job's owner
+
+
+async def test_a_body_without_an_event_is_named_by_its_signed_data_not_the_header(
+    env: Env,
+) -> None:
+    body = unnamed_body("task-1", state="succeeded")
+    headers = {**v2_headers(body), "X-Webhook-Event": "song.failed"}
+    assert await post(env, body, headers) == 200
+    assert await stored(env) == ["song.completed"]
+    async with env.db.read() as conn:
+        (row,) = await conn.execute_fetchall(
+            "SELECT event, payload FROM webhook_events WHERE job_id = ?", (env.job_id,)
+        )
+    status = events.status_of("sonic", "task-1", row[0], json.loads(row[1]))
+    assert status is not None and status.state == "succeeded"
+
+
+def test_an_unnamed_body_is_classified_from_its_data() -> None:
+    def named(state: str) -> str:
+        return events.event_name("sonic", "t", json.loads(unnamed_body("t", state)))
+
+    assert named("succeeded") == events.COMPLETED
+    assert named("failed") == events.FAILED
+    assert named("running") == "song.running"
+    garbage = {"code": 200, "task_id": "t", "data": "???"}
+    key = events.event_name("sonic", "t", garbage)
+    assert key.startswith("unreadable:")
+    assert key == events.event_name("sonic", "t", dict(garbage))  # the same body, the same key
+    assert key != events.event_name("sonic", "t", {**garbage, "data": "!!!"})
+    assert events.status_of("sonic", "t", key, garbage) is None  # unreadable: the job polls
+
+
+def test_the_event_name_never_overrides_the_parsed_status() -> None:
+    success = json.loads(completed_body("t"))
+    assert events.status_of("sonic", "t", events.COMPLETED, success).state == "succeeded"  # type: ignore[union-attr]
+    # Named failed while the data says succeeded: neither is believed; the job polls.
+    contradictory = {**success, "event": events.FAILED}
+    assert events.event_name("sonic", "t", contradictory) == events.FAILED
+    assert events.status_of("sonic", "t", events.FAILED, contradictory) is None
+    # A signed failure whose data can't be read is still a failure, with its message.
+    failed = {"code": 200, "task_id": "t", "data": "?", "event": "song.failed", "message": "GPU"}
+    status = events.status_of("sonic", "t", events.FAILED, failed)
+    assert status is not None and status.state == "failed"
+    assert status.failure is not None and status.failure.message == "GPU"
+    # The same unreadable data without that signed name is only a reason to poll.
+    unnamed = {key: value for key, value in failed.items() if key != "event"}
+    assert events.status_of("sonic", "t", events.FAILED, unnamed) is None
+
+
+async def test_unauthenticated_posts_are_one_summary_not_a_warning_each(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = completed_body("task-1")
+    with caplog.at_level(logging.DEBUG, "bot.webhooks.receiver"):
+        for _ in range(20):
+            assert await post(env, body, {"Content-Type": "application/json"}) == 401
+        for _ in range(5):
+            bad = v2_headers(body, secret="another-secret-entirely")
+            assert await post(env, body, bad) == 401
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert warnings == []  # nothing per request (only DEBUG lines)
+        await env.receiver.stop()  # a stop writes the window's summary
+    (summary,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "25 in the last" in summary
+    assert "20 × no signature header" in summary and "5 × signature does not match" in summary
+
+
+async def test_a_forged_event_id_cannot_make_a_new_event_look_like_a_repeat(env: Env) -> None:
+    streaming = unnamed_body("task-1", state="streaming")
+    assert await response_of(env, streaming, v2_headers(streaming, event_id="evt-1")) == (
+        200,
+        "accepted",
+    )
+    # The completion arrives under the id of the earlier delivery (X-Webhook-Id is not
+    # signed): it is still a new event of the task, and reaches the job.
+    completed = completed_body("task-1")
+    assert await response_of(env, completed, v2_headers(completed, event_id="evt-1")) == (
+        200,
+        "accepted",
+    )
+    assert await stored(env) == ["song.streaming", "song.completed"]
+
+
+async def test_a_held_job_whose_submit_was_cut_off_takes_the_webhook_naming_its_task(
+    env: Env,
+) -> None:
+    job_id = await new_job(env.db, env.clock, task_id=None)
+    async with env.db.transaction() as conn:  # a restart found it sent but unanswered
+        await job_sql.mark_unconfirmed(conn, job_id, LATER, "held")
+    assert (await the_job(env, job_id)).state == "unconfirmed"
+    body = completed_body("task-late")
+    assert await post(env, body, v2_headers(body), path_of(env, job_id)) == 200
+    assert await stored(env, job_id) == ["song.completed"]
+    assert (await the_job(env, job_id)).next_run_at == NOW  # its owner adopts the task now
