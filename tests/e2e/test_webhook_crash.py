@@ -18,7 +18,14 @@ from aiohttp import web
 
 from bot.simulator import MusicAPISimulator, SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, TOKEN, settings_env
-from tests.e2e.test_process import BotProcess, clean_env, clip_messages, ledger, wait_until
+from tests.e2e.test_process import (
+    BotProcess,
+    clean_env,
+    clip_messages,
+    jobs_told,
+    ledger,
+    wait_until,
+)
 from tests.fakediscord import FakeDiscord
 
 
@@ -98,7 +105,7 @@ async def test_killed_during_a_submit_the_song_is_still_delivered(tmp_path) -> N
         assert await wait_until(lambda: len(clip_messages(fake)) == 2, 60), [
             (d.event, d.status, d.error, d.attempt) for d in sim.webhook_deliveries
         ]
-        await asyncio.sleep(1.0)
+        assert await wait_until(lambda: jobs_told(db_path), 30)  # none is posted again
         assert len(clip_messages(fake)) == 2  # once
         assert ledger(db_path) == [("reserve", 20), ("commit", 20)]
         assert len([p for _, p, _ in sim.requests if p.endswith("/sonic/create")]) == 1

@@ -546,6 +546,7 @@ async def test_requests_are_recorded(make_sim: SimFactory, session: aiohttp.Clie
     ]
 
 
+@pytest.mark.e2e  # starts a process
 async def test_standalone_entry_point() -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
