@@ -66,7 +66,7 @@ async def holding_proxy(target: str, hold_s: float) -> AsyncIterator[str]:
 
 async def test_killed_during_a_submit_the_song_is_still_delivered(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # The webhook of a song finished while the bot was down is retried by MusicAPI (undocumented,
-    # OPEN-QUESTIONS F.29: the simulator retries every second here).
+    # docs/musicapi/open-questions.md F.29: the simulator retries every second here).
     config = SimulatorConfig(
         generation_time=2.0, seed=7, webhook_retries=30, webhook_retry_delay=1.0
     )

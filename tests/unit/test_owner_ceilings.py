@@ -1,4 +1,4 @@
-"""The owner's ceilings (PRODUCT §4.6) in the quota, on both engines: allowances moderators
+"""The owner's ceilings in the quota, on both engines: allowances moderators
 cannot budget past, resets that cannot lift them, and the bot-wide daily cap with its alerts."""
 
 from __future__ import annotations
