@@ -5,7 +5,6 @@ a parse that holds the loop or an exception that escapes."""
 from __future__ import annotations
 
 import json
-import time
 
 from bot.musicapi.transport import _NOT_JSON, JSON_PARSE_MAX_BYTES, _decode
 
@@ -27,10 +26,10 @@ def test_an_answer_past_the_parse_limit_is_not_json_without_being_parsed() -> No
     assert _decode(huge) is _NOT_JSON
 
 
-def test_the_largest_answer_parsed_is_parsed_in_milliseconds() -> None:
-    # ~250 KiB of aligned words: far more than the timeline of an 8-minute song.
+def test_the_largest_answer_parsed_is_parsed() -> None:
+    # ~250 KiB of aligned words: far more than the timeline of an 8-minute song. (That this
+    # takes milliseconds is a speed, not a behaviour: no timed assertion on a shared machine.)
     body = json.dumps([{"word": "la", "start_s": 1.0, "end_s": 1.5}] * 5500).encode()
     assert JSON_PARSE_MAX_BYTES * 0.9 < len(body) <= JSON_PARSE_MAX_BYTES
-    started = time.perf_counter()
-    assert isinstance(_decode(body), list)
-    assert time.perf_counter() - started < 0.1  # a few ms; generous for a loaded machine
+    decoded = _decode(body)
+    assert isinstance(decoded, list) and len(decoded) == 5500

@@ -452,7 +452,8 @@ async def test_a_deeply_nested_body_is_refused_quickly_and_nothing_else_breaks(
     body = nested_body("task-1", depth)
     started = time.perf_counter()
     assert await response_of(env, body, v2_headers(body)) == (400, "malformed JSON")
-    assert time.perf_counter() - started < 1.0
+    # Milliseconds in fact; the bound only tells a refusal from a parse that hangs.
+    assert time.perf_counter() - started < 10.0
     assert await stored(env) == [] and env.owner.wakes == 0
     # The receiver still takes the real delivery that follows.
     good = completed_body("task-1")
