@@ -36,10 +36,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bot.periods import current_window
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
 from bot.quota.limits import Standing
-from bot.quota.periods import current_window
 from bot.states import BudgetPeriod
 from bot.store import jobs as job_sql
 from bot.store import ledger as ledger_sql

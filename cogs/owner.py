@@ -8,7 +8,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import BUDGET_PERIODS
 from bot.errors import InputError
 from bot.features import FEATURES, Features
 from bot.interactions.components import GuardedView
@@ -18,6 +17,7 @@ from bot.interactions.replies import answer
 from bot.musicapi.errors import MusicAPIError
 from bot.observability.status import StatusFacts
 from bot.observability.status import render as render_status
+from bot.periods import BUDGET_PERIODS
 from bot.quota.allowance import MAX_CREDITS, fits
 from bot.quota.limits import Standing
 from bot.quota.owner import ServerLine, ServersPage

@@ -10,13 +10,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import BUDGET_PERIODS
 from bot.errors import InputError, NotAllowed
 from bot.interactions.components import GuardedView
 from bot.interactions.gate import ACK_PRIVATE
 from bot.interactions.permissions import require_moderator
 from bot.interactions.replies import answer
 from bot.markdown import Markdown, bold, escape, shorten
+from bot.periods import BUDGET_PERIODS
 from bot.quota.admin import HistoryPage
 from bot.quota.limits import Standing, describe_reset
 from bot.quota.usage import Usage, UsagePeriod
