@@ -129,10 +129,10 @@ class MusicTree(app_commands.CommandTree[Any]):
             self.in_flight -= 1
 
     async def _call(self, interaction: discord.Interaction) -> None:
-        # A private method of discord.py's CommandTree, overridden on purpose. Its task runs
-        # every slash command and autocomplete from start to end: the public
-        # `interaction_check` (where the gate acknowledges, before any option is converted)
-        # first, then the checks, options and body. The in-flight count must cover all of it
+        # A private method of discord.py's CommandTree, overridden on purpose: discord.py runs
+        # every slash command and autocomplete through it from start to end, the public
+        # `interaction_check` first (where the gate acknowledges, before any option is
+        # converted), then the checks, options and body. The in-flight count must cover all of it
         # and be released however it ends, a cancelled stop included, and the open reply be
         # crossed off once it is answered. No public hook spans that: `interaction_check` only
         # starts it, `on_error` and the `app_command_completion` event each see some of the
