@@ -38,7 +38,8 @@ from bot.delivery.media import (
     slug,
 )
 from bot.delivery.safe_http import MediaFetcher
-from bot.delivery.stems import STEM_OPERATIONS, StemsDelivery
+from bot.delivery.stems import StemsDelivery
+from bot.jobs.operations import is_stems
 from bot.markdown import bold, code, link
 from bot.observability import metrics
 from bot.store import clips as clip_sql
@@ -119,7 +120,7 @@ class DiscordPoster:
     # -- outcomes ---------------------------------------------------------------------------
 
     async def job_succeeded(self, job: Job) -> None:
-        if job.operation in STEM_OPERATIONS:
+        if is_stems(job.operation):
             await self._stems_succeeded(job)
             return
         async with self.db.read() as conn:

@@ -34,7 +34,6 @@ from bot.store.leases import fenced
 
 log = logging.getLogger(__name__)
 
-STEM_OPERATIONS = frozenset({"stems_basic", "stems_full"})
 MAX_FILES = 10  # Discord's limit of attachments per message
 # Discord allows 2000 characters of content; the rest is head-room for the header line.
 CONTENT_BUDGET = 1800

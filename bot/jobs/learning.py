@@ -19,8 +19,10 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.jobs.operations import is_stems
 from bot.store import jobs as job_sql
 from bot.store.database import Database
+from bot.store.jobs import Job
 
 MIN_SAMPLES = 20
 WINDOW = 200  # the newest finished jobs per kind that count
@@ -65,7 +67,7 @@ STEMS_PRIOR = Estimate.lognormal(median=40.0, sigma=0.6)
 
 
 def prior_for(family: str, operation: str) -> Estimate:
-    if operation.startswith("stems_"):
+    if is_stems(operation):
         return STEMS_PRIOR
     return PRIORS.get(family, SONIC_PRIOR)
 
@@ -122,3 +124,21 @@ class CompletionTimes:
             samples[(row.family, row.operation, row.model)].append(row.duration_s)
         self._samples = samples
         self._fits = {}
+
+
+def generation_time(
+    job: Job, now: float, pushed_at: float | None, target_lag: float
+) -> float | None:
+    """How long upstream took, as well as this job can tell, for the learned schedule.
+
+    A webhook arrives when the task finishes. A poll only bounds it: after the last time
+    upstream said "not done" (the middle of that gap is the estimate), or, when the first
+    poll already found it done, some time before: one target spacing earlier is assumed,
+    which errs towards polling a little early rather than noticing late."""
+    if job.submitted_at is None:
+        return None
+    if pushed_at is not None:
+        return max(0.0, pushed_at - job.submitted_at)
+    if job.seen_pending_at is not None and job.seen_pending_at > job.submitted_at:
+        return (job.seen_pending_at + now) / 2 - job.submitted_at
+    return max(0.0, now - job.submitted_at - target_lag)

@@ -17,6 +17,16 @@ from bot.states import Family
 
 Submit = Callable[[MusicAPIClient], Awaitable[str]]
 
+STEM_MODES = ("basic", "full")
+# The operations that split a clip into stems: made by `stems`, delivered as files, learned
+# apart from songs.
+STEM_OPERATIONS = frozenset(f"stems_{mode}" for mode in STEM_MODES)
+
+
+def is_stems(operation: str) -> bool:
+    """Whether a job's operation (its cost-table key) is a stem split."""
+    return operation in STEM_OPERATIONS
+
 
 @dataclass(frozen=True, slots=True)
 class Operation:

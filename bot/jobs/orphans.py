@@ -10,7 +10,8 @@ job found 'submitting' after a crash is one of two kinds:
   the job is an *orphan*: released, the member told the truth, and the owner shown a count
   (`/musicbot status`, and a warning in the log with the fingerprint to match against
   MusicAPI's dashboard). Where a webhook can still name the task, the job is held
-  ('unconfirmed') for a while first, and `Scheduler.adopt_task` resumes it as usual.
+  ('unconfirmed') for a while first, and `Scheduler.adopt_task` resumes it as usual. The
+release itself is `lifecycle.release_orphan`, the one writer of a job's end.
 
 A submit whose answer never came and one whose answer came but could not be read are told
 apart from the transport's `SubmitOutcomeUnknown.reason` to the member's message: the reason's
@@ -22,19 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from typing import Any
 
 from bot.musicapi.errors import UnknownOutcome
-from bot.observability import alerts
-from bot.quota import ledger
-from bot.states import JobState
-from bot.store import jobs as job_sql
-from bot.store import ledger as ledger_sql
 from bot.store.database import Connection
-from bot.store.jobs import Job
-
-log = logging.getLogger(__name__)
 
 NOT_SENT_REASON = "The bot restarted before sending this job to MusicAPI, so it was not made."
 RESTART_ORPHAN_REASON = (
@@ -79,35 +71,6 @@ def fingerprint(operation: str, family: str, body: dict[str, Any]) -> str:
         ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-async def release_orphan(conn: Connection, job: Job, now: float, reason: str) -> bool:
-    """Fail and release a job MusicAPI may have made; False if it had already finished.
-
-    The failure stored (what the member reads) is `reason` and then what became of the
-    credits, read from the ledger in the same transaction as the release."""
-    if not await job_sql.finish(conn, job.id, JobState.FAILED, now, failure=reason):
-        return False
-    released = await ledger.release(conn, job, now, reason)
-    kinds = {entry.kind for entry in await ledger_sql.job_entries(conn, job.id)}
-    note = credits_note(kinds, job.cost, released=released)
-    await job_sql.set_failure(conn, job.id, f"{reason}\n{note}")
-    await job_sql.mark_orphaned(conn, job.id, now)
-    log.warning(
-        "job %s released as a possibly billed orphan: its %s request (fingerprint %s, sent "
-        "at %s) may have made a MusicAPI task the bot cannot track",
-        job.id,
-        job.operation,
-        (job.request_fingerprint or "?")[:16],
-        f"{job.sent_at:.0f}" if job.sent_at is not None else "?",
-    )
-    alerts.notify(
-        alerts.AlertKind.ORPHANED_TASKS,
-        f"Job {job.id} ({job.operation}) was released as a possibly billed orphan: MusicAPI may "
-        "have made (and charged for) a task the bot cannot deliver. Count and details: "
-        "`/musicbot status` and the logs.",
-    )
-    return True
 
 
 async def count(conn: Connection, since: float = 0.0) -> int:

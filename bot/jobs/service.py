@@ -27,12 +27,12 @@ from bot.musicapi.errors import (
     SubmitOutcomeUnknown,
     UpstreamValidationError,
 )
-from bot.quota import ledger
 from bot.quota.ledger import Quota
-from bot.states import Family, JobState
+from bot.states import Family
 from bot.store import jobs as job_sql
 from bot.store.database import Connection, Database
 from bot.store.jobs import Job, NewJob
+from bot.store.leases import LeaseLost
 from bot.webhooks.address import Addresses
 
 log = logging.getLogger(__name__)
@@ -218,15 +218,16 @@ class JobService:
             # Anything else (a bug, a cancelled interaction): never leave the credits held.
             await self.abandon(job_id, "The request could not be completed.")
             raise
-        now = self.clock()
-        async with self.db.transaction() as conn:
-            job = await job_sql.get(conn, job_id)
-            assert job is not None
-            await job_sql.finish(conn, job_id, JobState.SUCCEEDED, now)
-            await ledger.commit(conn, job, now)
-            await job_sql.mark_notified(conn, job_id)
-            if record is not None:
-                await record(conn, job, result)
+
+        async def succeed(job: Job) -> Job:
+            async def store(conn: Connection) -> None:
+                if record is not None:
+                    await record(conn, job, result)
+
+            # Answered through the interaction: told at once, so no channel notice follows.
+            return await self.scheduler.lifecycle.succeed(job, store=store, told=True)
+
+        await self._settle(job_id, succeed)
         return result
 
     async def drain(self, within_s: float) -> int:
@@ -244,17 +245,15 @@ class JobService:
         now = self.clock()
         reason = orphans.UNKNOWN_OUTCOME_REASONS[error.reason]
         log.warning("job %s: submit outcome unknown (%s: %s)", job_id, error.reason.value, error)
-        async with self.db.transaction() as conn:
-            if self.orphan_hold_s > 0:
+        if self.orphan_hold_s > 0:
+            async with self.db.transaction() as conn:
                 await job_sql.mark_unconfirmed(conn, job_id, now + self.orphan_hold_s, reason)
-            else:
-                job = await job_sql.get(conn, job_id)
-                assert job is not None
-                await orphans.release_orphan(conn, job, now, reason)
-                # Told right here, through the interaction, so no channel notice follows.
-                await job_sql.mark_notified(conn, job_id)
-            job = await job_sql.get(conn, job_id)
-            assert job is not None
+            job = await self.get(job_id)
+        else:
+            # Told right here, through the interaction, so no channel notice follows.
+            job = await self._settle(
+                job_id, lambda job: self.scheduler.lifecycle.orphan(job, reason, told=True)
+            )
         if self.orphan_hold_s > 0:
             self.scheduler.wake()
             return job
@@ -282,13 +281,18 @@ class JobService:
 
     async def abandon(self, job_id: int, reason: str) -> None:
         """Fail a job the member is told about right away (so no channel notice follows)."""
-        now = self.clock()
-        async with self.db.transaction() as conn:
-            job = await job_sql.get(conn, job_id)
-            assert job is not None
-            await job_sql.finish(conn, job_id, JobState.FAILED, now, failure=reason)
-            await ledger.release(conn, job, now, reason)
-            await job_sql.mark_notified(conn, job_id)
+        await self._settle(job_id, lambda job: self.scheduler.lifecycle.abandon(job, reason))
+
+    async def _settle(self, job_id: int, end: Callable[[Job], Awaitable[Job]]) -> Job:
+        """End a job this process is answering in its interaction, by `end` (a lifecycle step).
+        If the process stalled past the job's lease and another took it over, that one settles
+        and tells it: nothing is written here, and the row as it stands is returned."""
+        job = await self.get(job_id)
+        try:
+            return await end(job)
+        except LeaseLost:
+            log.warning("job %s: taken over by another process while it was answered", job_id)
+            return await self.get(job_id)
 
     async def in_flight(self, guild_id: int) -> list[Job]:
         async with self.db.read() as conn:

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 
 from bot.delivery import embeds
-from bot.jobs import orphans
+from bot.jobs import lifecycle, orphans
 from bot.jobs.operations import Operation, sonic_create
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.service import JobOrigin, JobService, SubmitRefused
@@ -311,7 +311,7 @@ async def test_an_orphan_whose_credits_were_already_returned_is_told_so(world: W
     job = await the_job(bot.db, job_id)
     async with bot.db.transaction() as conn:
         assert await ledger.release(conn, job, world.clock.now, "returned earlier")
-        assert await orphans.release_orphan(
+        assert await lifecycle.release_orphan(
             conn, job, world.clock.now, orphans.NO_ANSWER_ORPHAN_REASON
         )
     told = (await the_job(bot.db, job_id)).failure
