@@ -119,7 +119,7 @@ async def _sim_times(session: aiohttp.ClientSession, base: str, task_id: str) ->
 
 async def sdk_side(base: str, songs: int, scale: float) -> dict[str, Any]:
     from bot.musicapi.client import MusicAPIClient
-    from bot.musicapi.requests import SonicCreate
+    from bot.musicapi.families.sonic import SonicCreate
 
     rng = random.Random(7)
     arrivals = [rng.uniform(0, ARRIVAL_WINDOW_S / scale) for _ in range(songs)]
@@ -157,7 +157,7 @@ async def bot_side(base: str, songs: int, scale: float, push: bool) -> dict[str,
     from bot.jobs.scheduler import Scheduler
     from bot.jobs.service import JobOrigin, JobService
     from bot.musicapi.client import MusicAPIClient
-    from bot.musicapi.requests import SonicCreate
+    from bot.musicapi.families.sonic import SonicCreate
     from bot.quota.costs import CostTable
     from bot.quota.ledger import Quota
     from bot.store.database import Database
@@ -272,7 +272,7 @@ async def bot_side(base: str, songs: int, scale: float, push: bool) -> dict[str,
 
 
 async def _create_tasks(client: Any, count: int) -> list[str]:
-    from bot.musicapi.requests import SonicCreate
+    from bot.musicapi.families.sonic import SonicCreate
 
     slots = asyncio.Semaphore(500)
 

@@ -47,7 +47,7 @@ async def _work(args: argparse.Namespace) -> dict[str, Any]:
     from bot.jobs.scheduler import Scheduler
     from bot.jobs.service import JobOrigin, JobService
     from bot.musicapi.client import MusicAPIClient
-    from bot.musicapi.requests import SonicCreate
+    from bot.musicapi.families.sonic import SonicCreate
     from bot.quota.costs import CostTable
     from bot.quota.ledger import Quota
     from bot.store.database import Database

@@ -45,7 +45,7 @@ def _arrivals(jobs: int, window: float) -> list[float]:
 
 async def _baseline(base_url: str, jobs: int, window: float) -> dict[str, Any]:
     from bot.musicapi.client import MusicAPIClient
-    from bot.musicapi.requests import SonicCreate
+    from bot.musicapi.families.sonic import SonicCreate
 
     delivered: dict[str, float] = {}
     polls: list[int] = []
@@ -89,7 +89,7 @@ async def _scheduler(
     from bot.jobs.scheduler import Scheduler
     from bot.jobs.service import JobOrigin, JobService
     from bot.musicapi.client import MusicAPIClient
-    from bot.musicapi.requests import SonicCreate
+    from bot.musicapi.families.sonic import SonicCreate
     from bot.quota.costs import CostTable
     from bot.quota.ledger import Quota
     from bot.store.database import Database

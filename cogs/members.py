@@ -13,7 +13,9 @@ from bot.interactions.gate import ACK_PRIVATE
 from bot.interactions.jobs import role_ids_of
 from bot.interactions.replies import answer
 from bot.markdown import Markdown, shorten
-from bot.quota.limits import describe_reset
+from bot.quota.limits import describe_reset, spendable
+from bot.quota.periods import current_window
+from bot.states import BudgetPeriod
 
 if TYPE_CHECKING:
     from bot.app import MusicBot
@@ -37,7 +39,19 @@ class Members(commands.Cog):
         )
         settings = standing.settings
         when = PERIOD_WORDS.get(settings.budget_period, "this period")
-        embed = discord.Embed(title="Credits", colour=discord.Colour.blurple())
+        # The truth about what can still be spent is the tightest of every limit a request is
+        # held to. The owner's allowance is this server's own ceiling (its moderators see it
+        # in /quota show, and a refusal names it), so it is shown when it binds. The daily cap
+        # is the owner's, over every server: its size and what other servers spend are not a
+        # member's to know, so only what is left of it today is shown, and only when that is
+        # the tightest limit (then the headline figure reveals it anyway).
+        cap_left = await self.bot.quota.daily_cap_left()
+        tightest = spendable(standing, cap_left)
+        embed = discord.Embed(
+            title="Credits",
+            description=f"You can spend **{tightest.amount}** more credits now.",
+            colour=discord.Colour.blurple(),
+        )
         embed.add_field(
             name="Server budget",
             value=f"**{standing.server_remaining}** of {settings.budget} credits left {when}",
@@ -54,6 +68,34 @@ class Members(commands.Cog):
         if standing.blocked:
             you += "\nA moderator has blocked you from making songs here."
         embed.add_field(name="You", value=you, inline=False)
+        allowance, allowance_left = standing.allowance, standing.allowance_remaining
+        if (
+            allowance is not None
+            and allowance_left is not None
+            and allowance_left < standing.server_remaining
+        ):
+            window = standing.allowance_window
+            resets = describe_reset(window.resets_at if window else None)
+            if window is None or window.resets_at is None:
+                resets = "It does not reset; only the bot's owner can raise it."
+            embed.add_field(
+                name="Owner's allowance",
+                value=(
+                    f"This server can spend **{allowance_left}** more under the allowance the "
+                    f"bot's owner set for it ({allowance.describe()}). {resets}"
+                ),
+                inline=False,
+            )
+        if cap_left is not None and tightest.limit == "owner's daily cap":
+            day = current_window(BudgetPeriod.DAY, self.bot.clock())
+            embed.add_field(
+                name="Every server together",
+                value=(
+                    f"The bot's owner limits what every server together may spend per day: "
+                    f"**{cap_left}** credits are left today. {describe_reset(day.resets_at)}"
+                ),
+                inline=False,
+            )
         if settings.member_jobs_cap is not None:
             embed.add_field(
                 name="In progress",

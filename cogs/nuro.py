@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot.interactions.jobs import start_job
 from bot.jobs import family_operations as family
 from bot.markdown import TEXT_SHOWN, Markdown, escape
-from bot.musicapi.requests_nuro import (
+from bot.musicapi.families.nuro import (
     MAX_BGM_TAGS,
     NURO_BGM_GENRES,
     NURO_BGM_INSTRUMENTS,

@@ -18,7 +18,7 @@ from bot.interactions.options import ProducerSong
 from bot.interactions.producer_actions import song_title
 from bot.jobs import family_operations as family
 from bot.markdown import TEXT_SHOWN, TITLE_SHOWN, Markdown, escape
-from bot.musicapi.requests_producer import PRODUCER_DOWNLOAD_FORMATS
+from bot.musicapi.families.producer import PRODUCER_DOWNLOAD_FORMATS
 from bot.validation import families as validate
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.delivery import tool_replies
 from bot.interactions import tool_actions
 from bot.interactions.options import SonicClipOption
-from bot.musicapi.requests_sonic import MAX_VOX_WINDOW_S
+from bot.musicapi.families.sonic import MAX_VOX_WINDOW_S
 from bot.validation import tools as validate
 
 if TYPE_CHECKING:

@@ -28,14 +28,39 @@ def mp3(seconds: float, frames_after: int = 4) -> bytes:
     return id3 + first + silent * frames_after
 
 
-def flac(seconds: float, rate: int = 44100) -> bytes:
-    """The `fLaC` marker and a STREAMINFO block counting the samples of `seconds`."""
+FLAC_BLOCK = 4096  # samples per frame, as libFLAC writes them by default
+
+
+def flac(
+    seconds: float,
+    rate: int = 44100,
+    *,
+    min_frame_bytes: int = 0,
+    picture_bytes: int = 0,
+    audio_bytes: int | None = None,
+) -> bytes:
+    """The `fLaC` marker and a STREAMINFO block counting the samples of `seconds`. With
+    `min_frame_bytes` (0: "unknown", as a streaming encoder leaves it) the STREAMINFO states
+    the smallest frame, and frames follow: every frame of `seconds` at that size, or
+    `audio_bytes` of them (a frame sync code, then zeros). `picture_bytes`: a PICTURE block
+    with that much image data between STREAMINFO and the audio, as cover art is stored."""
     samples = round(seconds * rate)
     channels, bits = 1, 16
     packed = (rate << 44) | ((channels - 1) << 41) | ((bits - 1) << 36) | samples
-    info = struct.pack(">HH", 4096, 4096) + b"\x00" * 6 + packed.to_bytes(8, "big")
+    frame_sizes = min_frame_bytes.to_bytes(3, "big") + min_frame_bytes.to_bytes(3, "big")
+    info = struct.pack(">HH", FLAC_BLOCK, FLAC_BLOCK) + frame_sizes + packed.to_bytes(8, "big")
     info += b"\x00" * 16  # MD5 of the decoded audio: zero means "not computed"
-    return b"fLaC" + bytes([0x80]) + len(info).to_bytes(3, "big") + info
+    last = 0x80 if not picture_bytes else 0x00
+    blocks = bytes([last]) + len(info).to_bytes(3, "big") + info
+    if picture_bytes:  # a front cover (type 3) of `picture_bytes` of image data
+        mime = b"image/png"
+        picture = struct.pack(">II", 3, len(mime)) + mime + struct.pack(">I", 0)
+        picture += struct.pack(">IIIII", 500, 500, 24, 0, picture_bytes) + b"\x00" * picture_bytes
+        blocks += bytes([0x80 | 6]) + len(picture).to_bytes(3, "big") + picture
+    if audio_bytes is None:
+        audio_bytes = -(-samples // FLAC_BLOCK) * min_frame_bytes
+    audio = (b"\xff\xf8" + b"\x00" * (audio_bytes - 2)) if audio_bytes else b""
+    return b"fLaC" + blocks + audio
 
 
 def _ogg(packets: list[list[bytes]], last_position: int) -> bytes:

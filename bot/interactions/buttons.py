@@ -34,7 +34,7 @@ from bot.interactions.replies import answer
 from bot.jobs.family_operations import PRODUCER_REPEATABLE, producer_repeat
 from bot.jobs.operations import Operation, sonic_repeat
 from bot.markdown import Markdown
-from bot.musicapi.requests import SONIC_TASK_TYPES
+from bot.musicapi.families.sonic import SONIC_TASK_TYPES
 from bot.states import Family
 from bot.store.clips import StoredClip
 from bot.store.jobs import Job

@@ -6,7 +6,8 @@ form passes `admit` from its own `interaction_check`. The gate, in order:
 
 1. ready: an interaction that arrives while the bot is starting or stopping is told to retry;
 2. stale: one older than Discord's 3-second window can no longer be answered; it is logged
-   and dropped rather than failing later with 10062;
+   and dropped rather than failing later with 10062; then one from a server not in
+   ALLOWED_GUILDS is refused;
 3. busy: when `max_in_flight` interactions are already being served, the new one is shed at
    once with a clear "busy, try again" reply instead of queueing behind the others until
    Discord gives up on it;
@@ -45,6 +46,7 @@ STALE_AFTER_S = 3.0
 MAX_IN_FLIGHT = 200
 BUSY = "The bot is busy right now; nothing was charged. Please try again in a moment."
 STARTING = "The bot is still starting; please try again in a moment."
+NOT_ALLOWED = "This bot is not allowed to serve this server; nothing was charged."
 
 
 class Ack(StrEnum):
@@ -157,6 +159,9 @@ class MusicTree(app_commands.CommandTree[Any]):
             return False
         if not self._serving():
             return await self._refuse(interaction, STARTING)
+        if not self._server_allowed(interaction):
+            refusals.note("server not in ALLOWED_GUILDS")
+            return await self._refuse(interaction, NOT_ALLOWED)
         others = self.in_flight - 1 if counted else self.in_flight
         if others >= self.max_in_flight:
             refusals.note(f"shed ({self.max_in_flight} in flight)")
@@ -169,6 +174,13 @@ class MusicTree(app_commands.CommandTree[Any]):
         # interactions are valid as soon as the gateway delivers them. What a command needs is
         # the bot's own resources (opened in setup_hook), and a client that is not closing.
         return not self.client.is_closed() and hasattr(self.client, "jobs")
+
+    def _server_allowed(self, interaction: discord.Interaction) -> bool:
+        # Leaving a server not in ALLOWED_GUILDS can fail, and its interactions can arrive
+        # before the leave: none is served, so no other server spends the owner's credits.
+        settings = getattr(self.client, "settings", None)
+        allowed = getattr(settings, "allowed_guilds", None)
+        return allowed is None or interaction.guild_id is None or interaction.guild_id in allowed
 
     async def _refuse(self, interaction: discord.Interaction, text: str) -> bool:
         with contextlib.suppress(discord.HTTPException):

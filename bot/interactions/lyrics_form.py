@@ -11,7 +11,7 @@ from bot.interactions.forms import Form
 from bot.interactions.jobs import start_job
 from bot.jobs.operations import sonic_create
 from bot.markdown import TEXT_SHOWN, TITLE_SHOWN, Markdown, bold, escape
-from bot.musicapi.requests import SonicCreate
+from bot.musicapi.families.sonic import SonicCreate
 from bot.store.clips import StoredClip
 from bot.validation import sonic as validation
 

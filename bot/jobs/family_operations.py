@@ -13,9 +13,10 @@ from bot.jobs.operations import Operation, Submit
 from bot.markdown import Markdown
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import GoneError
-from bot.musicapi.requests_legacy import RiffusionCreate, StudioCreate
-from bot.musicapi.requests_nuro import NuroBgm, NuroVocal
-from bot.musicapi.requests_producer import ProducerCreate
+from bot.musicapi.families.nuro import NuroBgm, NuroVocal
+from bot.musicapi.families.producer import ProducerCreate
+from bot.musicapi.families.riffusion import RiffusionCreate
+from bot.musicapi.families.studio import StudioCreate
 from bot.states import Family
 
 # What a member reads when a family or task type answers 410 Gone. `refusal_text` prefixes

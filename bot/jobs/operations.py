@@ -11,8 +11,13 @@ from typing import Any
 from bot.markdown import Markdown
 from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import MalformedResponseError
-from bot.musicapi.requests import SONIC_TASK_TYPES, SonicCreate
-from bot.musicapi.requests_sonic import Mashup, ReplaceSection, Sample
+from bot.musicapi.families.sonic import (
+    SONIC_TASK_TYPES,
+    Mashup,
+    ReplaceSection,
+    Sample,
+    SonicCreate,
+)
 from bot.states import Family
 
 Submit = Callable[[MusicAPIClient], Awaitable[str]]

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.store import jobs as job_sql
 from bot.store.database import Database
 from bot.store.jobs import Job
+
+log = logging.getLogger(__name__)
 
 WRITE_BEHIND_S = 0.02  # "not done yet" results are written together after this long
 
@@ -73,7 +76,16 @@ class WriteBehind:
 
     async def _flush_soon(self) -> None:
         await asyncio.sleep(WRITE_BEHIND_S)
-        await self.flush()
+        # Until nothing is left: a job added while a flush was waiting on the database found
+        # this task still running and started none of its own, so it is this task's to write
+        # (otherwise it would stay `unwritten`, never due again, until its lease moved on).
+        while self._pending:
+            try:
+                await self.flush()
+            except Exception:
+                # Those jobs keep their old, past due time (`flush` let go of them): they are
+                # simply looked at again. What was added meanwhile is still written.
+                log.exception("writing back %d poll result(s) failed", len(self._pending))
 
     async def settle(self) -> None:
         """Wait for a write-behind under way, then write whatever is left."""

@@ -1,14 +1,15 @@
 """Async MusicAPI client: one method per endpoint, typed results, typed errors.
 
 The transport (retries, backoff, ``Retry-After``, request-id logging, key redaction) lives in
-``transport.py``; the endpoint methods are grouped by family in ``client_sonic.py`` and
-``client_families.py`` and all end up on ``MusicAPIClient``.
+``transport.py``; each family's endpoint methods live in its module under ``families/`` and all
+end up on ``MusicAPIClient``.
 
 Polling contract: every task-creating method returns a task id that belongs to one *family*
-(``TASK_FAMILIES``). Store the family with the id and call ``poll(family, task_id)``; it always
-returns a ``TaskStatus`` (``state`` pending / running / streaming / succeeded / failed, ``done``,
-``clips``, ``failure``, and ``progress`` / ``persona`` / ``files`` / ``parts`` where the family
-has them), and raises the same ``MusicAPIError`` subclasses for every family.
+(``bot.musicapi.families``). Store the family with the id and call ``poll(family, task_id)``;
+it always returns a ``TaskStatus`` (``state`` pending / running / streaming / succeeded /
+failed, ``done``, ``clips``, ``failure``, and ``progress`` / ``persona`` / ``files`` /
+``parts`` where the family has them), and raises the same ``MusicAPIError`` subclasses for
+every family.
 
 ============================== ======================================================
 family                         task-creating methods
@@ -25,60 +26,36 @@ family                         task-creating methods
 
 from __future__ import annotations
 
-from .client_families import FamiliesMixin
-from .client_sonic import SonicToolsMixin
-from .models import Credits, LyricsDraft, TaskStatus
-from .polls import TASK_FAMILIES
-from .requests import SonicCreate
+from . import families
+from .families.nuro import NuroEndpoints
+from .families.producer import ProducerEndpoints
+from .families.riffusion import RiffusionEndpoints
+from .families.sonic import SonicEndpoints
+from .families.sonic_tools import SonicToolEndpoints
+from .families.studio import StudioEndpoints
+from .models import Credits, TaskStatus
 from .transport import REQUEST_ID_HEADERS
 
-__all__ = ["REQUEST_ID_HEADERS", "TASK_FAMILIES", "MusicAPIClient"]
+__all__ = ["REQUEST_ID_HEADERS", "MusicAPIClient"]
 
 
-class MusicAPIClient(SonicToolsMixin, FamiliesMixin):
+class MusicAPIClient(
+    SonicEndpoints,
+    SonicToolEndpoints,
+    ProducerEndpoints,
+    NuroEndpoints,
+    RiffusionEndpoints,
+    StudioEndpoints,
+):
     """Talks to ``{base_url}/api/v1/...`` over a session the caller owns."""
-
-    # ------------------------------------------------------------------ sonic core
-
-    async def create_music(self, req: SonicCreate) -> str:
-        """Submit a Sonic task; returns its ``task_id``."""
-        body = req.to_body()  # raises ValueError before anything is sent
-        return await self._submit("/sonic/create", body)
-
-    async def get_task(self, task_id: str) -> TaskStatus:
-        """One poll of a Sonic task. Raises ``NotFoundError`` for unknown ids (400 or 404).
-
-        Every Sonic task polls here: songs, stems (one clip per stem), auto_concat pairs, and
-        create-voice (``TaskStatus.persona``, no clips)."""
-        return await self._poll_with("/sonic/task", task_id, TaskStatus.from_poll)
 
     async def get_credits(self) -> Credits:
         return await self._call("credits", "GET", "/get-credits", None, Credits.from_api)
 
-    async def make_lyrics(self, description: str) -> list[LyricsDraft]:
-        return await self._call(
-            "lyrics",
-            "POST",
-            "/sonic/lyrics",
-            {"description": description},
-            LyricsDraft.list_from_api,
-        )
-
-    # ------------------------------------------------------------------ any family
-
     async def poll(self, family: str, task_id: str) -> TaskStatus:
-        """One poll of ``task_id`` in ``family`` (one of ``TASK_FAMILIES``).
+        """One poll of ``task_id`` on its family's poll path (``families.get(family)``).
 
         Raises ``ValueError`` for an unknown family, before any request: a job stored with a
         bad family is a bug to surface, not a task to give up on."""
-        if family == "sonic":
-            return await self.get_task(task_id)
-        if family == "producer":
-            return await self.get_producer_task(task_id)
-        if family == "nuro":
-            return await self.get_nuro_task(task_id)
-        if family == "riffusion":
-            return await self.get_riffusion_task(task_id)
-        if family == "studio":
-            return await self.get_studio_task(task_id)
-        raise ValueError(f"family must be one of {', '.join(TASK_FAMILIES)}; got {family!r}")
+        spec = families.get(family)
+        return await self._poll_with(spec.poll_path, task_id, spec.parse_result)

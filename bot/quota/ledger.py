@@ -104,6 +104,16 @@ class Quota:
         async with self.db.read() as conn:
             return await self.read_standing(conn, guild_id, user_id, role_ids)
 
+    async def daily_cap_left(self) -> int | None:
+        """What every server together may still reserve today under OWNER_DAILY_CAP (None
+        without a cap). A plain read: the reservation checks it again under its lock."""
+        if self.daily_cap is None:
+            return None
+        day = current_window(BudgetPeriod.DAY, self.clock())
+        async with self.db.read() as conn:
+            spent = await ledger_sql.bot_spent_on_day(conn, day.start)
+        return max(0, self.daily_cap - spent)
+
     async def check_standing(
         self,
         guild_id: int,
@@ -196,12 +206,14 @@ class Quota:
         day = current_window(BudgetPeriod.DAY, now)
         spent = await ledger_sql.bot_spent_on_day(conn, day.start)
         refusal = None
+        # A member is told what is left today, never the cap itself: the size of the owner's
+        # account-wide limit (and so what every other server spends) is not theirs to know.
         if spent + cost > cap:
             refusal = QuotaRefused(
                 "owner's daily cap",
                 f"The bot has reached the most its owner lets every server together spend "
-                f"today: that costs {cost} credits and {max(0, cap - spent)} of {cap} are "
-                f"left. {describe_reset(day.resets_at)}",
+                f"today: that costs {cost} credits and {max(0, cap - spent)} are left. "
+                f"{describe_reset(day.resets_at)}",
                 day.resets_at,
             )
         after = spent if refusal is not None else spent + cost

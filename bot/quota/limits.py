@@ -57,6 +57,38 @@ class Standing:
         allowance = self.member_allowance
         return None if allowance is None else max(0, allowance - self.member_spent)
 
+    @property
+    def allowance_remaining(self) -> int | None:
+        if self.allowance is None:
+            return None
+        return max(0, self.allowance.amount - self.allowance_spent)
+
+
+@dataclass(frozen=True, slots=True)
+class Spendable:
+    """The most one more reservation could cost now, and the limit that sets it."""
+
+    amount: int
+    limit: str  # a QuotaRefused limit name: the one a larger request would be refused by
+
+
+def spendable(standing: Standing, daily_cap_left: int | None = None) -> Spendable:
+    """The tightest of the limits `check` holds a member's request to: their own limit, the
+    server budget, the owner's allowance and the bot-wide daily cap (when one is set). The
+    first named wins a tie, in the order `check` refuses by."""
+    candidates = [
+        ("member limit", standing.member_remaining),
+        ("server budget", standing.server_remaining),
+        ("owner's allowance", standing.allowance_remaining),
+        ("owner's daily cap", daily_cap_left),
+    ]
+    best: Spendable | None = None
+    for limit, amount in candidates:
+        if amount is not None and (best is None or amount < best.amount):
+            best = Spendable(amount, limit)
+    assert best is not None  # the server budget always counts
+    return best
+
 
 def describe_reset(resets_at: datetime | None) -> str:
     if resets_at is None:

@@ -1,8 +1,8 @@
 """The simulator's shared machinery: configuration, request plumbing (auth, injected faults,
 stalls, request log), billing, the task/clip registry and the clip JSON every family builds on.
 
-The endpoint handlers are mixins over ``SimCore`` (``sonic_tools.py``, ``families.py``)
-and the routes are assembled in ``server.py``.
+``SimCore`` is the one state the handlers share: each module in ``handlers/`` holds a
+reference to it and lists its routes, and ``server.py`` serves their tables as one.
 """
 
 from __future__ import annotations
@@ -34,11 +34,13 @@ from .protocol import (
     MSG_AUTH_MISSING,
     MSG_CLIP_NOT_READY,
     MSG_CREDITS,
+    MSG_MISSING_TASK_ID,
     MSG_NURO_GONE,
     MSG_PERSONA_UNKNOWN,
     MSG_RIFFUSION_GONE,
     MSG_STUDIO_GONE,
     MSG_TASK_FAILED,
+    MSG_TASK_NOT_FOUND,
     MSG_WRONG_KEY,
     NURO_AUTH,
     NURO_USAGE_LIMIT,
@@ -95,7 +97,7 @@ class SimulatorConfig:
     audio_seconds: float = 2.5
     not_ready_202: bool = True
     failure_mode: Literal["type", "clips"] = "type"
-    limits: Literal["newest", "legacy"] = "newest"
+    limits: Literal["newest", "error_table"] = "newest"
     error_key: Literal["message", "error", "detail"] = "message"
     submit_includes_code: bool = False
     retry_after: float | None = 1.0  # header sent with random 429s
@@ -666,3 +668,85 @@ class SimCore:
         text = text_of(body)
         refusal = moderation_refusal(text)
         return text, (self._api_error(refusal) if refusal is not None else None)
+
+    # ------------------------------------------------------------------ shared by the handlers
+
+    def _family_task(self, request: web.Request, family: str) -> SimTask | None:
+        task = self.tasks.get(request.match_info["task_id"])
+        if task is None or task.family != family:
+            return None
+        self.polls_by_task[task.task_id] = self.polls_by_task.get(task.task_id, 0) + 1
+        return task
+
+    def _not_found(self) -> web.Response:
+        return self._error(self.config.not_found_status, MSG_TASK_NOT_FOUND)
+
+    def _one_song(
+        self,
+        task: SimTask,
+        *,
+        title: str,
+        tags: str,
+        lyrics: str,
+        mv: str,
+        seconds: float,
+        **extra: Any,
+    ) -> SimClip:
+        clip = self._make_clip(
+            index=0,
+            title=title,
+            tags=tags,
+            lyrics=lyrics,
+            mv=mv,
+            family=task.family,
+            seconds=seconds,
+            tone=self._tone_base(task),
+            **extra,
+        )
+        return self._add_clip(task, clip)
+
+    def _song_clip(
+        self, body: dict[str, Any], index: int, tone: int, text: str, **extra: Any
+    ) -> SimClip:
+        """A song clip from generation fields; shared with ``/sonic/create``."""
+        description = body.get("gpt_description_prompt") or (
+            body.get("prompt") if body.get("auto_lyrics") else ""
+        )
+        title = body.get("title") or " ".join(str(description).split()[:4]).title() or "Sim Song"
+        if body.get("make_instrumental"):
+            lyrics = ""
+        elif body.get("custom_mode") and not body.get("auto_lyrics") and body.get("prompt"):
+            lyrics = body["prompt"]
+        elif body.get("infill_lyrics"):
+            lyrics = body["infill_lyrics"]
+        else:
+            lyrics = (
+                f"[Verse]\nA simulated song about {description or 'nothing much'}\n\n[Chorus]\n"
+            )
+            lyrics += "La la la, the simulator sings"
+        mv = str(body.get("mv") or "sonic-v4-5")
+        return self._make_clip(
+            index=index,
+            title=str(title),
+            tags=str(body.get("tags") or "pop, simulated"),
+            lyrics=str(lyrics),
+            mv="chirp-" + mv.removeprefix("sonic-"),
+            tone=tone,
+            gpt_description_prompt=body.get("gpt_description_prompt"),
+            negative_tags=body.get("negative_tags"),
+            style_weight=body.get("style_weight"),
+            weirdness_constraint=body.get("weirdness_constraint"),
+            magic=text,
+            **extra,
+        )
+
+    def _accepted(self, task: SimTask) -> web.Response:
+        payload: dict[str, Any] = {"message": "success", "task_id": task.task_id}
+        if self.config.submit_includes_code:
+            payload = {"code": 200, **payload}
+        return web.json_response(payload)
+
+    # ------------------------------------------------------------------ /sonic/task/{id}
+
+    async def _handle_missing_task_id(self, request: web.Request) -> web.Response:
+        return self._error(400, MSG_MISSING_TASK_ID)

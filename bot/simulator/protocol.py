@@ -26,7 +26,7 @@ ACCEPTED_MODELS = frozenset(
         "sonic-v6-mini",
     }
 )
-LEGACY_MODELS = frozenset({"sonic-v3-5", "sonic-v4"})
+OLDER_MODELS = frozenset({"sonic-v3-5", "sonic-v4"})
 # [sister]: accepted by sample and mashup only, refused by /sonic/create.
 SAMPLE_MASHUP_MODELS = ACCEPTED_MODELS | {"sonic-v4-5-all"}
 
@@ -97,8 +97,8 @@ MSG_SERVER = "Internal Server Error."
 # Not documented verbatim (the SDK example says "<human readable reason>").
 MSG_TASK_FAILED = "Song generation failed upstream. Credits were refunded."
 MSG_WRONG_KEY = "Invalid API key."
-# Persona (§3.3 legacy texts, verbatim).
-MSG_PERSONA_LEGACY_REQUIRED = "name and continue_clip_id are required fields."
+# Persona (§3.3 texts of the older body, verbatim).
+MSG_PERSONA_OLD_BODY_REQUIRED = "name and continue_clip_id are required fields."
 MSG_PERSONA_NAME_LENGTH = "The name character length should be less than 80."
 MSG_PERSONA_DESCRIPTION_LENGTH = "The description character length should be less than 200."
 # Upload rejections (§3.14): the first verbatim, the second a verbatim prefix.
@@ -352,17 +352,17 @@ def validate_create(body: dict[str, Any], limits: str = "newest") -> tuple[int, 
 
 
 def check_lengths(body: dict[str, Any], mv: Any, limits: str) -> tuple[int, str] | None:
-    """Length limits. ``legacy`` is the error table (all exclusive, verbatim texts);
+    """Length limits. ``error_table`` is the error table (all exclusive, verbatim texts);
     ``newest`` is the newest instructions (per-model, inclusive maxima)."""
-    legacy = limits == "legacy" or mv in LEGACY_MODELS
-    strict_table = limits == "legacy"
+    old_limits = limits == "error_table" or mv in OLDER_MODELS
+    strict_table = limits == "error_table"
     prompt = body.get("prompt") or ""
     gpt = body.get("gpt_description_prompt") or ""
     title = body.get("title") or ""
     tags = body.get("tags") or ""
-    if legacy and len(prompt) >= 3000:
+    if old_limits and len(prompt) >= 3000:
         return 400, "The prompt character length should be less than 3000."
-    if not legacy and len(prompt) > 5000:
+    if not old_limits and len(prompt) > 5000:
         return 400, "The prompt character length should be less than or equal to 5000."
     if strict_table and len(gpt) >= 200:
         return 400, "The 'gpt_description_prompt' character length should be less than 200."
@@ -370,9 +370,9 @@ def check_lengths(body: dict[str, Any], mv: Any, limits: str) -> tuple[int, str]
         return 400, (
             "The 'gpt_description_prompt' character length should be less than or equal to 400."
         )
-    if legacy and len(tags) >= 200:
+    if old_limits and len(tags) >= 200:
         return 400, "The tags character length should be less than 200."
-    if not legacy and len(tags) > 1000:
+    if not old_limits and len(tags) > 1000:
         return 400, "The tags character length should be less than or equal to 1000."
     if len(title) >= 80:
         return 400, "The title character length should be less than 80."

@@ -23,14 +23,19 @@ from .protocol import (
     MSG_LYRICS_INAPPROPRIATE,
     MSG_MV,
     MSG_PERSONA_DESCRIPTION_LENGTH,
-    MSG_PERSONA_LEGACY_REQUIRED,
     MSG_PERSONA_NAME_LENGTH,
+    MSG_PERSONA_OLD_BODY_REQUIRED,
     MSG_PRODUCER_CONTENT,
     MSG_URL_NOT_ACCESSIBLE,
     SAMPLE_MASHUP_MODELS,
+    SimClip,
     check_lengths,
     msg_between,
+    msg_continue_at,
+    msg_not_for_uploads,
     msg_required,
+    msg_upload_only,
+    msg_within,
 )
 from .tables import (
     NURO_BGM_GENRES,
@@ -193,35 +198,35 @@ def validate_replace_section(body: dict[str, Any], limits: str) -> Problem | Non
 
 
 def validate_persona(body: dict[str, Any]) -> tuple[Problem | None, bool]:
-    """``(problem, legacy)``: the legacy body is told apart by its names (§3.3)."""
-    legacy = "continue_clip_id" in body or ("description" in body and "clip_id" not in body)
-    if legacy:
+    """``(problem, old_body)``: the older body is told apart by its names (§3.3)."""
+    old_body = "continue_clip_id" in body or ("description" in body and "clip_id" not in body)
+    if old_body:
         if missing(body.get("name")) or missing(body.get("continue_clip_id")):
-            return (400, MSG_PERSONA_LEGACY_REQUIRED), True
+            return (400, MSG_PERSONA_OLD_BODY_REQUIRED), True
     else:
         problem = check_required(body, ("name", "clip_id"))
         if problem is not None:
             return problem, False
     problem = check_strings(body, ("name", "description", "describe", "styles", "vox_audio_id"))
     if problem is not None:
-        return problem, legacy
+        return problem, old_body
     if len(body["name"]) >= 80:
-        return (400, MSG_PERSONA_NAME_LENGTH), legacy
+        return (400, MSG_PERSONA_NAME_LENGTH), old_body
     if len(body.get("description") or "") >= 200:
-        return (400, MSG_PERSONA_DESCRIPTION_LENGTH), legacy
+        return (400, MSG_PERSONA_DESCRIPTION_LENGTH), old_body
     if len(body.get("styles") or "") > 2000:
-        return (400, "The styles character length should be less than or equal to 2000."), legacy
+        return (400, "The styles character length should be less than or equal to 2000."), old_body
     if body.get("vocal_start_s") is not None or body.get("vocal_end_s") is not None:
-        return check_window(body, "vocal_start_s", "vocal_end_s"), legacy
-    return None, legacy
+        return check_window(body, "vocal_start_s", "vocal_end_s"), old_body
+    return None, old_body
 
 
 # ---------------------------------------------------------------------------- producer
 
 
-def producer_field(body: dict[str, Any], name: str, legacy: str) -> Any:
-    """A Producer field under its newest name or its legacy alias (§7)."""
-    return body[name] if body.get(name) is not None else body.get(legacy)
+def producer_field(body: dict[str, Any], name: str, older: str) -> Any:
+    """A Producer field under its newest name or its older one (§7)."""
+    return body[name] if body.get(name) is not None else body.get(older)
 
 
 def validate_producer(body: dict[str, Any]) -> Problem | None:
@@ -442,4 +447,25 @@ def moderation_refusal(text: str) -> Problem | None:
         return 403, MSG_LYRICS_INAPPROPRIATE
     if MAGIC_MODERATE in text:
         return 403, MSG_ARTIST
+    return None
+
+
+def edit_rules(
+    kind: str, clip: SimClip, seconds: float, start: Any, end: Any, names: tuple[str, str]
+) -> Problem | None:
+    """Upload-type and time-window rules shared by Producer and Riffusion edits."""
+    uploaded_type = "_upload_" in kind
+    if uploaded_type and not clip.uploaded:
+        return 400, msg_upload_only(kind)
+    if not uploaded_type and clip.uploaded:
+        return 400, msg_not_for_uploads(kind)
+    start_name, end_name = names
+    if kind.startswith("extend") and start is not None:
+        if start_name == "continue_at":  # Riffusion, like Sonic: strictly inside the clip
+            if not 0 < start < seconds:
+                return 400, msg_continue_at(seconds)
+        elif not 0 <= start <= seconds:  # Producer may extend from the very end
+            return 400, msg_within(start_name, seconds)
+    if kind.startswith("replace") and end is not None and end > seconds:
+        return 400, msg_within(end_name, seconds)
     return None

@@ -12,7 +12,7 @@ Signing, per ``webhook_scheme``:
 - ``timestamped`` (the newest guide): ``X-Webhook-Id`` and ``Idempotency-Key`` (the same value),
   ``X-Webhook-Event``, ``X-Webhook-Timestamp`` (unix seconds) and ``X-Webhook-Signature:
   sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>``;
-- ``legacy`` (the older sister-site guide): only ``X-Signature: <hex HMAC-SHA256(secret, raw
+- ``body_only`` (the older sister-site guide): only ``X-Signature: <hex HMAC-SHA256(secret, raw
   body)>``, with no timestamp and no id;
 - ``both``: every header of both.
 
@@ -59,7 +59,7 @@ __all__ = [
     "WebhookDelivery",
     "WebhookSender",
     "check_webhook_fields",
-    "sign_legacy",
+    "sign_body_only",
     "sign_timestamped",
 ]
 
@@ -68,7 +68,7 @@ log = logging.getLogger("bot.simulator")
 EVENT_STREAMING = "song.streaming"
 EVENT_COMPLETED = "song.completed"
 EVENT_FAILED = "song.failed"
-WebhookScheme = Literal["timestamped", "legacy", "both"]
+WebhookScheme = Literal["timestamped", "body_only", "both"]
 
 # §5: the requests that may carry webhook fields. Stems and the sync utilities may not.
 WEBHOOK_PATHS = frozenset(
@@ -104,7 +104,7 @@ def sign_timestamped(secret: str, timestamp: str, raw: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
-def sign_legacy(secret: str, raw: bytes) -> str:
+def sign_body_only(secret: str, raw: bytes) -> str:
     return hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
 
 
@@ -364,8 +364,8 @@ class WebhookSender:
                     "X-Webhook-Signature": sign_timestamped(sub.secret, timestamp, raw),
                 }
             )
-        if scheme in ("legacy", "both"):
-            headers["X-Signature"] = sign_legacy(sub.secret, raw)
+        if scheme in ("body_only", "both"):
+            headers["X-Signature"] = sign_body_only(sub.secret, raw)
         return headers
 
     def _record(

@@ -15,7 +15,12 @@ ever see the ranges fetched.
 Each parse runs in a child process with a time limit (`bot.validation.offloop`), never on the
 event loop: a crafted file can make mutagen work for minutes. WebM has no mutagen reader; its
 length is read here from the EBML header (Segment → Info → Duration), through the same view.
-A file whose own header states more audio than it holds is refused as cut off (`CutOff`).
+A file whose own header states more audio than it holds is refused as cut off (`CutOff`):
+an MP3's Xing/VBRI byte count, a WAV's RIFF size, a WebM's Segment size, an MP4's top-level
+box sizes, and a FLAC's frame count times the smallest frame its STREAMINFO states. A constant
+bitrate MP3 without a Xing/VBRI header states no total anywhere (mutagen computes its length
+from the bitrate and the file's size), so a cut-off one reads as the shorter file it now is,
+and is held to the length checks at that length.
 """
 
 from __future__ import annotations
@@ -146,6 +151,10 @@ def length_in(kind: str, size: int, spans: dict[int, bytes]) -> float | None:
             found = scored(view) if scored.score("", view, head) > 0 else None
         if isinstance(found, MP3):
             _check_mpeg_complete(view, found.info)
+        elif isinstance(found, MP4):
+            _check_mp4_complete(view)
+        elif isinstance(found, FLAC):
+            _check_flac_complete(view, found.info)
     except (Unfetched, NotParsable, CutOff):
         raise
     except Exception as error:  # mutagen on hostile bytes raises more than MutagenError
@@ -199,6 +208,83 @@ def _check_mpeg_complete(view: SparseFile, info: Any) -> None:
             stated = struct.unpack_from(">I", vbri, 10)[0]
     if stated is not None and view.size - start + CUT_OFF_SLACK_BYTES < stated:
         raise CutOff(start + stated, view.size)
+
+
+_MP4_TOP_BOXES = 64  # a plain file has a handful (ftyp, moov, mdat, free, udta)
+
+
+def _check_mp4_complete(view: SparseFile) -> None:
+    """Every top-level box of an MP4 states its size; in a whole file none runs past the end.
+    A "fast start" file cut off inside its audio still has its `moov` (mutagen reads it), but
+    its `mdat` now claims more bytes than are left. Only headers already fetched are looked
+    at (mutagen reads every top-level header itself), so this costs no read of its own."""
+    position = 0
+    for _ in range(_MP4_TOP_BOXES):
+        if position + 8 > view.size:
+            return
+        view.seek(position)
+        try:
+            header = view.read(8)
+            size = struct.unpack_from(">I", header)[0]
+            if size == 1:  # the size follows as 64 bits
+                size = struct.unpack(">Q", view.read(8))[0]
+        except Unfetched:
+            return
+        if size == 0:  # "to the end of the file", as a streaming writer leaves its last box
+            return
+        if size < 8:
+            return  # malformed past what mutagen needed: not this check's to judge
+        if position + size > view.size + CUT_OFF_SLACK_BYTES:
+            raise CutOff(position + size, view.size)
+        position += size
+
+
+_FLAC_FRAME_SYNC = 0xFFF8  # 14 sync bits, a reserved 0, then the blocking strategy bit
+_FLAC_BLOCKS = 128  # metadata blocks walked to find where the audio starts
+
+
+def _flac_audio_offset(view: SparseFile) -> int:
+    """Where a FLAC's first frame starts: after its metadata blocks, when a frame sync code is
+    found right there; otherwise (a writer that got a block's size wrong, which mutagen reads
+    around) 4, so the whole file counts as audio and nothing is refused on a guess. mutagen
+    has read every block header; only the two bytes of the sync may need one more read."""
+    view.seek(0)
+    if view.read(4) != b"fLaC":  # behind an ID3 tag: rare in FLAC, left unjudged
+        return 4
+    position = 4
+    for _ in range(_FLAC_BLOCKS):
+        view.seek(position)
+        try:
+            header = view.read(4)
+        except Unfetched:
+            return 4  # not where mutagen read: a size it did not trust
+        if len(header) < 4:
+            return 4
+        position += 4 + int.from_bytes(header[1:4], "big")
+        if header[0] & 0x80:  # the last metadata block
+            view.seek(position)
+            sync = view.read(2)
+            if len(sync) == 2 and int.from_bytes(sync, "big") & 0xFFFE == _FLAC_FRAME_SYNC:
+                return position
+            return 4
+    return 4
+
+
+def _check_flac_complete(view: SparseFile, info: Any) -> None:
+    """STREAMINFO counts the samples and states the largest block and the smallest frame (in
+    bytes) of the whole stream, so the audio is at least (frames the samples need) times (the
+    smallest frame). Encoders that could not know (writing to a pipe) leave the sizes at 0,
+    and then nothing is checked. The bound is loose (silence makes tiny frames) but never
+    wrong: a file that fails it holds fewer bytes than its own frames must."""
+    total = int(getattr(info, "total_samples", 0) or 0)
+    block = int(getattr(info, "max_blocksize", 0) or 0)
+    smallest = int(getattr(info, "min_framesize", 0) or 0)
+    if not (total and block and smallest):
+        return
+    needed = -(-total // block) * smallest
+    start = _flac_audio_offset(view)
+    if view.size - start + CUT_OFF_SLACK_BYTES < needed:
+        raise CutOff(start + needed, view.size)
 
 
 # -- WebM (Matroska): EBML elements, read through the same bounded view -------------------------

@@ -8,8 +8,7 @@ texts) the option is only required to be visible text.
 from __future__ import annotations
 
 from bot.errors import InputError
-from bot.musicapi.requests_legacy import RIFFUSION_MODELS, RiffusionCreate, StudioCreate
-from bot.musicapi.requests_nuro import (
+from bot.musicapi.families.nuro import (
     BGM_DURATION_S,
     MAX_BGM_TAGS,
     MAX_LYRICS,
@@ -24,11 +23,13 @@ from bot.musicapi.requests_nuro import (
     NuroBgm,
     NuroVocal,
 )
-from bot.musicapi.requests_producer import (
+from bot.musicapi.families.producer import (
     MAX_PRODUCER_LENGTH_S,
     PRODUCER_DOWNLOAD_FORMATS,
     ProducerCreate,
 )
+from bot.musicapi.families.riffusion import RIFFUSION_MODELS, RiffusionCreate
+from bot.musicapi.families.studio import StudioCreate
 from bot.store.clips import StoredClip
 from bot.validation.built import checked
 from bot.validation.choices import choice, choice_list, required_choice

@@ -2,7 +2,7 @@
 request built from the checked values.
 
 Limits follow REFERENCE §3.1 and §3.20. Where the docs disagree (OPEN-QUESTIONS B.13), the
-legacy models keep the limits their error messages state and newer models get the newest
+older models keep the limits their error messages state and newer models get the newest
 instructions' limits; either way a refusal names the option and the limit.
 """
 
@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.errors import InputError
-from bot.musicapi.requests import SonicCreate
-from bot.musicapi.requests_sonic import Mashup, ReplaceSection, Sample
+from bot.musicapi.families.sonic import Mashup, ReplaceSection, Sample, SonicCreate
 from bot.states import ClipSource, Family
 from bot.store.clips import StoredClip
 from bot.validation import numbers
@@ -22,7 +21,7 @@ from bot.validation.numbers import fraction
 from bot.validation.text import optional_text, required_text, text_option, visible_text
 from bot.validation.windows import LONGEST_UPLOAD_S, UPLOAD_LENGTH, moment, window
 
-LEGACY_MODELS = frozenset({"sonic-v3-5", "sonic-v4"})
+OLDER_MODELS = frozenset({"sonic-v3-5", "sonic-v4"})
 TITLE_MAX = 79  # "The title character length should be less than 80."
 
 
@@ -35,7 +34,7 @@ class ModelLimits:
 
 
 def limits_for(model: str) -> ModelLimits:
-    if model in LEGACY_MODELS:
+    if model in OLDER_MODELS:
         # "less than 3000" / "less than 200" / "less than 200" in the error catalog.
         return ModelLimits(lyrics=2999, style=199, description=199, vocal_gender=False)
     return ModelLimits(lyrics=5000, style=1000, description=400, vocal_gender=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.musicapi.requests_sonic import MAX_VOX_WINDOW_S, PersonaCreate
+from bot.musicapi.families.sonic import MAX_VOX_WINDOW_S, PersonaCreate
 from bot.validation.built import checked
 from bot.validation.text import optional_text, required_text
 from bot.validation.windows import window, window_start

@@ -1,8 +1,9 @@
 """What a verified webhook says about its task, in the same `TaskStatus` shape as a poll.
 
 MusicAPI wraps the poll body as `{code, data, message, task_id, platform, event}` (REFERENCE
-§5), so the family's own poll parser reads it. Producer and Nuro envelopes are only partly
-confirmed (OPEN-QUESTIONS F.32): when a body does not parse, the caller polls at once instead.
+§5), so the family's webhook parser (`families.get(family).parse_webhook`) reads it. Producer
+and Nuro envelopes are only partly confirmed (OPEN-QUESTIONS F.32): when a body does not parse,
+the caller polls at once instead.
 
 Only the signed body is believed. MusicAPI also sends the event name in an `X-Webhook-Event`
 header, but headers are outside the signature: a captured body sent again with another header
@@ -19,10 +20,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from bot.musicapi import families
 from bot.musicapi.errors import MalformedResponseError
 from bot.musicapi.models import TaskStatus
-from bot.musicapi.polls import nuro_status, producer_status, riffusion_status, studio_status
-from bot.musicapi.transport import PollParser
 
 COMPLETED = "song.completed"
 FAILED = "song.failed"
@@ -31,24 +31,16 @@ STREAMING = "song.streaming"
 # An event name longer than this is not one of MusicAPI's: it is cut to keep the replay key small.
 MAX_EVENT_NAME = 64
 
-PARSERS: dict[str, PollParser] = {
-    "sonic": TaskStatus.from_poll,
-    "producer": producer_status,
-    "nuro": nuro_status,
-    "riffusion": riffusion_status,
-    "studio": studio_status,
-}
-
 # What a body without an `event` is called, by the state its data shows.
 _EVENT_OF_STATE = {"succeeded": COMPLETED, "failed": FAILED, "streaming": STREAMING}
 
 
 def _parse(family: str, task_id: str, payload: Mapping[str, Any]) -> TaskStatus | None:
-    parser = PARSERS.get(family)
-    if parser is None:
+    spec = families.find(family)
+    if spec is None:
         return None
     try:
-        return parser(task_id, 200, dict(payload), None)
+        return spec.parse_webhook(task_id, 200, dict(payload), None)
     except (MalformedResponseError, TypeError, ValueError, KeyError):
         return None
 

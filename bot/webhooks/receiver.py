@@ -19,7 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -38,6 +38,42 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
 NUDGE_EVERY_S = 60.0
+# The body is parsed on the event loop (json.loads holds the GIL, so a thread would not help).
+# A webhook carries the same data as a poll answer, which the MusicAPI client reads only up to
+# this size as well: a few milliseconds of parsing. Larger signed bodies are "not JSON".
+JSON_PARSE_MAX_BYTES = 256 * 1024
+# MusicAPI's envelopes are a handful of levels deep (envelope, data, clip, metadata). A body
+# nested deeper is refused before it is stored: one just short of the interpreter's recursion
+# limit parses here, but could fail wherever the stored event is read or written again.
+MAX_JSON_DEPTH = 32
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether the parsed JSON has containers more than `limit` levels deep (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, (dict, list)):
+                if depth >= limit:
+                    return True
+                if child:
+                    stack.append((child, depth + 1))
+    return False
+
+
+def decode_body(body: bytes) -> Any | None:
+    """The body's JSON, or None when it is not JSON, too large to parse here, or nested too
+    deep (json.loads raises RecursionError for very deep input: that is "not JSON" too)."""
+    if len(body) > JSON_PARSE_MAX_BYTES:
+        return None
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if isinstance(payload, (dict, list)) and _nested_deeper_than(payload, MAX_JSON_DEPTH):
+        return None
+    return payload
 
 
 class JobOwner(Protocol):
@@ -115,9 +151,8 @@ class WebhookReceiver:
         except SignatureError as error:
             await self._nudge(job_id, now)
             return self._answer(error.refusal.value, 401, job_id)
-        try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+        payload = decode_body(body)
+        if payload is None:
             return self._answer("malformed JSON", 400, job_id)
         task_id = payload.get("task_id") if isinstance(payload, dict) else None
         if not isinstance(task_id, str) or not task_id:

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import pytest
 
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, World, answer_of
 from tests.e2e.test_process import clean_env
+from tests.fakediscord import FakeUser
 from tests.helpers import ephemeral_text
 
 OWNER = MEMBER  # an owner who is no moderator of the test server
@@ -170,3 +173,93 @@ async def test_a_malformed_ceiling_stops_the_start_with_one_line(
     lines = err.decode().strip().splitlines()
     assert proc.returncode == 2 and out == b""
     assert len(lines) == 1 and lines[0].count(name) == 1 and value in lines[0], lines
+
+
+async def credits_embed(world: World, user: int = MEMBER) -> tuple[str, dict[str, str], str]:
+    """/credits as the member sees it: its headline, its fields, and all of its text with the
+    timestamps taken out (they are digits that say nothing about credits)."""
+    embed = (await answer_of(await world.slash("credits", user=user)))["data"]["embeds"][0]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    text = " ".join([embed.get("description", ""), *fields, *fields.values()])
+    return embed.get("description", ""), fields, re.sub(r"<t:\d+(:\w)?>", "<t>", text)
+
+
+async def test_credits_tell_the_tightest_limit_the_allowance(make_world) -> None:  # type: ignore[no-untyped-def]
+    async with make_world(OWNER_IDS=str(OWNER)) as world:
+        # The budget of 100 stays when the owner lowers the allowance to 30; the allowance binds.
+        await musicbot(world, "allowance", server=str(GUILD), amount=30, period="month")
+        await world.song(description="spends 20")
+        await world.clip_messages(2)
+        headline, fields, text = await credits_embed(world)
+        assert "**10**" in headline  # not the 80 the server budget alone would leave
+        assert "**80** of 100" in fields["Server budget"]
+        allowance = fields["Owner's allowance"]
+        assert "**10**" in allowance and "30 credits per month" in allowance and "<t:" in allowance
+        assert "daily" not in text.lower()  # no daily cap is set: none is mentioned
+        refused = ephemeral_text(await answer_of(await world.song(description="does not fit")))
+        assert "allowance" in refused and "10 are left" in refused  # what /credits said
+
+
+async def test_credits_tell_the_daily_cap_only_when_it_binds_and_not_its_size(make_world) -> None:  # type: ignore[no-untyped-def]
+    other_guild, other_channel = 900000000000000111, 900000000000000112
+    async with make_world(OWNER_IDS=str(OWNER), OWNER_DAILY_CAP="110") as world:
+        world.discord.add_guild(other_guild, channels=[other_channel])
+        await world.song(description="spends 20")
+        await world.clip_messages(2)
+        headline, fields, text = await credits_embed(world)
+        assert "**80**" in headline  # 90 left today across the bot: the server budget binds
+        assert "every server" not in text and "Owner's allowance" not in fields
+
+        # Another server spends 40: the bot-wide cap now leaves less than this server's budget.
+        for n in range(2):
+            other = await world.discord.invoke_slash(
+                guild_id=other_guild, channel_id=other_channel, user_id=MEMBER,
+                command="song", subcommand="create", options={"description": f"elsewhere {n}"},
+            )  # fmt: skip
+            assert (await answer_of(other))["type"] == 5
+        headline, fields, text = await credits_embed(world)
+        assert "**50**" in headline  # not the 80 the budget leaves
+        today = fields["Every server together"]
+        assert "**50**" in today and "today" in today and "<t:" in today
+        # Neither the cap itself nor what the bot spent in all is a member's to know.
+        assert "110" not in text and "60" not in text
+        assert "**80** of 100" in fields["Server budget"]  # this server's own figures stay
+
+
+async def test_credits_tell_a_member_limit_when_it_is_tightest(make_world) -> None:  # type: ignore[no-untyped-def]
+    async with make_world(OWNER_IDS=str(OWNER), OWNER_DAILY_CAP="1000") as world:
+        who = FakeUser(MEMBER)
+        limit = await world.slash("quota", "member", user=MODERATOR, member=who, amount=30)
+        await answer_of(limit)
+        await world.song(description="spends 20")
+        await world.clip_messages(2)
+        headline, fields, text = await credits_embed(world)
+        assert "**10**" in headline and "**10** of 30" in fields["You"]
+        assert "Owner's allowance" not in fields and "every server" not in text
+
+
+async def test_an_interaction_from_a_server_not_in_allowed_guilds_is_refused(make_world) -> None:  # type: ignore[no-untyped-def]
+    async with make_world(OWNER_IDS=str(OWNER)) as world:
+        await world.song(description="made while the server was allowed")
+        (clip, *_) = await world.clip_messages(2)
+        # The server drops out of ALLOWED_GUILDS while the bot is still in it (leaving failed,
+        # or its interactions arrive before the leave): nothing of it is served any more.
+        world.bot.settings = dataclasses.replace(
+            world.bot.settings, allowed_guilds=frozenset({STRANGER})
+        )
+        refused = ephemeral_text(await answer_of(await world.song(description="not any more")))
+        assert "ALLOWED_GUILDS" not in refused and "not allowed" in refused
+        credits = await answer_of(await world.slash("credits"))
+        assert not credits["data"].get("embeds")
+        again = next(
+            c["custom_id"]
+            for row in clip["components"]
+            for c in row["components"]
+            if c.get("label", "").endswith("Again")
+        )
+        pressed = await world.discord.click_button(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, message_id=clip["id"],
+            custom_id=again,
+        )  # fmt: skip
+        assert "not allowed" in ephemeral_text(await answer_of(pressed))
+        assert len(world.creates()) == 1  # only the song made before

@@ -240,8 +240,8 @@ async def test_bpm_is_shown_inline(make_world) -> None:  # type: ignore[no-untyp
         fields = {f["name"]: f["value"] for f in message["embeds"][0]["fields"]}
         average = float(fields["Average"].removesuffix(" BPM"))
         low, high = (float(x) for x in fields["Range"].removesuffix(" BPM").split("–"))
-        # The simulator's BPM (bot/simulator/sonic_tools.py): an average in [70, 160) with a
-        # range of 2.5 either side, so the low end may be under 70.
+        # The simulator's BPM (bot/simulator/handlers/sonic_tools.py): an average in [70, 160)
+        # with a range of 2.5 either side, so the low end may be under 70.
         assert 70 <= average < 160
         assert (low, high) == (pytest.approx(average - 2.5), pytest.approx(average + 2.5))
         assert await world.ledger_kinds() == [*SONG, ("reserve", 1), ("commit", 1)]

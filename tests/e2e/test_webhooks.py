@@ -64,7 +64,7 @@ async def settle(world: Any, seconds: float = 1.5) -> None:
     await asyncio.sleep(seconds)
 
 
-@pytest.mark.parametrize("scheme", ["timestamped", "legacy", "both"])
+@pytest.mark.parametrize("scheme", ["timestamped", "body_only", "both"])
 async def test_a_song_is_delivered_once_by_its_webhook_without_polling(
     make_world, scheme: str
 ) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.musicapi.client import TASK_FAMILIES, MusicAPIClient
+from bot.musicapi import families
+from bot.musicapi.client import MusicAPIClient
 from bot.musicapi.errors import (
     AuthError,
     GoneError,
@@ -26,19 +27,20 @@ from bot.musicapi.errors import (
     StepFailedError,
     UpstreamValidationError,
 )
-from bot.musicapi.models import TaskStatus
-from bot.musicapi.requests import SonicCreate
-from bot.musicapi.requests_legacy import RiffusionCreate, StudioCreate
-from bot.musicapi.requests_nuro import NuroBgm, NuroSegment, NuroVocal
-from bot.musicapi.requests_producer import ProducerCreate
-from bot.musicapi.requests_sonic import (
+from bot.musicapi.families.nuro import NuroBgm, NuroSegment, NuroVocal
+from bot.musicapi.families.producer import ProducerCreate
+from bot.musicapi.families.riffusion import RiffusionCreate
+from bot.musicapi.families.sonic import (
     Mashup,
     PersonaCreate,
     ReplaceSection,
     Sample,
+    SonicCreate,
     UploadCover,
     UploadExtend,
 )
+from bot.musicapi.families.studio import StudioCreate
+from bot.musicapi.models import TaskStatus
 from bot.musicapi.results import AlignedWord, BpmResult, MidiResult, StepsResult, VoxResult
 from bot.simulator import (
     MSG_CATALOG_MATCH,
@@ -342,7 +344,7 @@ async def test_auto_concat_charge_knob(make_sim: SimFactory, make_client: Client
 # --------------------------------------------------------------------------- personas and voices
 
 
-async def test_persona_newest_and_legacy_bodies(env: Env) -> None:
+async def test_persona_newest_and_older_bodies(env: Env) -> None:
     sim, client, clock = env
     clip_id = await song(client, clock)
     persona = await client.create_persona(
@@ -354,10 +356,10 @@ async def test_persona_newest_and_legacy_bodies(env: Env) -> None:
         "/api/v1/sonic/persona",
         {"name": "Warm", "clip_id": clip_id, "describe": "soulful", "styles": "soul"},
     )
-    legacy = await client.create_persona(
+    older = await client.create_persona(
         PersonaCreate(name="Old", continue_clip_id=clip_id, description="d")
     )
-    for persona_id in (persona.persona_id, legacy.persona_id):
+    for persona_id in (persona.persona_id, older.persona_id):
         req = SonicCreate(
             task_type="persona_music", persona_id=persona_id, custom_mode=True, mv="sonic-v5",
             prompt="la",
@@ -503,7 +505,7 @@ async def test_producer_lifecycle_and_every_task_type(
 
     extend = ProducerCreate(task_type="extend_music", clip_id=clip.clip_id, starts=1, length=4)
     extend_id = await client.producer_extend(extend)
-    assert last_request(sim)[2]["starts_at"] == 1  # the legacy alias went out as starts_at
+    assert last_request(sim)[2]["starts_at"] == 1  # the older name went out as starts_at
     extended = await done(client, clock, "producer", extend_id)
     assert extended.clips[0].duration == pytest.approx(4.0)
     replace = ProducerCreate(
@@ -704,7 +706,7 @@ async def test_poll_dispatches_by_family(env: Env) -> None:
         "riffusion": await client.riffusion_create(RiffusionCreate(custom_mode=False, prompt="x")),
         "studio": await client.studio_create(StudioCreate(lyrics_type="generate", prompt="x")),
     }
-    assert set(ids) == set(TASK_FAMILIES)
+    assert set(ids) == set(families.names())
     clock.now += 1000
     for family, task_id in ids.items():
         status = await client.poll(family, task_id)

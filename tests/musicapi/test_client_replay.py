@@ -22,8 +22,8 @@ from bot.musicapi.errors import (
     UnknownOutcome,
     UpstreamValidationError,
 )
+from bot.musicapi.families.sonic import SonicCreate
 from bot.musicapi.models import Credits
-from bot.musicapi.requests import SonicCreate
 
 from .conftest import TEST_KEY, ReplayServer
 from .fixtures import load_example

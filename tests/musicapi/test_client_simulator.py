@@ -26,8 +26,8 @@ from bot.musicapi.errors import (
     ServerError,
     UpstreamValidationError,
 )
+from bot.musicapi.families.sonic import SonicCreate
 from bot.musicapi.models import TaskStatus
-from bot.musicapi.requests import SonicCreate
 from bot.simulator import MSG_CREDITS, MSG_MV, MSG_TIMEOUT, MusicAPISimulator
 
 from .conftest import TEST_KEY
@@ -193,12 +193,12 @@ async def test_upstream_validation_texts(
     assert api_calls(sim, CREATE_PATH) == 1  # never retried
 
 
-async def test_legacy_limit_reading(make_sim: SimFactory, make_client: ClientFactory) -> None:
+async def test_error_table_limit_reading(make_sim: SimFactory, make_client: ClientFactory) -> None:
     newest = await make_sim()
     await make_client(newest.base_url).create_music(describe("d" * 300))
-    legacy = await make_sim(limits="legacy")
+    error_table = await make_sim(limits="error_table")
     with pytest.raises(UpstreamValidationError, match="less than 200"):
-        await make_client(legacy.base_url).create_music(describe("d" * 300))
+        await make_client(error_table.base_url).create_music(describe("d" * 300))
 
 
 @pytest.mark.parametrize("status_code", [404, 400])

@@ -23,7 +23,7 @@ from bot.musicapi.errors import (
     SubmitOutcomeUnknown,
     UnknownOutcome,
 )
-from bot.musicapi.requests import SonicCreate
+from bot.musicapi.families.sonic import SonicCreate
 
 ClientFactory = Callable[..., MusicAPIClient]
 REQ = SonicCreate(custom_mode=False, mv="sonic-v5", gpt_description_prompt="a road trip song")

@@ -7,8 +7,11 @@ from typing import Any
 import pytest
 
 from bot.musicapi.errors import MalformedResponseError, StepFailedError
+from bot.musicapi.families.nuro import nuro_status
+from bot.musicapi.families.producer import producer_status
+from bot.musicapi.families.riffusion import riffusion_status
+from bot.musicapi.families.studio import studio_status
 from bot.musicapi.models import PersonaResult, TaskStatus, parse_progress
-from bot.musicapi.polls import nuro_status, producer_status, riffusion_status, studio_status
 from bot.musicapi.results import (
     AlignedWord,
     BpmResult,

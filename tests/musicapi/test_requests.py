@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.musicapi.requests import SONIC_TASK_TYPES, SonicCreate
+from bot.musicapi.families.sonic import SONIC_TASK_TYPES, SonicCreate
 
 from .fixtures import example_names, load_example
 

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from bot.musicapi.errors import GoneError
-from bot.musicapi.requests_legacy import RiffusionCreate, StudioCreate
-from bot.musicapi.requests_nuro import NuroBgm, NuroSegment, NuroVocal
-from bot.musicapi.requests_producer import RETIRED_PRODUCER_TASK_TYPES, ProducerCreate
-from bot.musicapi.requests_sonic import (
+from bot.musicapi.families.nuro import NuroBgm, NuroSegment, NuroVocal
+from bot.musicapi.families.producer import RETIRED_PRODUCER_TASK_TYPES, ProducerCreate
+from bot.musicapi.families.riffusion import RiffusionCreate
+from bot.musicapi.families.sonic import (
     Mashup,
     PersonaCreate,
     ReplaceSection,
@@ -18,6 +18,7 @@ from bot.musicapi.requests_sonic import (
     UploadCover,
     UploadExtend,
 )
+from bot.musicapi.families.studio import StudioCreate
 
 from .fixtures import load_example
 
@@ -50,9 +51,9 @@ def test_mashup_round_trip_sends_a_list() -> None:
     assert built.to_body() == documented
 
 
-def test_legacy_persona_names_are_sent_as_the_newest() -> None:
-    legacy = PersonaCreate(name="Voice", continue_clip_id="c1", description="warm")
-    assert legacy.to_body() == {"name": "Voice", "clip_id": "c1", "describe": "warm"}
+def test_older_persona_names_are_sent_as_the_newest() -> None:
+    older = PersonaCreate(name="Voice", continue_clip_id="c1", description="warm")
+    assert older.to_body() == {"name": "Voice", "clip_id": "c1", "describe": "warm"}
     secret = UploadCover(url="u", custom_mode=True, mv="m", webhook_secret="s3cr3t")
     assert "s3cr3t" not in repr(secret)
 
@@ -139,7 +140,7 @@ def test_documented_producer_bodies_round_trip(name: str) -> None:
     assert ProducerCreate(**documented).to_body() == documented
 
 
-def test_producer_legacy_aliases_are_sent_under_the_newest_names() -> None:
+def test_producer_older_names_are_sent_under_the_newest_names() -> None:
     extend = ProducerCreate(task_type="extend_music", clip_id="c", starts=45, lyrics_text="la")
     assert extend.to_body() == {
         "task_type": "extend_music",

@@ -410,7 +410,7 @@ def test_studio(clocked: Clocked) -> None:
     assert done.data.songs is not None and isinstance(done.data.songs[0].tags, list)
 
 
-def test_suno_legacy_aliases(clocked: Clocked) -> None:
+def test_suno_aliases(clocked: Clocked) -> None:
     sdk, _, clock = clocked
     submit = sdk.suno.create(params())
     clock.now += 1000

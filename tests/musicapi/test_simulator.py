@@ -215,8 +215,10 @@ async def test_newest_limits_accept(
     await create(session, sim, **(GOOD | changes))
 
 
-async def test_legacy_limits_reading(make_sim: SimFactory, session: aiohttp.ClientSession) -> None:
-    sim = await make_sim(limits="legacy")
+async def test_error_table_limits_reading(
+    make_sim: SimFactory, session: aiohttp.ClientSession
+) -> None:
+    sim = await make_sim(limits="error_table")
     body = GOOD | {"gpt_description_prompt": _long(200)}
     status, data, _ = await call(session, sim, "POST", "/api/v1/sonic/create", body)
     assert (status, data["message"]) == (

@@ -543,7 +543,7 @@ async def test_upload_extend_checks_credits_for_both_steps(
     assert sim.balance == 16 and not sim.tasks
 
 
-# --------------------------------------------------------------------------- legacy /suno aliases
+# --------------------------------------------------------------------------- the SDK's /suno names
 
 
 async def test_suno_aliases(world: World, session: aiohttp.ClientSession) -> None:

@@ -6,14 +6,18 @@ from __future__ import annotations
 import pytest
 
 from bot.config import DEFAULT_MODELS
-from bot.musicapi import requests as client_sonic
-from bot.musicapi import requests_legacy as client_legacy
-from bot.musicapi import requests_nuro as client_nuro
-from bot.musicapi import requests_producer as client_producer
+from bot.musicapi import families as client_families
+from bot.musicapi.families import nuro as client_nuro
+from bot.musicapi.families import producer as client_producer
+from bot.musicapi.families import riffusion as client_riffusion
+from bot.musicapi.families import sonic as client_sonic
+from bot.musicapi.families import studio as client_studio
 from bot.quota.costs import DEFAULT_COSTS
 from bot.simulator import protocol as sim_protocol
 from bot.simulator import rules as sim_rules
 from bot.simulator import tables as sim
+from bot.simulator.core import API
+from bot.simulator.server import MusicAPISimulator
 from bot.validation import families as family_validation
 from bot.validation.sonic import TITLE_MAX, limits_for
 
@@ -29,11 +33,11 @@ def test_sonic_task_types_and_required_fields() -> None:
 
 def test_family_enums() -> None:
     pairs = [
-        (client_legacy.RIFFUSION_TASK_TYPES, sim.RIFFUSION_TASK_TYPES),
-        (client_legacy.RIFFUSION_MODELS, sim.RIFFUSION_MODELS),
-        (client_legacy.STUDIO_LYRICS_TYPES, sim.STUDIO_LYRICS_TYPES),
-        (client_legacy.STUDIO_MODEL_TYPES, sim.STUDIO_MODEL_TYPES),
-        (client_legacy.STUDIO_CONFIG_MODES, sim.STUDIO_MODES),
+        (client_riffusion.RIFFUSION_TASK_TYPES, sim.RIFFUSION_TASK_TYPES),
+        (client_riffusion.RIFFUSION_MODELS, sim.RIFFUSION_MODELS),
+        (client_studio.STUDIO_LYRICS_TYPES, sim.STUDIO_LYRICS_TYPES),
+        (client_studio.STUDIO_MODEL_TYPES, sim.STUDIO_MODEL_TYPES),
+        (client_studio.STUDIO_CONFIG_MODES, sim.STUDIO_MODES),
         (client_producer.PRODUCER_TASK_TYPES, sim.PRODUCER_TASK_TYPES),
         (client_producer.RETIRED_PRODUCER_TASK_TYPES, sim.PRODUCER_RETIRED_TASK_TYPES),
         (client_nuro.NURO_GENDERS, sim.NURO_GENDERS),
@@ -138,7 +142,7 @@ def test_the_bot_s_family_maxima_fit_the_server_s() -> None:
         "custom_mode": True,
         "lyrics": "l" * family_validation.RIFFUSION_LYRICS_MAX,
         "sound": "s" * family_validation.RIFFUSION_PROMPT_MAX,
-        "mv": client_legacy.RIFFUSION_MODELS[0],
+        "mv": client_riffusion.RIFFUSION_MODELS[0],
     }
     assert sim_rules.validate_riffusion(riffusion) is None
     described = {
@@ -147,3 +151,13 @@ def test_the_bot_s_family_maxima_fit_the_server_s() -> None:
         "prompt": "p" * family_validation.RIFFUSION_PROMPT_MAX,
     }
     assert sim_rules.validate_riffusion(described) is None
+
+
+def test_the_simulator_serves_every_route_the_client_s_families_declare() -> None:
+    """The client's family registry and the simulator's route table are read apart; every
+    poll and create route a family declares must be one the simulator answers."""
+    served = {(method, path) for method, path, _ in MusicAPISimulator().routes}
+    for spec in client_families.REGISTRY.values():
+        assert ("GET", f"{API}{spec.poll_path}/{{task_id}}") in served
+        for path in spec.create_paths:
+            assert ("POST", f"{API}{path}") in served

@@ -97,7 +97,7 @@ def timestamped_ok(got: Received, secret: str) -> bool:
     return hmac.compare_digest(got.headers["X-Webhook-Signature"], "sha256=" + expected.hexdigest())
 
 
-def legacy_ok(got: Received, secret: str) -> bool:
+def body_only_ok(got: Received, secret: str) -> bool:
     expected = hmac.new(secret.encode(), got.raw, hashlib.sha256).hexdigest()
     return hmac.compare_digest(got.headers["X-Signature"], expected)
 
@@ -157,14 +157,14 @@ async def test_a_failed_song_says_why(make_sim: Sim, receiver: Receiver) -> None
     assert [c["state"] for c in failed.body["data"]] == ["failed", "failed"]
 
 
-async def test_legacy_scheme_signs_the_body_only(make_sim: Sim, receiver: Receiver) -> None:
+async def test_body_only_scheme_signs_the_body_only(make_sim: Sim, receiver: Receiver) -> None:
     clock = Clock()
-    sim = await make_sim(clock=clock, webhook_scheme="legacy")
+    sim = await make_sim(clock=clock, webhook_scheme="body_only")
     await create(sim, **DESCRIBE, webhook_url=receiver.url, webhook_secret=SECRET)
     clock.now += 20.0
     await sim.deliver_due_webhooks()
     [got] = receiver.got
-    assert legacy_ok(got, SECRET) and not legacy_ok(got, "other")
+    assert body_only_ok(got, SECRET) and not body_only_ok(got, "other")
     assert not {h for h in got.headers if h.startswith("X-Webhook-") or h == "Idempotency-Key"}
     assert got.body["event"] == "song.completed"
 
@@ -176,7 +176,7 @@ async def test_both_schemes_at_once(make_sim: Sim, receiver: Receiver) -> None:
     clock.now += 20.0
     await sim.deliver_due_webhooks()
     [got] = receiver.got
-    assert legacy_ok(got, SECRET) and timestamped_ok(got, SECRET)
+    assert body_only_ok(got, SECRET) and timestamped_ok(got, SECRET)
 
 
 async def test_without_a_secret_the_platform_default_signs(

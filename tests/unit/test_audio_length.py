@@ -103,7 +103,13 @@ def test_the_crafted_tag_is_refused_after_one_small_read() -> None:
         mp3_encoded(30.0)[:3072],  # a download cut off after 3 KiB: the Xing header counts more
         wav(3.0)[:3000],
         webm(12.0, audio_bytes=100_000)[:3000],
+        # A "fast start" M4A cut off inside its audio: the `mdat` box runs past the end.
+        m4a(42.0, audio_bytes=200_000)[:100_000],
+        # A FLAC whose frames (each at least the smallest STREAMINFO states) cannot fit.
+        flac(60.0, min_frame_bytes=2000)[:300_000],
+        flac(60.0, min_frame_bytes=2000, picture_bytes=500_000)[:1_500_000],  # art not audio
     ],
+    ids=["mp3", "wav", "webm", "m4a", "flac", "flac-with-cover-art"],
 )
 def test_a_file_shorter_than_its_header_says_is_cut_off(data: bytes) -> None:
     with pytest.raises(CutOff) as cut:
@@ -192,3 +198,34 @@ def test_a_wav_written_as_a_stream_is_not_taken_for_cut_off() -> None:
     streamed[4:8] = b"\xff\xff\xff\xff"
     streamed[40:44] = b"\xff\xff\xff\xff"
     assert length_in("wav", len(streamed), {0: bytes(streamed)}) == 2.0
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        m4a(42.0, audio_bytes=200_000),
+        m4a(42.0, audio_bytes=200_000, moov_last=True),
+        flac(60.0, min_frame_bytes=2000),
+        flac(60.0, min_frame_bytes=2000, picture_bytes=500_000),
+        flac(60.0, min_frame_bytes=0, audio_bytes=3000),  # sizes unknown: nothing to hold it to
+        flac(60.0, min_frame_bytes=12, audio_bytes=646 * 12),  # all silence: tiny frames
+    ],
+    ids=["m4a", "m4a-moov-last", "flac", "flac-cover-art", "flac-streamed", "flac-silence"],
+)
+def test_whole_m4a_and_flac_files_are_not_taken_for_cut_off(data: bytes) -> None:
+    length, _ = length_of(data)
+    assert length is not None and length > 40
+
+
+def test_a_flac_whose_audio_does_not_start_where_its_blocks_end_is_not_judged() -> None:
+    # Some writers got a PICTURE block's size wrong, and mutagen reads the picture itself
+    # instead: counted by its stated size, the audio would seem to start 1 MB later, and the
+    # file would look cut off. No frame starts there, so only the whole file is held to the
+    # frames' minimum, which it meets.
+    data = bytearray(flac(60.0, min_frame_bytes=2000, picture_bytes=500_000))
+    at = 4 + 4 + 34  # the PICTURE block's header
+    assert data[at] == 0x80 | 6
+    stated = int.from_bytes(data[at + 1 : at + 4], "big") + 1_000_000
+    data[at + 1 : at + 4] = stated.to_bytes(3, "big")
+    length, _ = length_of(bytes(data))
+    assert length == 60.0

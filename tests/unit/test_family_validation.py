@@ -12,7 +12,7 @@ from bot.errors import InputError
 from bot.features import FEATURES, FeatureOff, Features
 from bot.jobs import family_operations as family
 from bot.musicapi.errors import GoneError
-from bot.musicapi.requests_legacy import RiffusionCreate
+from bot.musicapi.families.riffusion import RiffusionCreate
 from bot.store.clips import StoredClip
 from bot.store.database import Database
 from bot.validation import families as validate

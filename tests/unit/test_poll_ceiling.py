@@ -20,7 +20,7 @@ import pytest
 
 from bot.jobs.scheduler import CEILING_LOG_S, Scheduler
 from bot.musicapi.client import MusicAPIClient
-from bot.musicapi.requests import SonicCreate
+from bot.musicapi.families.sonic import SonicCreate
 from bot.simulator import MusicAPISimulator, SimulatorConfig
 from bot.store import jobs as job_sql
 from bot.store.database import Database

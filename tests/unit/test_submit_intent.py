@@ -23,7 +23,7 @@ from bot.jobs.operations import Operation, sonic_create
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.service import JobOrigin, JobService, SubmitRefused
 from bot.musicapi.client import MusicAPIClient
-from bot.musicapi.requests import SonicCreate
+from bot.musicapi.families.sonic import SonicCreate
 from bot.quota import ledger
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota

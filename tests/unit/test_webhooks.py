@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -434,3 +435,35 @@ async def test_a_held_job_whose_submit_was_cut_off_takes_the_webhook_naming_its_
     assert await post(env, body, v2_headers(body), path_of(env, job_id)) == 200
     assert await stored(env, job_id) == ["song.completed"]
     assert (await the_job(env, job_id)).next_run_at == NOW  # its owner adopts the task now
+
+
+def nested_body(task_id: str, depth: int) -> bytes:
+    """A signed-looking envelope whose `data` is `depth` lists inside one another."""
+    return b'{"task_id": "%s", "data": ' % task_id.encode() + b"[" * depth + b"]" * depth + b"}"
+
+
+@pytest.mark.parametrize("depth", [100_000, 900, 40])
+async def test_a_deeply_nested_body_is_refused_quickly_and_nothing_else_breaks(
+    env: Env, depth: int
+) -> None:
+    # 100,000 levels make json.loads raise RecursionError; 900 parse but would break whatever
+    # reads the stored event later at a deeper stack; 40 is still far deeper than any of
+    # MusicAPI's envelopes. Each is "not JSON" to the receiver: a 400, stored nowhere.
+    body = nested_body("task-1", depth)
+    started = time.perf_counter()
+    assert await response_of(env, body, v2_headers(body)) == (400, "malformed JSON")
+    assert time.perf_counter() - started < 1.0
+    assert await stored(env) == [] and env.owner.wakes == 0
+    # The receiver still takes the real delivery that follows.
+    good = completed_body("task-1")
+    assert await post(env, good, v2_headers(good)) == 200
+    assert await stored(env) == ["song.completed"]
+
+
+async def test_a_signed_body_too_large_to_parse_on_the_loop_is_refused(env: Env) -> None:
+    # Under the 1 MiB transfer cap, over what is parsed on the event loop (a poll of the same
+    # body would be unreadable too): refused as not JSON, never parsed.
+    body = b'{"task_id": "task-1", "pad": [' + b"0," * (300 * 1024) + b"0]}"
+    assert len(body) < MAX_BODY
+    assert await response_of(env, body, v2_headers(body)) == (400, "malformed JSON")
+    assert await stored(env) == []

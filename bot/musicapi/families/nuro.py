@@ -1,19 +1,30 @@
-"""Request bodies for ``POST /nuro/create`` (REFERENCE §9): a vocal song or a BGM track, with
-the documented enums and duration ranges checked locally (``ValueError`` names the field).
+"""The Nuro family (REFERENCE §9): request builders, routes, poll path and parsers.
 
-Two things the docs leave open (OPEN-QUESTIONS E.26) are settled so that the body is valid under
-either reading: a v2.0 BGM with ``segments`` and no ``duration`` is sent with ``duration`` set to
-the segments' sum, and a ``duration`` that differs from that sum is refused. The v2.0 duration
-range is not documented (the example uses 90, above v1's 60); it is allowed up to 240 s, the
-longest Nuro duration documented anywhere.
+Requests are a vocal song or a BGM track, with the documented enums and duration ranges checked
+locally (``ValueError`` names the field). Two things the docs leave open (OPEN-QUESTIONS E.26)
+are settled so that the body is valid under either reading: a v2.0 BGM with ``segments`` and no
+``duration`` is sent with ``duration`` set to the segments' sum, and a ``duration`` that differs
+from that sum is refused. The v2.0 duration range is not documented (the example uses 90, above
+v1's 60); it is allowed up to 240 s, the longest Nuro duration documented anywhere.
+
+Nuro polls as a flat object with ``progress`` (REFERENCE §2.4). Like every family it also gets
+the shared answers of ``control_status`` (202 / ``not_ready`` / a ``type`` failure body): the
+docs do not rule them out and a gateway in front of all of them may send them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
-from .request_checks import check_choice, check_max_len, check_number, is_missing
+from bot.states import Family
+
+from ..models import Clip, TaskStatus, control_status, parse_progress
+from ..request_checks import check_choice, check_max_len, check_number, is_missing
+from ..transport import Transport
+from .common import empty_success, failed_status, unexpected
+from .spec import FamilySpec
 
 __all__ = [
     "NURO_BGM_GENRES",
@@ -26,9 +37,12 @@ __all__ = [
     "NURO_VERSION_2",
     "NURO_VOCAL_GENRES",
     "NURO_VOCAL_MOODS",
+    "SPEC",
     "NuroBgm",
+    "NuroEndpoints",
     "NuroSegment",
     "NuroVocal",
+    "nuro_status",
 ]
 
 NURO_GENDERS = ("Female", "Male")
@@ -198,3 +212,68 @@ class NuroBgm:
                 {"name": s.name, "duration": int(s.duration)} for s in self.segments
             ]
         return body
+
+
+_NURO_STATES = ("pending", "running", "succeeded", "failed")
+
+
+class NuroEndpoints(Transport):
+    """The Nuro routes, mixed into ``MusicAPIClient``."""
+
+    async def nuro_vocal(self, req: NuroVocal) -> str:
+        """``POST /nuro/create`` with ``type: vocal``; poll family ``"nuro"``."""
+        return await self._submit("/nuro/create", req.to_body())
+
+    async def nuro_bgm(self, req: NuroBgm) -> str:
+        """``POST /nuro/create`` with ``type: bgm`` (v1, or v2.0 with segments)."""
+        return await self._submit("/nuro/create", req.to_body())
+
+    async def get_nuro_task(self, task_id: str) -> TaskStatus:
+        """Nuro's flat poll; ``TaskStatus.progress`` is its 0–100 ``progress``."""
+        return await self._poll_with(SPEC.poll_path, task_id, SPEC.parse_result)
+
+
+def nuro_status(
+    task_id: str, http_status: int, body: Any, request_id: str | None = None
+) -> TaskStatus:
+    """``GET /nuro/task/{id}`` → flat ``{task_id, status, progress, audio_url, lyrics, ...}``.
+
+    Nuro songs have no clip id, so the one song becomes a clip whose ``clip_id`` is the task id
+    and whose ``tags`` are its genre and mood.
+    """
+    control = control_status(task_id, http_status, body, request_id)
+    if control is not None:
+        progress = body.get("progress") if isinstance(body, Mapping) else None
+        return replace(control, progress=parse_progress(progress))
+    raw_status = body.get("status")
+    state = raw_status.strip().lower() if isinstance(raw_status, str) else None
+    if state not in _NURO_STATES:
+        raise unexpected(http_status, request_id)
+    progress = parse_progress(body.get("progress"))
+    if state == "succeeded":
+        progress = 100
+    extra: dict[str, Any] = {"request_id": request_id, "progress": progress}
+    if state == "failed":
+        return failed_status(task_id, body, "The Nuro task failed.", **extra)
+    audio = body.get("audio_url")
+    if not (isinstance(audio, str) and audio.strip()) and state != "succeeded":
+        return TaskStatus(task_id=task_id, state=state, **extra)
+    song_id = body.get("clip_id") or body.get("task_id") or task_id
+    tags = ", ".join(
+        str(body[key]) for key in ("genre", "mood") if isinstance(body.get(key), str | list)
+    )
+    clip = Clip.from_api(
+        {**body, "clip_id": str(song_id), "state": state, "tags": tags, "mv": "nuro"}
+    )
+    if state == "succeeded" and not clip.is_usable:
+        return empty_success(task_id, request_id, progress=progress)
+    return TaskStatus(task_id=task_id, state=state, clips=(clip,), **extra)
+
+
+SPEC = FamilySpec(
+    family=Family.NURO,
+    poll_path="/nuro/task",
+    create_paths=("/nuro/create",),
+    parse_result=nuro_status,
+    parse_webhook=nuro_status,
+)

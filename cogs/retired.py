@@ -17,7 +17,7 @@ from bot.features import Features
 from bot.interactions.jobs import start_job
 from bot.jobs import family_operations as family
 from bot.markdown import TEXT_SHOWN, TITLE_SHOWN, Markdown, escape
-from bot.musicapi.requests_legacy import RIFFUSION_MODELS
+from bot.musicapi.families.riffusion import RIFFUSION_MODELS
 from bot.validation import families as validate
 
 if TYPE_CHECKING:
