@@ -1,4 +1,4 @@
-"""Community song requests (PRODUCT §4.4): members ask, moderators approve or reject.
+"""Community song requests: members ask, moderators approve or reject.
 
 With approval off a request runs at once like `/song create`, charged to the requester and
 recorded as a request. With approval on it waits; approving it reserves from the server's pool

@@ -25,8 +25,9 @@ SYNC_SCOPES: tuple[SyncScope, ...] = ("global", "guild", "none")
 LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
-# The models offered in the `model` option. Upstream renames models often (REFERENCE §3.20),
-# so this is configuration: MODELS overrides it without a release.
+# The models offered in the `model` option. Upstream renames models often
+# (docs/musicapi/protocol.md §3.20), so this is configuration: MODELS overrides it without a
+# release.
 DEFAULT_MODELS = (
     "sonic-v3-5",
     "sonic-v4",

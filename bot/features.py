@@ -1,7 +1,7 @@
 """Owner switches for families the bot offers only on request.
 
-Riffusion is deprecated upstream and Studio is unavailable there (REFERENCE §1), so their
-commands refuse until the bot owner turns them on with `/musicbot feature`. A switch is global
+Riffusion is deprecated upstream and Studio is unavailable there (docs/musicapi/protocol.md §1), so
+their commands refuse until the bot owner turns them on with `/musicbot feature`. A switch is global
 (the owner's key pays for every server), stored in the database (it survives restarts and is
 shared by every process), and off by default.
 """

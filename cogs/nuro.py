@@ -1,4 +1,4 @@
-"""/nuro: songs of an exact length from MusicAPI's Nuro family (REFERENCE §9).
+"""/nuro: songs of an exact length from MusicAPI's Nuro family (docs/musicapi/protocol.md §9).
 
 Vocal options are Discord choices (each list fits in 25). The instrumental lists are longer
 and take up to five values each, so they autocomplete a comma-separated list instead.

@@ -1,4 +1,5 @@
-"""/producer: songs from MusicAPI's Producer family (Google Lyria 3 Pro, REFERENCE §7).
+"""/producer: songs from MusicAPI's Producer family (Google Lyria 3 Pro,
+docs/musicapi/protocol.md §7).
 
 Thin, like /song: check the options (`bot.jobs.family_operations`), then `start_job`. Producer
 only edits its own songs, so the `clip` option here lists and accepts Producer songs only.

@@ -1,5 +1,5 @@
-"""/riffusion and /studio: families upstream has retired (REFERENCE §6 Deprecated, §8
-Unavailable). The API client still speaks them, but the commands refuse until the bot owner
+"""/riffusion and /studio: families upstream has retired (docs/musicapi/protocol.md §6 Deprecated,
+§8 Unavailable). The API client still speaks them, but the commands refuse until the bot owner
 turns them on with `/musicbot feature`; then they take the normal job path and quota.
 
 The switch is checked first, so while a family is off no option is even looked at.

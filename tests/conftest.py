@@ -3,6 +3,7 @@ fixtures that run a test on both engines (SQLite file, then a fresh PostgreSQL d
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,9 +13,29 @@ from bot.store.database import Database
 from tests import network_guard
 from tests.pg import PostgresCluster, PostgresMissing, start_cluster
 
+if importlib.util.find_spec("xdist") is None:  # `-n auto` in pyproject.toml needs it
+    raise pytest.UsageError('pytest-xdist is not installed: pip install -e ".[test]"')
+
 network_guard.install()  # every test stays on loopback, whatever the code under test attempts
 
 BACKENDS = ("sqlite", "postgres")
+
+# The slow tier, marked `e2e` so `pytest -m "not e2e"` runs the rest in seconds: everything
+# under tests/e2e (the real bot against the fake Discord and the simulator), the harness test
+# that runs a bot subprocess, and, marked by hand where they are, tests elsewhere that start
+# `python -m bot` or several store processes.
+E2E_PATHS = ("tests/e2e/", "tests/discordharness/test_subprocess.py")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        relative = item.path.resolve().relative_to(ROOT).as_posix()
+        if relative.startswith(E2E_PATHS):
+            item.add_marker(pytest.mark.e2e)
+    # The slow tier first, so the workers start the long tests at once and share out the many
+    # short ones at the end, instead of waiting on one long test last.
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import pytest
 
@@ -13,6 +15,29 @@ from bot.states import ClipSource
 from bot.store.clips import StoredClip
 
 CLIP_ID = "0f0e0d0c-aaaa-bbbb-cccc-000000000001"
+
+T = TypeVar("T")
+
+
+async def wait_for(
+    predicate: Callable[[], T | Awaitable[T]],
+    timeout: float = 30.0,  # noqa: ASYNC109  # generous: a loaded machine is slow, not wrong
+    what: str = "the condition",
+) -> T:
+    """Poll `predicate` (plain or async) until it returns something truthy; return that.
+
+    What a test waits for instead of a fixed sleep: a row, a request, a message. Fails the
+    test with `what` in the message when `timeout` passes first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value  # type: ignore[return-value]  # awaited above when it was awaitable
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.02)
 
 
 class Clock:

@@ -1,9 +1,9 @@
 """A lyrics timeline as an `.lrc` file: one timed line per sung line. Pure functions.
 
-MusicAPI times single words (REFERENCE §3.10), but a karaoke player shows lines. The clip's own
-lyrics say where the lines break, so the timed words are matched back to them; when they cannot
-be (an uploaded song without stored lyrics, or words MusicAPI heard differently), the words are
-grouped into lines at line breaks in the words themselves, at pauses and by length instead.
+MusicAPI times single words (docs/musicapi/protocol.md §3.10), but a karaoke player shows lines. The
+clip's own lyrics say where the lines break, so the timed words are matched back to them; when they
+cannot be (an uploaded song without stored lyrics, or words MusicAPI heard differently), the words
+are grouped into lines at line breaks in the words themselves, at pauses and by length instead.
 """
 
 from __future__ import annotations

@@ -109,8 +109,8 @@ async def timeline(bot: MusicBot, interaction: discord.Interaction, clip: Stored
     await acknowledge(interaction)
     if await bot.jobs.paid_before(interaction.guild_id, "aligned_lyrics", clip.clip_id):
         # MusicAPI charges only the first timeline of a clip and serves repeats from its
-        # cache (REFERENCE §3.10), so this server is not charged again either. Free is not
-        # unchecked: the block list, the channel and the concurrency caps still apply.
+        # cache (docs/musicapi/protocol.md §3.10), so this server is not charged again either. Free
+        # is not unchecked: the block list, the channel and the concurrency caps still apply.
         origin = origin_of(interaction)
         await bot.quota.check_standing(
             origin.guild_id, origin.user_id, origin.channel_id, origin.role_ids

@@ -1,4 +1,4 @@
-"""Producer, Nuro, Riffusion and Studio jobs (REFERENCE §6–§9) as `Operation`s.
+"""Producer, Nuro, Riffusion and Studio jobs (docs/musicapi/protocol.md §6–§9) as `Operation`s.
 
 The options are checked and the requests built in `bot.validation.families`, before anything
 is reserved; the factories here turn a checked request into an `Operation`, so every family
@@ -31,7 +31,8 @@ GONE_TEXTS = {
     # No Sonic alternative to suggest: Sonic cannot edit a Producer clip.
     "producer_extend": "Producer extensions are switched off upstream (410 Gone).",
     "producer_replace": "Producer section replacement is switched off upstream (410 Gone).",
-    # Retired before (OPEN-QUESTIONS E.24) and re-enabled 2026-05-20; §7 suggests replace.
+    # Retired before (docs/musicapi/open-questions.md E.24) and re-enabled 2026-05-20; §7 suggests
+    # replace.
     "producer_cover": "Producer covers are switched off upstream (410 Gone). Try "
     "`/producer replace` on part of the song instead.",
     "producer_download": "Producer downloads are switched off upstream (410 Gone).",

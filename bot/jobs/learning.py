@@ -51,9 +51,9 @@ class Estimate:
         )
 
 
-# The configured priors. Sonic has no documented generation time (REFERENCE §2.3: the SDK's
-# 300 s timeout implies minutes at most); Producer and Nuro are stated as about 30 s. Wide on
-# purpose: polling a little too early costs a few requests, too late costs members' time.
+# The configured priors. Sonic has no documented generation time (docs/musicapi/protocol.md §2.3:
+# the SDK's 300 s timeout implies minutes at most); Producer and Nuro are stated as about 30 s. Wide
+# on purpose: polling a little too early costs a few requests, too late costs members' time.
 SONIC_PRIOR = Estimate.lognormal(median=80.0, sigma=0.6)
 FAST_PRIOR = Estimate.lognormal(median=30.0, sigma=0.6)
 PRIORS: dict[str, Estimate] = {

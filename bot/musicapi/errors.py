@@ -34,8 +34,8 @@ __all__ = [
 ]
 
 
-# Nuro error types after which the server refunds the task (REFERENCE §10.2, §2.7), provided a
-# deduction happened and the task was not already processed.
+# Nuro error types after which the server refunds the task (docs/musicapi/protocol.md §10.2, §2.7),
+# provided a deduction happened and the task was not already processed.
 REFUND_IMPLYING_TYPES = frozenset({"api_error", "timeout", "bad_request", "forbidden"})
 
 
@@ -207,14 +207,15 @@ class StepFailedError(MusicAPIError):
         self.uploaded_clip_id = uploaded_clip_id
 
 
-# Keys in the order REFERENCE §10.1 prescribes; "description" is the Nuro catalogue's field and
-# only consulted when none of the documented ones is present.
+# Keys in the order docs/musicapi/protocol.md §10.1 prescribes; "description" is the Nuro
+# catalogue's field and only consulted when none of the documented ones is present.
 _TEXT_KEYS = ("message", "error", "detail", "description")
 # A plain-text body longer than this is almost certainly an HTML error page, not a message.
 _MAX_PLAIN_TEXT = 300
 _QUOTED = re.compile(r"'([^']*)'")
 _NOT_FOUND_TEXTS = ("task not found", "missing task id")
-# Nuro 403s (REFERENCE §10.2) that are throttling, not content refusals: waiting helps.
+# Nuro 403s (docs/musicapi/protocol.md §10.2) that are throttling, not content refusals: waiting
+# helps.
 _THROTTLE_TEXTS = ("qps limit", "queue is full")
 
 
@@ -286,8 +287,9 @@ def _classify(
     if status == 410:
         return GoneError(text, **common)
     if status == 429:
-        # Some rebranded sister docs use 429 for "out of credits" (OPEN-QUESTIONS B.12); waiting
-        # will not fix that, so it must not be retried like a real rate limit.
+        # Some rebranded sister docs use 429 for "out of credits"
+        # (docs/musicapi/open-questions.md B.12); waiting will not fix that, so it must not be
+        # retried like a real rate limit.
         if _mentions_credits(text):
             return InsufficientCreditsError(text, **common)
         return RateLimitedError(text, retry_after=retry_after, **common)

@@ -1,8 +1,8 @@
 """Typed results parsed from MusicAPI responses.
 
-Parsing is deliberately tolerant of what the docs leave open (OPEN-QUESTIONS A): unknown fields
-are kept in ``Clip.raw``, ``duration`` may be a number or a decimal string, empty URLs may be
-``""`` or ``null``, and "not ready" may be a 202 or a 200 with pending clips.
+Parsing is deliberately tolerant of what the docs leave open (docs/musicapi/open-questions.md A):
+unknown fields are kept in ``Clip.raw``, ``duration`` may be a number or a decimal string, empty
+URLs may be ``""`` or ``null``, and "not ready" may be a 202 or a 200 with pending clips.
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ __all__ = [
 ]
 
 TASK_STATES = ("pending", "running", "streaming", "succeeded", "failed")
-# Top-level ``type`` values on a 200 poll body that end the task (REFERENCE §2.3); the last two
-# are the Nuro catalogue's types, accepted so a shared gateway answering with them still ends
-# the task instead of leaving it to time out.
+# Top-level ``type`` values on a 200 poll body that end the task (docs/musicapi/protocol.md §2.3);
+# the last two are the Nuro catalogue's types, accepted so a shared gateway answering with them
+# still ends the task instead of leaving it to time out.
 FAILURE_TYPES = ("failed", "timeout", "forbidden", "api_error", "bad_request", "not_found")
-# Keys of one auto_concat result pair (REFERENCE §3.13): the edited part, then the stitched song.
+# Keys of one auto_concat result pair (docs/musicapi/protocol.md §3.13): the edited part, then the
+# stitched song.
 PAIR_PART_KEYS = ("replaced", "extended")
 PAIR_FULL_KEY = "full"
 
@@ -201,7 +202,7 @@ class TaskStatus:
     def from_clips(
         cls, task_id: str, clips: tuple[Clip, ...], request_id: str | None = None
     ) -> TaskStatus:
-        """Aggregate per-clip states into one task state (REFERENCE §2.3)."""
+        """Aggregate per-clip states into one task state (docs/musicapi/protocol.md §2.3)."""
         if not clips:
             return cls.pending(task_id, request_id)
         finished = all(clip.state in ("succeeded", "failed") for clip in clips)
@@ -246,7 +247,8 @@ class TaskStatus:
             # A null list while the upstream job has not produced clips yet.
             return cls.pending(task_id, request_id)
         if isinstance(data, Mapping) and "persona_id" in data:
-            # create-voice: ``data`` is one object, not a clip list (REFERENCE §2.3, §3.15).
+            # create-voice: ``data`` is one object, not a clip list (docs/musicapi/protocol.md §2.3,
+            # §3.15).
             persona = PersonaResult.from_api(data)
             return cls(task_id=task_id, state="succeeded", persona=persona, request_id=request_id)
         raise MalformedResponseError(

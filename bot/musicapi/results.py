@@ -180,7 +180,7 @@ class StepResult:
 
 @dataclass(frozen=True, slots=True)
 class StepsResult:
-    """Answer of upload-extend / upload-cover / sample (REFERENCE §3.2, §3.4).
+    """Answer of upload-extend / upload-cover / sample (docs/musicapi/protocol.md §3.2, §3.4).
 
     ``task_id`` is the Sonic task to poll. ``failed_step`` can still be set alongside a task id
     (a later, optional step failed); without a task id the client raises ``StepFailedError``.

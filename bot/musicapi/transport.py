@@ -1,12 +1,12 @@
 """HTTP transport shared by every MusicAPI endpoint method.
 
-Transport policy (REFERENCE §2.5, matching the official SDK): retry with exponential backoff and
-jitter on 429, 5xx and our own timeouts / connection failures, honouring ``Retry-After``; never
-retry any other 4xx. Task-creating requests are the exception: they are retried only when
-MusicAPI's own answer says it did not take them (429, 500, 503) or the connection never opened,
-because a resent create can make and bill a second task. A timeout, a dropped connection or a
-gateway's (non-JSON) 502 / 504 leaves the outcome unknown: ``SubmitOutcomeUnknown``, never a
-resend. Request ids from the response headers are logged for support; the API key never is.
+Transport policy (docs/musicapi/protocol.md §2.5, matching the official SDK): retry with exponential
+backoff and jitter on 429, 5xx and our own timeouts / connection failures, honouring
+``Retry-After``; never retry any other 4xx. Task-creating requests are the exception: they are
+retried only when MusicAPI's own answer says it did not take them (429, 500, 503) or the connection
+never opened, because a resent create can make and bill a second task. A timeout, a dropped
+connection or a gateway's (non-JSON) 502 / 504 leaves the outcome unknown: ``SubmitOutcomeUnknown``,
+never a resend. Request ids from the response headers are logged for support; the API key never is.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ _API_PREFIX = "/api/v1"
 # mangle every message, and real keys are far longer.
 _MIN_REDACT_LEN = 4
 _REDACTED = "[redacted]"
-# Task-creating paths whose body may carry `webhook_url` + `webhook_secret` (REFERENCE §5).
-# Stems and the synchronous utilities have no webhook fields.
+# Task-creating paths whose body may carry `webhook_url` + `webhook_secret`
+# (docs/musicapi/protocol.md §5). Stems and the synchronous utilities have no webhook fields.
 WEBHOOK_PATHS = frozenset(
     {
         "/sonic/create",
@@ -121,8 +121,8 @@ class Transport:
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
-        # /sonic/upload answers after ~20 s (REFERENCE §3.14), as do the one-shot endpoints
-        # that upload first; never shorter than the normal timeout.
+        # /sonic/upload answers after ~20 s (docs/musicapi/protocol.md §3.14), as do the one-shot
+        # endpoints that upload first; never shorter than the normal timeout.
         self._upload_timeout = aiohttp.ClientTimeout(total=max(upload_timeout, request_timeout))
         # HTTP requests actually sent (retries included), by kind: benchmarks read this. Every
         # submit counts as "create", every poll as "poll", the sync utilities as "tools".

@@ -1,4 +1,4 @@
-"""The owner's allowance of a server (PRODUCT §4.6): the most its moderators may budget.
+"""The owner's allowance of a server: the most its moderators may budget.
 
 How periods compare. A budget of B per `budget_period` fits an allowance of A per
 `allowance_period` when the most that budget lets the server spend inside one allowance

@@ -1,8 +1,9 @@
 """What each MusicAPI operation costs, in MusicAPI credits.
 
-Defaults follow REFERENCE §12, newest figure per operation (the 2026-10-07 live column where it
-names the operation, then the 2026 site/docs column, then the sister site where nothing else
-prices it). Prices move, so the owner overrides any entry with MUSICAPI_COSTS without a release.
+Defaults follow docs/musicapi/protocol.md §12, newest figure per operation (the 2026-10-07 live
+column where it names the operation, then the 2026 site/docs column, then the sister site where
+nothing else prices it). Prices move, so the owner overrides any entry with MUSICAPI_COSTS without a
+release.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ DEFAULT_COSTS: Mapping[str, int] = MappingProxyType(
         "add_vocals": 15,
         "add_instrumental": 15,
         # other Sonic endpoints
-        "upload_extend": 17,  # upload 2 + extend 15, as REFERENCE §1 implies
+        "upload_extend": 17,  # upload 2 + extend 15, as docs/musicapi/protocol.md §1 implies
         "upload_cover": 17,
         "sample": 15,
         "mashup": 14,

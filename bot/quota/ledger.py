@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
 
 from bot.errors import QuotaRefused
 from bot.observability import alerts, metrics
@@ -21,8 +22,8 @@ from bot.quota.costs import CostTable
 from bot.quota.limits import Standing, describe_reset
 from bot.states import BudgetPeriod
 from bot.store import allowances as allowance_sql
-from bot.store import jobs as job_sql
 from bot.store import ledger as ledger_sql
+from bot.store import reservations as reservation_sql
 from bot.store import settings as settings_sql
 from bot.store.database import Connection, Database
 from bot.store.jobs import Job, NewJob
@@ -65,38 +66,56 @@ class Quota:
         user_id: int | None = None,
         role_ids: tuple[int, ...] = (),
     ) -> Standing:
-        settings = await self.settings(conn, guild_id)
+        standing, _ = await self._read(conn, guild_id, user_id, role_ids)
+        return standing
+
+    async def _read(
+        self,
+        conn: Connection,
+        guild_id: int,
+        user_id: int | None,
+        role_ids: tuple[int, ...],
+        *,
+        day_start: float | None = None,
+    ) -> tuple[Standing, int]:
+        """The standing, and (when `day_start` is given) what every server together spent
+        on that UTC day: one statement, however many limits there are to check."""
         now = self.clock()
-        window = current_window(settings.budget_period, now)
-        # Running totals: one indexed read, however many entries the period holds.
-        totals = await ledger_sql.totals(
-            conn, guild_id, user_id, settings.budget_period, window.start
+        found = await reservation_sql.standing(
+            conn,
+            guild_id,
+            user_id,
+            role_ids,
+            starts={period: current_window(period, now).start for period in BudgetPeriod},
+            default_period=self.defaults.budget_period,
+            default_allowance_period=self.default_allowance.period,
+            day_start=day_start,
         )
-        allowance = await self.allowance(conn, guild_id)
-        allowance_window = current_window(allowance.period, now)
+        settings = found.settings or replace(self.defaults, guild_id=guild_id)
+        window = current_window(settings.budget_period, now)
+        allowance = effective(found.allowance, self.default_allowance)
         standing = Standing(
             settings=settings,
             window=window,
-            server_spent=totals.server_spent,
-            server_active=await job_sql.count_active(conn, guild_id),
-            allowed_channels=tuple(await settings_sql.allowed_channels(conn, guild_id)),
+            # Running totals: indexed reads, however many entries the period holds.
+            server_spent=found.server_spent,
+            server_active=found.server_active,
+            allowed_channels=found.allowed_channels,
             allowance=allowance,
-            allowance_window=allowance_window,
-            allowance_spent=await ledger_sql.owner_spent(
-                conn, guild_id, allowance.period, allowance_window.start
-            ),
+            allowance_window=current_window(allowance.period, now),
+            allowance_spent=found.owner_spent[str(allowance.period)],
         )
-        if user_id is None:
-            return standing
-        return replace(
-            standing,
-            member_id=user_id,
-            member_spent=totals.member_spent,
-            member_limit=await settings_sql.member_limit(conn, guild_id, user_id, role_ids),
-            member_grants=totals.member_granted,
-            member_active=await job_sql.count_active(conn, guild_id, user_id),
-            blocked=await settings_sql.is_blocked(conn, guild_id, user_id),
-        )
+        if user_id is not None:
+            standing = replace(
+                standing,
+                member_id=user_id,
+                member_spent=found.member_spent,
+                member_limit=found.member_limit,
+                member_grants=found.member_granted,
+                member_active=found.member_active,
+                blocked=found.blocked,
+            )
+        return standing, found.bot_spent_today
 
     async def standing(
         self, guild_id: int, user_id: int | None = None, role_ids: tuple[int, ...] = ()
@@ -147,15 +166,25 @@ class Quota:
         (e.g. marking a request approved); if it raises, nothing is written.
         """
         now = self.clock()
+        capped = self.daily_cap is not None
+        day = current_window(BudgetPeriod.DAY, now)
         cap_refusal: QuotaRefused | None = None
         cap_alerts: list[int] = []
         spent_today = 0
         job_id = 0
         async with self.db.transaction() as conn:
             # Before reading anything: every reservation in this server waits for the one
-            # ahead of it, so two can never both fit under the same remaining budget.
-            await conn.lock_guild(new_job.guild_id)
-            standing = await self.read_standing(conn, new_job.guild_id, new_job.user_id, role_ids)
+            # ahead of it, so two can never both fit under the same remaining budget; with a
+            # daily cap, every capped reservation of any server waits too, so the bot's total
+            # for the day is read and written one reservation at a time, in every process.
+            await conn.lock_reservation(new_job.guild_id, daily_cap=capped)
+            standing, spent_today = await self._read(
+                conn,
+                new_job.guild_id,
+                new_job.user_id,
+                role_ids,
+                day_start=day.start if capped else None,
+            )
             try:
                 limits.check(
                     standing, new_job.cost, new_job.channel_id, member_checks=new_job.charge_member
@@ -163,26 +192,19 @@ class Quota:
             except QuotaRefused as refusal:
                 metrics.quota_refused(refusal.limit)
                 raise
-            if self.daily_cap is not None:
-                cap_refusal, cap_alerts, spent_today = await self._check_daily_cap(
-                    conn, new_job.cost, now
+            levels: list[int] = []
+            if capped:
+                cap_refusal, levels, spent_today = self._check_daily_cap(
+                    new_job.cost, spent_today, day.resets_at
                 )
             if cap_refusal is None:
-                job_id = await job_sql.insert(conn, new_job, now)
-                await ledger_sql.add(
-                    conn,
-                    guild_id=new_job.guild_id,
-                    user_id=new_job.user_id,
-                    job_id=job_id,
-                    kind="reserve",
-                    amount=new_job.cost,
-                    operation=new_job.operation,
-                    charged_at=now,
-                    now=now,
-                    member_share=new_job.charge_member,
+                job_id, cap_alerts = await reservation_sql.record(
+                    conn, new_job, now, alert_day=day.start, alert_levels=levels
                 )
                 if claim is not None:
                     await claim(conn, job_id)
+            else:
+                cap_alerts = await reservation_sql.claim_cap_alerts(conn, day.start, levels, now)
         self._alert_daily_cap(cap_alerts, spent_today)
         if cap_refusal is not None:  # nothing was written but the record of its alert
             metrics.quota_refused(cap_refusal.limit)
@@ -190,21 +212,15 @@ class Quota:
         metrics.reservation_granted()
         return job_id
 
-    async def _check_daily_cap(
-        self, conn: Connection, cost: int, now: float
+    def _check_daily_cap(
+        self, cost: int, spent: int, resets_at: datetime | None
     ) -> tuple[QuotaRefused | None, list[int], int]:
-        """The owner's daily cap, in the reservation's transaction: (the refusal when this
-        reservation would pass it, the alert levels this process is the first to reach today,
-        the bot's spending today after this reservation).
-
-        Under a lock every server's capped reservations share, taken after the server's own:
-        the bot's total for the day is read and written one reservation at a time, in every
-        process."""
+        """The owner's daily cap, given what every server together spent today (read under
+        the daily cap's lock): (the refusal when this reservation would pass it, the alert
+        levels it reaches, to be claimed so that one process sends each, the bot's spending
+        today after this reservation)."""
         assert self.daily_cap is not None
         cap = self.daily_cap
-        await conn.lock_daily_cap()
-        day = current_window(BudgetPeriod.DAY, now)
-        spent = await ledger_sql.bot_spent_on_day(conn, day.start)
         refusal = None
         # A member is told what is left today, never the cap itself: the size of the owner's
         # account-wide limit (and so what every other server spends) is not theirs to know.
@@ -213,19 +229,14 @@ class Quota:
                 "owner's daily cap",
                 f"The bot has reached the most its owner lets every server together spend "
                 f"today: that costs {cost} credits and {max(0, cap - spent)} are left. "
-                f"{describe_reset(day.resets_at)}",
-                day.resets_at,
+                f"{describe_reset(resets_at)}",
+                resets_at,
             )
         after = spent if refusal is not None else spent + cost
         levels = [level for level in CAP_ALERT_LEVELS if after * 100 >= cap * level]
         if refusal is not None and levels:
             levels.append(100)  # past 80 % and refusing: for the owner the cap is reached
-        claimed = [
-            level
-            for level in sorted(set(levels))
-            if await allowance_sql.claim_cap_alert(conn, day.start, level, now)
-        ]
-        return refusal, claimed, after
+        return refusal, sorted(set(levels)), after
 
     def _alert_daily_cap(self, levels: list[int], spent: int) -> None:
         """Tell the owner (through the usual alerts) about each level this process claimed."""

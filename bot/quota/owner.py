@@ -1,4 +1,4 @@
-"""The owner's view and control of every server's spending: allowances (PRODUCT §4.6)."""
+"""The owner's view and control of every server's spending: allowances."""
 
 from __future__ import annotations
 

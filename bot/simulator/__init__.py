@@ -1,8 +1,8 @@
 """A local MusicAPI server for tests, benchmarks and ``MUSICAPI_SIMULATE=1``.
 
 Its own package, apart from the client in ``bot.musicapi``, and it never imports the client: its
-rule tables are a second reading of REFERENCE.md, so a client that builds a wrong body is
-refused here as the real server would refuse it. The bot imports it only when simulating.
+rule tables are a second reading of docs/musicapi/protocol.md, so a client that builds a wrong body
+is refused here as the real server would refuse it. The bot imports it only when simulating.
 """
 
 from __future__ import annotations

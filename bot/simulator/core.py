@@ -67,8 +67,8 @@ STREAM_PREFIX = "stream_"
 _FILE_KINDS = {"wav": "audio", "mp3": "audio", "png": "image", "mid": "midi"}
 TONES = (262, 294, 330, 349, 392, 440, 494, 523, 587, 659)
 DAY_S = 24 * 3600.0
-# Families (and one task type) the ``retired`` knob can turn into 410 Gone (OPEN-QUESTIONS
-# E.24, E.26, E.27).
+# Families (and one task type) the ``retired`` knob can turn into 410 Gone
+# (docs/musicapi/open-questions.md E.24, E.26, E.27).
 RETIRABLE = ("nuro", "riffusion", "studio", "producer_cover")
 _GONE_TEXTS = {"nuro": MSG_NURO_GONE, "riffusion": MSG_RIFFUSION_GONE, "studio": MSG_STUDIO_GONE}
 
@@ -109,12 +109,13 @@ class SimulatorConfig:
     # grow without bound; the oldest entries are dropped first.
     max_recorded_requests: int = 100_000
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
-    # How long a synchronous upload takes (the real one: about 20 s, REFERENCE §3.14).
+    # How long a synchronous upload takes (the real one: about 20 s,
+    # docs/musicapi/protocol.md §3.14).
     upload_time: float = 0.0
     # The first N /sonic/midi calls per clip answer 202 "not ready yet" (§3.9).
     midi_not_ready_calls: int = 0
     # Stem counts: basic 2 ([site]/[sdk]) or 4 (a 3p guide); full 12 ([sister]) or 24 (a live
-    # musicapi test). OPEN-QUESTIONS A.8.
+    # musicapi test). docs/musicapi/open-questions.md A.8.
     basic_stems: Literal[2, 4] = 2
     full_stems: Literal[12, 24] = 12
     # Any of RETIRABLE: those answer 410 Gone.
@@ -122,9 +123,9 @@ class SimulatorConfig:
     # HTTP status of a one-shot body whose step failed before a task existed; the SDK types it
     # as a normal (200) result, but the docs do not say.
     step_failure_status: int = 200
-    # OPEN-QUESTIONS D.20: does auto_concat add the 2-credit concat charge?
+    # docs/musicapi/open-questions.md D.20: does auto_concat add the 2-credit concat charge?
     auto_concat_charges: bool = False
-    # OPEN-QUESTIONS E.26: must Nuro v2.0 segment durations add up to ``duration``?
+    # docs/musicapi/open-questions.md E.26: must Nuro v2.0 segment durations add up to ``duration``?
     nuro_segments_must_sum: bool = True
     # CDN faults on the /files/ URLs (audio, cover art, MIDI): each file answers
     # ``cdn_failure_status`` to its first ``cdn_failures`` fetches then serves it, or fails every
@@ -140,7 +141,7 @@ class SimulatorConfig:
     # (another local port, a metadata address) instead of the file.
     cdn_serves_text: bool = False
     cdn_redirect_to: str | None = None
-    # Webhooks (REFERENCE §5; see webhooks.py). Signature scheme: the newest guide's
+    # Webhooks (docs/musicapi/protocol.md §5; see webhooks.py). Signature scheme: the newest guide's
     # timestamped one, the older body-only X-Signature, or both sets of headers.
     webhook_scheme: WebhookScheme = "timestamped"
     # Signs deliveries of requests without webhook_secret; the customer never sees it (§5).
@@ -152,7 +153,7 @@ class SimulatorConfig:
     webhook_duplicates: int = 0
     webhook_delay: float = 0.0
     # Retries of a POST that failed or was not answered 2xx, with the same id (undocumented
-    # upstream: OPEN-QUESTIONS F.29).
+    # upstream: docs/musicapi/open-questions.md F.29).
     webhook_retries: int = 0
     webhook_retry_delay: float = 1.0
     webhook_timeout: float = 10.0
@@ -273,7 +274,8 @@ class SimCore:
         return web.json_response({self.config.error_key: text}, status=status, headers=headers)
 
     def _nuro_error(self, status: int, problem: tuple[str, str]) -> web.Response:
-        """The Nuro catalogue's envelope (REFERENCE §10.2): ``{type, description}``."""
+        """The Nuro catalogue's envelope (docs/musicapi/protocol.md §10.2):
+        ``{type, description}``."""
         kind, description = problem
         return web.json_response({"type": kind, "description": description}, status=status)
 

@@ -30,7 +30,7 @@ OLDER_MODELS = frozenset({"sonic-v3-5", "sonic-v4"})
 # [sister]: accepted by sample and mashup only, refused by /sonic/create.
 SAMPLE_MASHUP_MODELS = ACCEPTED_MODELS | {"sonic-v4-5-all"}
 
-# REFERENCE §12, newest [site]/[docs-new] column.
+# docs/musicapi/protocol.md §12, newest [site]/[docs-new] column.
 TASK_COSTS: dict[str, float] = {
     "create_music": 15,
     "extend_music": 15,
@@ -75,11 +75,11 @@ ENDPOINT_COSTS: dict[str, float] = {
     "riffusion_upload": 0,  # not stated
     "studio": 15,  # studio130-v1.5 costs double (§8 "double credits")
 }
-# OPEN-QUESTIONS D.20: whether auto_concat adds the 2-credit concat charge. Off by default; the
-# ``auto_concat_charges`` knob turns it on.
+# docs/musicapi/open-questions.md D.20: whether auto_concat adds the 2-credit concat charge. Off by
+# default; the ``auto_concat_charges`` knob turns it on.
 AUTO_CONCAT_COST = 2.0
 
-# Verbatim texts from REFERENCE §10.1.
+# Verbatim texts from docs/musicapi/protocol.md §10.1.
 MSG_AUTH_MISSING = "Authorization header is missing."
 MSG_AUTH_FORMAT = "Invalid authorization format."
 MSG_CREDITS = (
@@ -135,7 +135,7 @@ def msg_clip_unknown(name: str) -> str:
 
 
 def msg_upload_only(task_type: str) -> str:
-    # The quoted phrase is what REFERENCE §3.1 reports; the rest is ours.
+    # The quoted phrase is what docs/musicapi/protocol.md §3.1 reports; the rest is ours.
     return f"'{task_type}' can only be used with music you uploaded yourself."
 
 
@@ -334,7 +334,8 @@ def validate_create(body: dict[str, Any], limits: str = "newest") -> tuple[int, 
             return 400, f"The '{name}' field is required when task_type = {task_type}."
     mv = body.get("mv")
     if mv is not None and (not isinstance(mv, str) or mv not in ACCEPTED_MODELS):
-        return 400, MSG_MV  # verbatim, stale model list included (OPEN-QUESTIONS B.13)
+        # verbatim, stale model list included (docs/musicapi/open-questions.md B.13)
+        return 400, MSG_MV
     if task_type == "create_music":
         if body.get("custom_mode"):
             if not body.get("prompt") and not body.get("make_instrumental"):

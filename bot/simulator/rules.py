@@ -1,7 +1,7 @@
 """Request validation of the simulated endpoints other than ``/sonic/create``, without HTTP.
 
-Written from REFERENCE.md, deliberately not by calling the client's request builders: the
-simulator stands in for the server, so it must catch a client that builds a wrong body. Each
+Written from docs/musicapi/protocol.md, deliberately not by calling the client's request builders:
+the simulator stands in for the server, so it must catch a client that builds a wrong body. Each
 function returns ``(status, message)`` for the first problem, or ``None``. Rules that need
 the simulator's state (does this clip exist, is it uploaded, how long is it) live in the server.
 """
@@ -110,7 +110,8 @@ def check_audio_url(url: Any, name: str = "url") -> Problem | None:
     if MAGIC_UNREACHABLE in url:
         return 400, MSG_URL_NOT_ACCESSIBLE
     if MAGIC_CATALOG_MATCH in url:
-        return 413, MSG_CATALOG_MATCH  # REFERENCE §10.1: the 413 comes from upstream
+        # docs/musicapi/protocol.md §10.1: the 413 comes from upstream
+        return 413, MSG_CATALOG_MATCH
     return None
 
 
@@ -381,7 +382,8 @@ def _nuro_duration(value: Any, low: int, high: int) -> NuroProblem | None:
 
 
 def validate_nuro(body: dict[str, Any], segments_must_sum: bool) -> NuroProblem | None:
-    """REFERENCE §9; errors in the Nuro catalogue's ``type``/``description`` shape."""
+    """docs/musicapi/protocol.md §9; errors in the Nuro catalogue's ``type``/``description``
+    shape."""
     kind = body.get("type")
     if kind == "vocal":
         lyrics = body.get("lyrics")

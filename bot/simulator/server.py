@@ -1,11 +1,12 @@
-"""A local MusicAPI server, faithful to REFERENCE.md, for tests, benchmarks and demo mode.
+"""A local MusicAPI server, faithful to docs/musicapi/protocol.md, for tests, benchmarks and demo
+mode.
 
-Serves every endpoint of REFERENCE §1: Sonic create/poll, the one-shot uploads, sample, mashup,
-stems, replace-section, persona, create-voice and the sync utilities (BPM, VOX, WAV, MIDI,
-lyrics timeline, upsample-tags, upload), credits and lyrics; Producer, Nuro, Riffusion and
+Serves every endpoint of docs/musicapi/protocol.md §1: Sonic create/poll, the one-shot uploads,
+sample, mashup, stems, replace-section, persona, create-voice and the sync utilities (BPM, VOX, WAV,
+MIDI, lyrics timeline, upsample-tags, upload), credits and lyrics; Producer, Nuro, Riffusion and
 Studio with their own poll shapes; and the SDK's older ``/suno/*`` names. Envelopes and error
-texts are the documented ones (verbatim where REFERENCE quotes them), and audio, cover art and
-MIDI are real files on loopback ``/files/...`` routes.
+texts are the documented ones (verbatim where docs/musicapi/protocol.md quotes them), and audio,
+cover art and MIDI are real files on loopback ``/files/...`` routes.
 
 Where the docs leave two readings open, a knob picks one (defaults follow the newest sources):
 ``not_ready_202`` (202 vs 200-with-pending-clips), ``not_found_status`` (404 vs 400),
@@ -283,7 +284,7 @@ def main(argv: list[str] | None = None) -> None:
         "--webhook-scheme",
         choices=("timestamped", "body_only", "both"),
         default="timestamped",
-        help="how webhooks to loopback receivers are signed (REFERENCE §5)",
+        help="how webhooks to loopback receivers are signed (docs/musicapi/protocol.md §5)",
     )
     parser.add_argument(
         "--require-key",

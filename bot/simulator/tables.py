@@ -1,9 +1,9 @@
-"""The simulator's own reading of REFERENCE.md's enums and per-task-type rules.
+"""The simulator's own reading of docs/musicapi/protocol.md's enums and per-task-type rules.
 
 Deliberately not imported from ``bot.musicapi``: the simulator stands in for the server, so its
 tables are a second, independent reading of the reference. Where the client's tables and these
 disagree, a test notices (``tests/musicapi/test_rule_tables_agree.py``) and one of the two
-readings is wrong. Section numbers are REFERENCE.md's.
+readings is wrong. Section numbers are docs/musicapi/protocol.md's.
 """
 
 from __future__ import annotations

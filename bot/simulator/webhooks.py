@@ -1,4 +1,4 @@
-"""Webhooks from the simulator (REFERENCE §5, OPEN-QUESTIONS F).
+"""Webhooks from the simulator (docs/musicapi/protocol.md §5, docs/musicapi/open-questions.md F).
 
 A task-creating request that carries ``webhook_url`` (and optionally ``webhook_secret``) gets a
 POST on each transition of its task: ``song.streaming`` (Sonic songs, once audio is playable),

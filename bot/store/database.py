@@ -68,6 +68,12 @@ class Dialect:
             return f"({column} ->> '{key}')"
         return f"json_extract({column}, '$.{key}')"
 
+    def joined_ids(self, column: str) -> str:
+        """SQL aggregating an integer column into one comma-separated text (no order)."""
+        if self.name == "postgres":
+            return f"string_agg({column}::text, ',')"
+        return f"group_concat({column}, ',')"
+
 
 SQLITE = Dialect("sqlite")
 POSTGRES = Dialect("postgres")
@@ -98,6 +104,13 @@ class Connection(ABC):
     async def lock_daily_cap(self) -> None:
         """Serialise this transaction with every other one, of any server, that checks the
         owner's daily cap. Taken after the server's lock, never before it."""
+
+    async def lock_reservation(self, guild_id: int, *, daily_cap: bool) -> None:
+        """The locks a reservation takes before it reads anything: the server's, then (when
+        the owner's daily cap applies) the daily cap's. One statement where the engine can."""
+        await self.lock_guild(guild_id)
+        if daily_cap:
+            await self.lock_daily_cap()
 
 
 class Database(ABC):

@@ -17,6 +17,7 @@ SUBMITTING = JobState.SUBMITTING
 UNCONFIRMED = JobState.UNCONFIRMED
 _ACTIVE_SQL = ", ".join(f"'{state}'" for state in ACTIVE_STATES)
 _IN_FLIGHT_SQL = ", ".join(f"'{state}'" for state in (SUBMITTING, UNCONFIRMED, *ACTIVE_STATES))
+IN_FLIGHT_SQL = _IN_FLIGHT_SQL  # for the reservation's one standing read (store.reservations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,35 +134,40 @@ class NewJob(JobOrder):
     model: str | None = None  # the learned poll schedule is per family, operation and model
 
 
-async def insert(conn: Connection, job: NewJob, now: float) -> int:
-    cursor = await conn.execute(
-        """INSERT INTO jobs (guild_id, channel_id, user_id, operation, request, summary, cost,
-                             state, application_id, interaction_token, token_expires_at,
-                             upload_limit, created_at, charge_member, family,
-                             owner, lease_until, lease_epoch, model)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           RETURNING id""",
-        (
-            job.guild_id,
-            job.channel_id,
-            job.user_id,
-            job.operation,
-            json.dumps(job.request),
-            job.summary,
-            job.cost,
-            job.application_id,
-            job.interaction_token,
-            job.token_expires_at,
-            job.upload_limit,
-            now,
-            int(job.charge_member),
-            job.family,
-            job.owner,
-            job.lease_until,
-            1 if job.owner else 0,
-            job.model,
-        ),
+# The new job row; a reservation on PostgreSQL embeds the same statement in its one write.
+INSERT_SQL = """INSERT INTO jobs (guild_id, channel_id, user_id, operation, request, summary,
+                                 cost, state, application_id, interaction_token,
+                                 token_expires_at, upload_limit, created_at, charge_member,
+                                 family, owner, lease_until, lease_epoch, model)
+               VALUES (?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               RETURNING id"""
+
+
+def insert_params(job: NewJob, now: float) -> tuple[object, ...]:
+    return (
+        job.guild_id,
+        job.channel_id,
+        job.user_id,
+        job.operation,
+        json.dumps(job.request),
+        job.summary,
+        job.cost,
+        job.application_id,
+        job.interaction_token,
+        job.token_expires_at,
+        job.upload_limit,
+        now,
+        int(job.charge_member),
+        job.family,
+        job.owner,
+        job.lease_until,
+        1 if job.owner else 0,
+        job.model,
     )
+
+
+async def insert(conn: Connection, job: NewJob, now: float) -> int:
+    cursor = await conn.execute(INSERT_SQL, insert_params(job, now))
     row = await cursor.fetchone()
     return int(row[0])
 

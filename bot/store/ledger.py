@@ -31,6 +31,22 @@ SERVER = -1
 OWNER = -2
 
 
+# One entry; a reservation on PostgreSQL embeds it in its one write, with the new job's id.
+ENTRY_SQL = """INSERT INTO ledger (guild_id, user_id, job_id, kind, amount, operation,
+                                  moderator_id, note, charged_at, created_at, member_share,
+                                  period)
+               VALUES (?, ?, {job_id}, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT DO NOTHING"""
+# The running totals an entry moves: rows (guild, scope, period, start, spent, granted) given
+# by {rows}, added to the rows already there.
+MOVE_TOTALS_SQL = """INSERT INTO ledger_totals (guild_id, user_id, period, period_start, spent,
+                                               granted)
+                     {rows}
+                     ON CONFLICT (guild_id, user_id, period, period_start) DO UPDATE SET
+                         spent = ledger_totals.spent + excluded.spent,
+                         granted = ledger_totals.granted + excluded.granted"""
+
+
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
     id: int
@@ -176,10 +192,7 @@ async def add(
     server's totals rows are only ever updated one transaction at a time."""
     await conn.lock_guild(guild_id)
     cursor = await conn.execute(
-        """INSERT INTO ledger (guild_id, user_id, job_id, kind, amount, operation, moderator_id,
-                               note, charged_at, created_at, member_share, period)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT DO NOTHING""",
+        ENTRY_SQL.format(job_id="?"),
         (
             guild_id,
             user_id,
@@ -305,12 +318,16 @@ async def _move_totals(
         return
     marks = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in rows)
     await conn.execute(
-        f"""INSERT INTO ledger_totals (guild_id, user_id, period, period_start, spent, granted)
-            VALUES {marks}
-            ON CONFLICT (guild_id, user_id, period, period_start) DO UPDATE SET
-                spent = ledger_totals.spent + excluded.spent,
-                granted = ledger_totals.granted + excluded.granted""",
-        [value for row in rows for value in row],
+        MOVE_TOTALS_SQL.format(rows=f"VALUES {marks}"), [value for row in rows for value in row]
+    )
+
+
+def reservation_totals(
+    guild_id: int, user_id: int, amount: int, charged_at: float, *, member_share: bool
+) -> list[tuple[int, int, str, float, int, int]]:
+    """The totals rows a reservation of `amount` moves (what `add` would move for it)."""
+    return _total_rows(
+        guild_id, user_id, charged_at, _deltas("reserve", amount, user_id, member_share), None
     )
 
 

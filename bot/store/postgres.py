@@ -120,6 +120,18 @@ class PostgresConnection(Connection):
     async def lock_daily_cap(self) -> None:
         await self.raw.execute("SELECT pg_advisory_xact_lock(%s, %s)", DAILY_CAP_LOCK)
 
+    async def lock_reservation(self, guild_id: int, *, daily_cap: bool) -> None:
+        if not daily_cap:
+            await self.lock_guild(guild_id)
+            return
+        # One round trip. The outer select runs on the CTE's row, so the server's lock is
+        # granted before the daily cap's is asked for: the order every transaction uses.
+        await self.raw.execute(
+            """WITH server AS MATERIALIZED (SELECT pg_advisory_xact_lock(%s::bigint))
+               SELECT pg_advisory_xact_lock(%s, %s) FROM server""",
+            (guild_id, *DAILY_CAP_LOCK),
+        )
+
 
 def _configure_sync(raw: AsyncConnection[Record]) -> None:
     # jsonb comes back as its text, as SQLite's TEXT does, so rows decode the same way.

@@ -13,5 +13,5 @@ By family, on shared helpers:
   the request built from the checked values (`built.checked` turns a request builder's own
   `ValueError` into a refusal naming the option, as a safety net).
 
-A refusal is an `InputError` naming the option and the limit (PRODUCT §6).
+A refusal is an `InputError` naming the option and the limit.
 """

@@ -1,8 +1,8 @@
-"""`/producer`, `/nuro`, `/riffusion` and `/studio` (REFERENCE §6–§9): the options checked,
-then the request built from the checked values.
+"""`/producer`, `/nuro`, `/riffusion` and `/studio` (docs/musicapi/protocol.md §6–§9): the options
+checked, then the request built from the checked values.
 
-Only documented limits are enforced: where REFERENCE gives none (Producer's `sound`, Studio's
-texts) the option is only required to be visible text.
+Only documented limits are enforced: where docs/musicapi/protocol.md gives none (Producer's `sound`,
+Studio's texts) the option is only required to be visible text.
 """
 
 from __future__ import annotations

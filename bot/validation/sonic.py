@@ -1,9 +1,10 @@
 """`/song` and `/request`: every option checked before anything is spent, then the MusicAPI
 request built from the checked values.
 
-Limits follow REFERENCE §3.1 and §3.20. Where the docs disagree (OPEN-QUESTIONS B.13), the
-older models keep the limits their error messages state and newer models get the newest
-instructions' limits; either way a refusal names the option and the limit.
+Limits follow docs/musicapi/protocol.md §3.1 and §3.20. Where the docs disagree
+(docs/musicapi/open-questions.md B.13), the older models keep the limits their error messages state
+and newer models get the newest instructions' limits; either way a refusal names the option and the
+limit.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def build_custom(
     )
 
 
-# -- edits of an earlier song (REFERENCE §3.1 task types) -----------------------------------
+# -- edits of an earlier song (docs/musicapi/protocol.md §3.1 task types) --------------------------
 
 REMASTER_MAX_AGE_S = 24 * 3600
 VARIATIONS = ("subtle", "normal", "high")
@@ -327,7 +328,8 @@ _ACTION_OPTIONS = {
     "add-vocals": ("style", "lyrics", "start", "end"),
     "add-instrumental": ("style", "start", "end"),
 }
-UPLOAD_EXTEND_AT = 0.1  # REFERENCE §4: the recommended continue_at for an uploaded clip
+# docs/musicapi/protocol.md §4: the recommended continue_at for an uploaded clip
+UPLOAD_EXTEND_AT = 0.1
 
 
 def check_upload_length(seconds: float | None) -> None:

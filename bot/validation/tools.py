@@ -9,7 +9,8 @@ from bot.validation.built import checked
 from bot.validation.text import optional_text, required_text
 from bot.validation.windows import window, window_start
 
-STYLE_MAX = 1000  # upsample-tags refuses longer tags (the style limit of REFERENCE §3.1)
+# upsample-tags refuses longer tags (the style limit of docs/musicapi/protocol.md §3.1)
+STYLE_MAX = 1000
 LYRICS_DESCRIPTION_MAX = 119  # "The description character length should be less than 120."
 PERSONA_NAME_MAX = 79  # "The name character length should be less than 80."
 PERSONA_DESCRIPTION_MAX = 199
@@ -25,7 +26,7 @@ class VoxWindow:
 
 
 def vox_window(start: float | None, end: float | None, duration: float | None) -> VoxWindow:
-    """The vocal window (REFERENCE §3.7: at most 30 s; both ends optional upstream).
+    """The vocal window (docs/musicapi/protocol.md §3.7: at most 30 s; both ends optional upstream).
 
     The docs do not say where a missing `start` falls; 0 is the only reading under which a lone
     `end` is surely within the 30 s, so a lone `end` is checked as the window 0–`end`. A lone
@@ -52,7 +53,8 @@ def lyrics_description(description: str | None) -> str:
 def build_persona(
     clip_id: str, *, name: str | None, description: str | None, styles: str | None
 ) -> PersonaCreate:
-    """`/persona create`: a persona from a song's voice and style (REFERENCE §3.3)."""
+    """`/persona create`: a persona from a song's voice and style
+    (docs/musicapi/protocol.md §3.3)."""
     return checked(
         PersonaCreate(
             name=required_text("name", name, PERSONA_NAME_MAX),

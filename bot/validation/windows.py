@@ -16,8 +16,8 @@ from bot.validation.numbers import as_sent, finite, seconds
 # MusicAPI documents no minimum; a window shorter than half a second holds less than a beat,
 # so nothing useful can be regenerated, sampled or sung in it.
 MIN_WINDOW_S = 0.5
-# The longest audio MusicAPI takes as an upload (REFERENCE §3.14: 8 minutes). It bounds times
-# in a file about to be uploaded, whose length is not known yet.
+# The longest audio MusicAPI takes as an upload (docs/musicapi/protocol.md §3.14: 8 minutes). It
+# bounds times in a file about to be uploaded, whose length is not known yet.
 LONGEST_UPLOAD_S = 8 * 60.0
 SONG_LENGTH = "the song's length"
 UPLOAD_LENGTH = "the longest upload MusicAPI takes"

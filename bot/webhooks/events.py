@@ -1,9 +1,10 @@
 """What a verified webhook says about its task, in the same `TaskStatus` shape as a poll.
 
-MusicAPI wraps the poll body as `{code, data, message, task_id, platform, event}` (REFERENCE
-§5), so the family's webhook parser (`families.get(family).parse_webhook`) reads it. Producer
-and Nuro envelopes are only partly confirmed (OPEN-QUESTIONS F.32): when a body does not parse,
-the caller polls at once instead.
+MusicAPI wraps the poll body as `{code, data, message, task_id, platform, event}`
+(docs/musicapi/protocol.md §5), so the family's webhook parser
+(`families.get(family).parse_webhook`) reads it. Producer and Nuro envelopes are only partly
+confirmed (docs/musicapi/open-questions.md F.32): when a body does not parse, the caller polls at
+once instead.
 
 Only the signed body is believed. MusicAPI also sends the event name in an `X-Webhook-Event`
 header, but headers are outside the signature: a captured body sent again with another header

@@ -1,4 +1,5 @@
-"""The two documented webhook signature schemes (REFERENCE §5, OPEN-QUESTIONS F.30).
+"""The two documented webhook signature schemes (docs/musicapi/protocol.md §5,
+docs/musicapi/open-questions.md F.30).
 
 - newer: `X-Webhook-Signature: sha256=<hex>` over `"<X-Webhook-Timestamp>.<raw body>"`, with
   `X-Webhook-Id` (also sent as `Idempotency-Key`) naming the event;

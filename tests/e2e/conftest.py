@@ -6,10 +6,10 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -17,9 +17,20 @@ from bot.app import MusicBot
 from bot.config import Settings, load_settings
 from bot.simulator import MusicAPISimulator, SimulatorConfig
 from bot.store import ledger as ledger_sql
+from bot.store.jobs import Job
+from bot.validation import offloop
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.records import FakeInteraction
-from tests.helpers import Clock
+from tests.helpers import Clock, wait_for
+
+
+@pytest.fixture(autouse=True)
+def roomy_parse_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A member's file is parsed in a child process stopped after 5 s: milliseconds of work
+    after ~0.1 s of start-up on a quiet machine, but a test machine running several workers
+    can take longer just to start it. End-to-end tests are about other things, so they give
+    the parse room; the test of the limit itself sets its own, shorter one."""
+    monkeypatch.setattr(offloop, "PARSE_TIME_LIMIT_S", 30.0)
 
 GUILD = 900000000000000001
 CHANNEL = 900000000000000002
@@ -80,6 +91,23 @@ class World:
     def creates(self) -> list[dict[str, Any]]:
         """Bodies of every create request MusicAPI received."""
         return [body for method, path, body in self.sim.requests if path.endswith("/sonic/create")]
+
+    async def jobs(self) -> list[Job]:
+        async with self.bot.db.read() as conn:
+            cursor = await conn.execute("SELECT * FROM jobs WHERE guild_id = ?", (GUILD,))
+            return [Job.from_row(row) for row in await cursor.fetchall()]
+
+    async def jobs_told(self, count: int = 1, within: float = 30) -> list[Job]:
+        """Wait until there are at least `count` jobs and every one is finished and told
+        (posted, card edited, marked notified): after that the scheduler posts nothing more
+        for them, so a duplicate that was going to appear has appeared."""
+
+        async def told() -> list[Job]:
+            jobs = await self.jobs()
+            done = len(jobs) >= count and all(job.state.final and job.notified for job in jobs)
+            return jobs if done else []
+
+        return await wait_for(told, within, f"{count} finished and told jobs")
 
     async def ledger_kinds(self) -> list[tuple[str, int]]:
         async with self.bot.db.read() as conn:
@@ -165,8 +193,16 @@ async def open_world(
         await sim.stop()
 
 
+class MakeWorld(Protocol):
+    """The `make_world` fixture: `open_world` bound to the test's own directory."""
+
+    def __call__(self, **options: Any) -> contextlib.AbstractAsyncContextManager[World]:
+        """`sim_config=SimulatorConfig(...)`, `attachment_limit=N`, settings as `NAME="value"`."""
+        ...
+
+
 @pytest.fixture
-def make_world(tmp_path: Path) -> Callable[..., Any]:
+def make_world(tmp_path: Path) -> MakeWorld:
     """Factory: `async with make_world(budget=..., sim=SimulatorConfig(...)) as world`."""
     return functools.partial(open_world, tmp_path)
 

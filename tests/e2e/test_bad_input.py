@@ -1,4 +1,4 @@
-"""Bad input through the real bot (PRODUCT §6): a clear refusal naming the option, and nothing
+"""Bad input through the real bot: a clear refusal naming the option, and nothing
 forwarded to MusicAPI and nothing charged, including after the command was acknowledged."""
 
 from __future__ import annotations

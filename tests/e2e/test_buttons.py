@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.audio_files import wav
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World, answer_of
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MakeWorld, World, answer_of
 from tests.helpers import ephemeral_text
 
 OTHER_GUILD, OTHER_CHANNEL = 900000000000000301, 900000000000000302
@@ -27,7 +27,9 @@ async def press(world: World, message: dict[str, Any], label: str, **where: int)
     )  # fmt: skip
 
 
-async def test_every_song_has_its_next_steps_and_they_work_after_a_restart(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_every_song_has_its_next_steps_and_they_work_after_a_restart(
+    make_world: MakeWorld,
+) -> None:
     async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:
         await world.song(description="buttons please")
         song = (await world.clip_messages(2))[0]
@@ -63,7 +65,9 @@ async def test_every_song_has_its_next_steps_and_they_work_after_a_restart(make_
         assert "Full song" in labels(parts[0])  # derived results carry the buttons again
 
 
-async def test_a_bad_form_value_and_another_servers_press_are_refused(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_bad_form_value_and_another_servers_press_are_refused(
+    make_world: MakeWorld,
+) -> None:
     async with make_world() as world:
         await world.song(description="guarded")
         song = (await world.clip_messages(2))[0]
@@ -88,7 +92,7 @@ async def test_a_bad_form_value_and_another_servers_press_are_refused(make_world
         assert await world.ledger_kinds() == [("reserve", 20), ("commit", 20)]
 
 
-async def test_a_voice_persona_is_announced(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_voice_persona_is_announced(make_world: MakeWorld) -> None:
     async with make_world() as world:
         voice = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="persona",
@@ -102,7 +106,7 @@ async def test_a_voice_persona_is_announced(make_world) -> None:  # type: ignore
         assert f"<@{MEMBER}>" in notice["content"] and "/song persona" in notice["content"]
 
 
-async def test_producer_songs_get_producer_buttons(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_producer_songs_get_producer_buttons(make_world: MakeWorld) -> None:
     from tests.e2e.test_producer import producer_song
 
     async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:

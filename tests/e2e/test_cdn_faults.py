@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from bot.delivery.media import UNAVAILABLE_NOTE
 from bot.simulator import SimulatorConfig
+from tests.e2e.conftest import MakeWorld
 
 
-async def test_songs_are_attached_after_passing_cdn_503s(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_songs_are_attached_after_passing_cdn_503s(make_world: MakeWorld) -> None:
     config = SimulatorConfig(generation_time=0.6, cdn_failures=2)
     async with make_world(sim_config=config) as world:
         await world.song(description="through a flaky CDN")
@@ -22,7 +23,9 @@ async def test_songs_are_attached_after_passing_cdn_503s(make_world) -> None:  #
         assert len(audio) == 2 and all(world.sim.cdn_fetches[n] == 3 for n in audio)
 
 
-async def test_a_cdn_failing_past_the_budget_links_with_the_true_reason(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_cdn_failing_past_the_budget_links_with_the_true_reason(
+    make_world: MakeWorld,
+) -> None:
     config = SimulatorConfig(generation_time=0.6, cdn_always_fail=True)
     async with make_world(sim_config=config) as world:
         world.bot.scheduler.outcomes.fetch_budget_s = 1.0  # type: ignore[attr-defined]

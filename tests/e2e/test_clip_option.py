@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, answer_of
-from tests.helpers import ephemeral_text
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MakeWorld, answer_of
+from tests.helpers import ephemeral_text, wait_for
 
 OTHER_GUILD, OTHER_CHANNEL = 900000000000000201, 900000000000000202
 
@@ -17,7 +15,7 @@ async def made_songs(world, description: str, title: str) -> list[str]:  # type:
     return [m["embeds"][0]["footer"]["text"].removeprefix("Clip ") for m in messages[before:]]
 
 
-async def test_autocomplete_lists_this_servers_clips_newest_first(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_autocomplete_lists_this_servers_clips_newest_first(make_world: MakeWorld) -> None:
     async with make_world() as world:
         await made_songs(world, "first", "Morning Tide")
         newest = await made_songs(world, "second", "Evening Tide")
@@ -41,7 +39,7 @@ async def test_autocomplete_lists_this_servers_clips_newest_first(make_world) ->
         ] * 2
 
 
-async def test_pasted_ids_and_other_servers(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_pasted_ids_and_other_servers(make_world: MakeWorld) -> None:
     async with make_world() as world:
         clip_id = (await made_songs(world, "ours", "Harbour Lights"))[0]
         info = await world.discord.invoke_slash(
@@ -52,7 +50,7 @@ async def test_pasted_ids_and_other_servers(make_world) -> None:  # type: ignore
         assert embed["title"] == "Harbour Lights" and clip_id in embed["footer"]["text"]
 
         world.discord.add_guild(OTHER_GUILD, channels=[OTHER_CHANNEL])
-        await asyncio.sleep(0.2)
+        await wait_for(lambda: world.bot.get_guild(OTHER_GUILD), 10, "the new server")
         stolen = await world.discord.invoke_slash(
             guild_id=OTHER_GUILD, channel_id=OTHER_CHANNEL, user_id=MEMBER, command="song",
             subcommand="info", options={"clip": clip_id},

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.delivery.media import REFUSED_NOTE, WRONG_TYPE_NOTE
 from bot.simulator import SimulatorConfig
+from tests.e2e.conftest import MakeWorld
 from tests.e2e.test_tools import made_song, reply, tool
 
 AUDIO_EXTENSIONS = (".mp3", ".wav", ".ogg", ".flac", ".m4a", ".webm")
@@ -42,7 +43,7 @@ async def metrics_port() -> AsyncIterator[tuple[int, list[str]]]:
     await runner.cleanup()
 
 
-async def test_a_text_page_for_the_audio_is_never_posted_as_a_song(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_text_page_for_the_audio_is_never_posted_as_a_song(make_world: MakeWorld) -> None:
     config = SimulatorConfig(
         generation_time=0.6, cdn_serves_text=True, cdn_fault_kinds=frozenset({"audio", "image"})
     )
@@ -56,8 +57,8 @@ async def test_a_text_page_for_the_audio_is_never_posted_as_a_song(make_world) -
         assert any(path.endswith(".wav") for path in world.sim.file_requests)  # it was asked
 
 
-async def test_a_redirect_to_another_local_port_is_not_followed(  # type: ignore[no-untyped-def]
-    make_world, metrics_port: tuple[int, list[str]]
+async def test_a_redirect_to_another_local_port_is_not_followed(
+    make_world: MakeWorld, metrics_port: tuple[int, list[str]]
 ) -> None:
     port, seen = metrics_port
     config = SimulatorConfig(
@@ -77,7 +78,7 @@ async def test_a_redirect_to_another_local_port_is_not_followed(  # type: ignore
     assert seen == []
 
 
-async def test_a_tool_file_that_is_not_audio_is_linked_not_attached(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_tool_file_that_is_not_audio_is_linked_not_attached(make_world: MakeWorld) -> None:
     async with make_world(sim_config=SimulatorConfig(generation_time=0.2)) as world:
         clip_id = await made_song(world)
         world.sim.config.cdn_serves_text = True

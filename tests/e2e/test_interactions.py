@@ -12,7 +12,16 @@ import pytest
 from bot.interactions.errors import GENERIC_FAILURE
 from bot.interactions.gate import BUSY
 from bot.store import jobs as job_sql
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, OTHER_MEMBER, World, answer_of
+from tests.e2e.conftest import (
+    CHANNEL,
+    GUILD,
+    MEMBER,
+    MODERATOR,
+    OTHER_MEMBER,
+    MakeWorld,
+    World,
+    answer_of,
+)
 from tests.fakediscord import FakeChannel, FakeUser
 from tests.helpers import ephemeral_text
 
@@ -65,7 +74,7 @@ def form_fields(form: dict[str, Any]) -> list[str]:
 # -- acknowledge first, and shed what cannot be served ----------------------------------------
 
 
-async def test_a_command_is_deferred_before_the_database_is_touched(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_command_is_deferred_before_the_database_is_touched(make_world: MakeWorld) -> None:
     async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:
         song = await a_song(world)
         # The database is held (a long transaction elsewhere): every member is answered anyway.
@@ -86,7 +95,7 @@ async def test_a_command_is_deferred_before_the_database_is_touched(make_world) 
         assert kinds.count(("reserve", 20)) == 2 and ("commit", 1) in kinds
 
 
-async def test_a_flood_beyond_the_limit_is_shed_with_a_busy_reply(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_flood_beyond_the_limit_is_shed_with_a_busy_reply(make_world: MakeWorld) -> None:
     async with make_world() as world:
         world.bot.tree.max_in_flight = 1
         async with world.bot.db.transaction():
@@ -106,7 +115,7 @@ async def test_a_flood_beyond_the_limit_is_shed_with_a_busy_reply(make_world) ->
 
 
 async def test_an_unexpected_error_is_answered_for_a_command_a_button_and_a_form(
-    make_world,  # type: ignore[no-untyped-def]
+    make_world: MakeWorld,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async with make_world() as world:
@@ -135,7 +144,7 @@ async def test_an_unexpected_error_is_answered_for_a_command_a_button_and_a_form
         assert await world.ledger_kinds() == [("reserve", 20), ("commit", 20)]
 
 
-async def test_a_refusal_that_repeats_a_huge_value_still_fits(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_refusal_that_repeats_a_huge_value_still_fits(make_world: MakeWorld) -> None:
     async with make_world() as world:
         huge = "@everyone " + "x" * 4000
         refused = await world.song(description="ok", model=huge)
@@ -147,7 +156,7 @@ async def test_a_refusal_that_repeats_a_huge_value_still_fits(make_world) -> Non
 # -- buttons run exactly the checks of their command -------------------------------------------
 
 
-async def test_a_blocked_member_cannot_use_a_songs_buttons(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_blocked_member_cannot_use_a_songs_buttons(make_world: MakeWorld) -> None:
     async with make_world() as world:
         song = await a_song(world)
         await moderate(world, "block", member=FakeUser(MEMBER))
@@ -158,7 +167,7 @@ async def test_a_blocked_member_cannot_use_a_songs_buttons(make_world) -> None: 
         assert len(world.creates()) == 1
 
 
-async def test_a_button_outside_the_channel_allow_list_is_refused(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_button_outside_the_channel_allow_list_is_refused(make_world: MakeWorld) -> None:
     async with make_world() as world:
         song = await a_song(world)
         world.discord.add_channel(GUILD, OTHER_CHANNEL)
@@ -171,7 +180,9 @@ async def test_a_button_outside_the_channel_allow_list_is_refused(make_world) ->
 # -- Again and Delete -------------------------------------------------------------------------
 
 
-async def test_again_makes_the_same_request_once_more_and_says_its_cost(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_again_makes_the_same_request_once_more_and_says_its_cost(
+    make_world: MakeWorld,
+) -> None:
     async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:
         song = await a_song(world, style="folk", title="Harbour")
         await world.restart()  # buttons survive a restart
@@ -188,7 +199,9 @@ async def test_again_makes_the_same_request_once_more_and_says_its_cost(make_wor
         assert repeat is not None and repeat.user_id == OTHER_MEMBER  # charged to the presser
 
 
-async def test_delete_is_for_the_requester_and_moderators_and_keeps_the_ledger(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_delete_is_for_the_requester_and_moderators_and_keeps_the_ledger(
+    make_world: MakeWorld,
+) -> None:
     async with make_world() as world:
         await world.song(description="to delete")
         first, second = await world.clip_messages(2)
@@ -208,7 +221,9 @@ async def test_delete_is_for_the_requester_and_moderators_and_keeps_the_ledger(m
         assert await world.ledger_kinds() == [("reserve", 20), ("commit", 20)]
 
 
-async def test_every_song_button_is_answered_even_when_pressed_at_once(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_every_song_button_is_answered_even_when_pressed_at_once(
+    make_world: MakeWorld,
+) -> None:
     async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:
         song = await a_song(world)
         presses = await asyncio.gather(

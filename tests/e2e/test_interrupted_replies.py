@@ -8,7 +8,7 @@ import copy
 from typing import Any
 
 from bot.delivery.interrupted import INTERRUPTED
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, answer_of
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, MakeWorld, answer_of
 from tests.e2e.test_buttons import press
 
 
@@ -27,7 +27,9 @@ async def settled(world, rows: int) -> None:  # type: ignore[no-untyped-def]
     assert await open_rows(world) == rows
 
 
-async def test_a_command_cut_off_by_a_stop_is_answered_after_the_restart(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_command_cut_off_by_a_stop_is_answered_after_the_restart(
+    make_world: MakeWorld,
+) -> None:
     async with make_world(OWNER_IDS=str(MODERATOR)) as world:
         world.sim.stall("/api/v1/get-credits", 60)  # the command hangs after its defer
         status = await world.discord.invoke_slash(
@@ -55,8 +57,8 @@ async def test_a_command_cut_off_by_a_stop_is_answered_after_the_restart(make_wo
 
 
 async def test_finished_commands_leave_nothing_behind_and_jobs_answer_for_themselves(
-    make_world,
-) -> None:  # type: ignore[no-untyped-def]
+    make_world: MakeWorld,
+) -> None:
     async with make_world() as world:
         song = await world.song(description="answered by its job")
         await song.wait_original(lambda m: bool(m["embeds"]))
@@ -72,8 +74,8 @@ async def test_finished_commands_leave_nothing_behind_and_jobs_answer_for_themse
 
 
 async def test_a_button_press_cut_off_by_a_stop_is_answered_and_a_finished_one_is_not(
-    make_world,
-) -> None:  # type: ignore[no-untyped-def]
+    make_world: MakeWorld,
+) -> None:
     async with make_world() as world:
         await world.song(description="press me")
         song = (await world.clip_messages(2))[0]
@@ -118,7 +120,7 @@ async def cover_form(world, song: dict) -> Any:  # type: ignore[no-untyped-def]
     )  # fmt: skip
 
 
-async def test_a_submitted_form_is_written_down_until_it_answers(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_submitted_form_is_written_down_until_it_answers(make_world: MakeWorld) -> None:
     async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:
         await world.song(description="cover me")
         song = (await world.clip_messages(2))[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, OTHER_MEMBER, answer_of
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, OTHER_MEMBER, MakeWorld, answer_of
 from tests.helpers import ephemeral_text
 
 
@@ -16,7 +16,7 @@ def text_input(modal: dict[str, Any]) -> dict[str, Any]:
     raise AssertionError(modal)
 
 
-async def test_drafts_become_songs_even_after_a_restart(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_drafts_become_songs_even_after_a_restart(make_world: MakeWorld) -> None:
     async with make_world() as world:
         interaction = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="lyrics",
@@ -47,7 +47,7 @@ async def test_drafts_become_songs_even_after_a_restart(make_world) -> None:  # 
         assert body["custom_mode"] is True and body["prompt"] == field["value"].strip()
 
 
-async def test_description_limit(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_description_limit(make_world: MakeWorld) -> None:
     async with make_world() as world:
         interaction = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="lyrics",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from bot.simulator import SimulatorConfig
 from bot.states import BudgetPeriod
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, answer_of
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, MakeWorld, answer_of
 from tests.helpers import ephemeral_text
 
 
-async def test_credits_show_what_is_left_and_when_it_resets(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_credits_show_what_is_left_and_when_it_resets(make_world: MakeWorld) -> None:
     async with make_world() as world:
         await world.song(description="first")
         await world.clip_messages(2)
@@ -23,7 +23,7 @@ async def test_credits_show_what_is_left_and_when_it_resets(make_world) -> None:
         assert "<t:" in fields["Resets"]
 
 
-async def test_queue_lists_jobs_in_flight(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_queue_lists_jobs_in_flight(make_world: MakeWorld) -> None:
     async with make_world(sim_config=SimulatorConfig(generation_time=5)) as world:
         await answer_of(await world.song(description="still cooking"))
         interaction = await world.discord.invoke_slash(
@@ -34,7 +34,7 @@ async def test_queue_lists_jobs_in_flight(make_world) -> None:  # type: ignore[n
         assert "still cooking" in text and f"<@{MEMBER}>" in text and "<t:" in text
 
 
-async def test_budget_needs_manage_server_at_run_time(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_budget_needs_manage_server_at_run_time(make_world: MakeWorld) -> None:
     async with make_world() as world:
         denied = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="quota",
@@ -66,7 +66,7 @@ async def test_budget_needs_manage_server_at_run_time(make_world) -> None:  # ty
         assert "daily budget" in ephemeral_text(refused)
 
 
-async def test_one_server_never_sees_another_servers_jobs(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_one_server_never_sees_another_servers_jobs(make_world: MakeWorld) -> None:
     other_guild, other_channel = 900000000000000101, 900000000000000102
     async with make_world(sim_config=SimulatorConfig(generation_time=5)) as world:
         world.discord.add_guild(other_guild, channels=[other_channel])

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World, answer_of
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MakeWorld, World, answer_of
 from tests.helpers import EPHEMERAL, ephemeral_text
 
 NURO_CREATE = "/api/v1/nuro/create"
@@ -28,7 +27,7 @@ def fields_of(message: dict[str, Any]) -> dict[str, str]:
     return {f["name"]: f["value"] for f in message["embeds"][0]["fields"]}
 
 
-async def test_vocal_song_has_the_exact_duration_and_defaults(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_vocal_song_has_the_exact_duration_and_defaults(make_world: MakeWorld) -> None:
     async with make_world() as world:
         lyrics = "[verse]\nexactly thirty seconds\n[chorus]\nand not one more"
         response = await respond(
@@ -55,7 +54,7 @@ async def test_vocal_song_has_the_exact_duration_and_defaults(make_world) -> Non
         assert await world.ledger_kinds() == [("reserve", 10), ("commit", 10)]
 
 
-async def test_instrumental_takes_lists_of_documented_values(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_instrumental_takes_lists_of_documented_values(make_world: MakeWorld) -> None:
     async with make_world() as world:
         response = await respond(
             world, "instrumental", description="a product launch video", duration=12,
@@ -78,7 +77,7 @@ async def test_instrumental_takes_lists_of_documented_values(make_world) -> None
         assert await world.ledger_kinds() == [("reserve", 10), ("commit", 10)]
 
 
-async def test_every_limit_is_refused_before_anything_is_spent(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_every_limit_is_refused_before_anything_is_spent(make_world: MakeWorld) -> None:
     async with make_world() as world:
         six = "pop, rock, jazz, funk, folk, dance"
         cases = [
@@ -103,7 +102,7 @@ async def test_every_limit_is_refused_before_anything_is_spent(make_world) -> No
         assert await world.ledger_kinds() == []
 
 
-async def test_instrumental_lists_autocomplete_item_by_item(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_instrumental_lists_autocomplete_item_by_item(make_world: MakeWorld) -> None:
     async with make_world() as world:
 
         async def suggest(focused: str, typed: str) -> list[str]:
@@ -121,7 +120,9 @@ async def test_instrumental_lists_autocomplete_item_by_item(make_world) -> None:
         assert await suggest("genre", "pop, rock, jazz, funk, folk, ") == []  # full
 
 
-async def test_a_retired_nuro_is_a_plain_refusal_with_the_credits_back(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_retired_nuro_is_a_plain_refusal_with_the_credits_back(
+    make_world: MakeWorld,
+) -> None:
     config = SimulatorConfig(generation_time=0.6, retired=frozenset({"nuro"}))
     async with make_world(sim_config=config) as world:
         interaction = await nuro(world, "instrumental", description="calm loop", duration=20)
@@ -135,8 +136,8 @@ async def test_a_retired_nuro_is_a_plain_refusal_with_the_credits_back(make_worl
         assert "Traceback" not in text and "GoneError" not in text
         assert len(nuro_bodies(world)) == 1  # it did go upstream, once
         assert await world.ledger_kinds() == [("reserve", 10), ("release", 10)]
-        await asyncio.sleep(0.5)
-        assert await world.clip_messages(1, within=0.1) == []
+        await world.jobs_told()  # told: nothing more is posted for it
+        assert await world.clip_messages(1, within=0) == []
         assert not [
             m for m in world.discord.channel_messages(CHANNEL) if "could not be made" in (
                 m.get("content") or "")

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.observability import logs
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, World
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, MakeWorld, World
 from tests.helpers import refusal_text
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -60,7 +60,7 @@ async def wait_health(world: World, accept: Callable[[int, dict[str, Any]], bool
         await asyncio.sleep(0.05)
 
 
-async def test_metrics_scrape_parses_and_counts_a_song(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_metrics_scrape_parses_and_counts_a_song(make_world: MakeWorld) -> None:
     async with make_world(METRICS_LISTEN="127.0.0.1:0") as world:
         # Counters are per process and other tests ran in this one: compare before and after.
         before = await scrape(world)
@@ -97,7 +97,7 @@ async def test_metrics_scrape_parses_and_counts_a_song(make_world) -> None:  # t
 
 
 async def test_in_flight_jobs_and_a_refused_key_show_in_metrics_and_reach_the_owner(
-    make_world,  # type: ignore[no-untyped-def]
+    make_world: MakeWorld,
 ) -> None:
     async with make_world(
         METRICS_LISTEN="127.0.0.1:0",
@@ -137,7 +137,7 @@ async def test_in_flight_jobs_and_a_refused_key_show_in_metrics_and_reach_the_ow
         assert last is not None and last.summary.startswith("AuthError")
 
 
-async def test_healthz_follows_the_gateway_and_the_database(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_healthz_follows_the_gateway_and_the_database(make_world: MakeWorld) -> None:
     async with make_world(METRICS_LISTEN="127.0.0.1:0") as world:
         status, body = await wait_health(world, lambda s, _: s == 200)
         assert (status, body) == (200, {"status": "ok", "reasons": []})
@@ -160,7 +160,7 @@ async def test_healthz_follows_the_gateway_and_the_database(make_world) -> None:
         assert any(reason.startswith("database: ") for reason in body["reasons"]), body
 
 
-async def test_a_possibly_billed_orphan_alerts_the_owner(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_possibly_billed_orphan_alerts_the_owner(make_world: MakeWorld) -> None:
     async with make_world(OWNER_IDS=str(MODERATOR)) as world:
         # A gateway page instead of MusicAPI's answer: the task may exist and is released.
         world.sim.inject("/api/v1/sonic/create", 502, body="<html>bad gateway</html>")
@@ -175,7 +175,7 @@ async def test_a_possibly_billed_orphan_alerts_the_owner(make_world) -> None:  #
 
 
 async def test_an_unexpected_error_shares_one_reference_with_log_and_owner(
-    make_world,  # type: ignore[no-untyped-def]
+    make_world: MakeWorld,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with make_world(OWNER_IDS=str(MODERATOR)) as world:
@@ -201,7 +201,7 @@ async def test_an_unexpected_error_shares_one_reference_with_log_and_owner(
 
 
 async def test_webhook_events_are_counted_and_the_secret_never_logged(
-    make_world,  # type: ignore[no-untyped-def]
+    make_world: MakeWorld,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     from tests.e2e.test_webhooks import push_env

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, answer_of
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, MakeWorld, answer_of
 from tests.helpers import ephemeral_text
 
 
-async def test_status_shows_upstream_credits_and_jobs_in_flight(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_status_shows_upstream_credits_and_jobs_in_flight(make_world: MakeWorld) -> None:
     config = SimulatorConfig(generation_time=5, credits=1234)
     async with make_world(sim_config=config, OWNER_IDS=str(MODERATOR)) as world:
         song = await world.song(description="still running")
@@ -30,7 +30,7 @@ async def test_status_shows_upstream_credits_and_jobs_in_flight(make_world) -> N
         assert "owner" in ephemeral_text(await answer_of(denied))
 
 
-async def test_sync_registers_the_commands(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_sync_registers_the_commands(make_world: MakeWorld) -> None:
     async with make_world(OWNER_IDS=str(MODERATOR)) as world:
         sync = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="musicbot",
@@ -43,7 +43,7 @@ async def test_sync_registers_the_commands(make_world) -> None:  # type: ignore[
         assert f"Synced {len(names)} command(s)." == reply
 
 
-async def test_status_counts_possibly_billed_orphans(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_status_counts_possibly_billed_orphans(make_world: MakeWorld) -> None:
     async with make_world(OWNER_IDS=str(MODERATOR)) as world:
         # A gateway page instead of MusicAPI's answer: the task may exist, so it is not resent.
         world.sim.inject("/api/v1/sonic/create", 502, body="<html>bad gateway</html>")
@@ -64,7 +64,9 @@ async def test_status_counts_possibly_billed_orphans(make_world) -> None:  # typ
         assert "Possibly billed orphans: 1" in text
 
 
-async def test_sync_clears_a_servers_copies_only_once_global_commands_exist(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_sync_clears_a_servers_copies_only_once_global_commands_exist(
+    make_world: MakeWorld,
+) -> None:
     async def sync(world, scope: str) -> str:  # type: ignore[no-untyped-def]
         interaction = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="musicbot",

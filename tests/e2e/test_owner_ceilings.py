@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, World, answer_of
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, MakeWorld, World, answer_of
 from tests.e2e.test_process import clean_env
 from tests.fakediscord import FakeUser
 from tests.helpers import ephemeral_text
@@ -41,7 +41,9 @@ async def quota_budget(world: World, amount: int, period: str) -> str:
     return ephemeral_text(await answer_of(interaction))
 
 
-async def test_the_owner_sets_an_allowance_that_moderators_cannot_budget_past(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_the_owner_sets_an_allowance_that_moderators_cannot_budget_past(
+    make_world: MakeWorld,
+) -> None:
     async with make_world(OWNER_IDS=str(OWNER)) as world:
         refused = await quota_budget(world, 10_000_000, "none")
         assert "allowance" in refused and "100 credits per month" in refused
@@ -69,7 +71,7 @@ async def test_the_owner_sets_an_allowance_that_moderators_cannot_budget_past(ma
         assert "allowance" in await quota_budget(world, 1, "day")
 
 
-async def test_servers_are_listed_in_pages_for_the_owner_only(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_servers_are_listed_in_pages_for_the_owner_only(make_world: MakeWorld) -> None:
     async with make_world(OWNER_IDS=str(OWNER)) as world:
         others = [900000000000000300 + n for n in range(11)]
         for guild in others:
@@ -116,7 +118,9 @@ async def test_servers_are_listed_in_pages_for_the_owner_only(make_world) -> Non
         assert "owner" in ephemeral_text(denied) and not denied["data"].get("embeds")
 
 
-async def test_the_daily_cap_refuses_with_the_reset_time_and_alerts_once(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_the_daily_cap_refuses_with_the_reset_time_and_alerts_once(
+    make_world: MakeWorld,
+) -> None:
     async with make_world(OWNER_IDS=str(OWNER), OWNER_DAILY_CAP="25") as world:
         assert (await answer_of(await world.song(description="first")))["type"] == 5
         refused = ephemeral_text(await answer_of(await world.song(description="second")))
@@ -138,7 +142,7 @@ async def test_the_daily_cap_refuses_with_the_reset_time_and_alerts_once(make_wo
 
 
 async def test_allowed_guilds_leaves_other_servers_on_join_and_at_start(
-    make_world,  # type: ignore[no-untyped-def]
+    make_world: MakeWorld,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING, logger="bot.app")

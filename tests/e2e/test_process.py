@@ -68,6 +68,13 @@ def ledger(db_path: Path) -> list[tuple[str, int]]:
         return [(kind, amount) for kind, amount in rows]
 
 
+def jobs_told(db_path: Path) -> bool:
+    """Every job finished and marked notified: the bot posts nothing more for them."""
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute("SELECT state, notified FROM jobs").fetchall()
+    return bool(rows) and all(state in ("succeeded", "failed") and told for state, told in rows)
+
+
 def clip_messages(fake: FakeDiscord) -> list[dict]:  # type: ignore[type-arg]
     return [
         m for m in fake.channel_messages(CHANNEL) if "your song is ready" in (m["content"] or "")
@@ -160,7 +167,7 @@ async def test_killed_mid_job_delivers_once_and_charges_once(services, tmp_path:
         assert await wait_until(lambda: len(clip_messages(fake)) >= 2, 40), (
             tmp_path / "bot.log"
         ).read_text()
-        await asyncio.sleep(1.5)  # time enough for any duplicate to show up
+        assert await wait_until(lambda: jobs_told(db_path), 30)  # none is posted again
         assert len(clip_messages(fake)) == 2
         assert ledger(db_path) == [("reserve", 20), ("commit", 20)]
         creates = [p for _, p, _ in sim.requests if p.endswith("/sonic/create")]

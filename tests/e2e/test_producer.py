@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.simulator import SimulatorConfig
 from bot.store.jobs import Job
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World, answer_of
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MakeWorld, World, answer_of
 from tests.helpers import EPHEMERAL, ephemeral_text
 
 PRODUCER_PATHS = ("/api/v1/producer/create", "/api/v1/producer/download")
@@ -47,7 +47,7 @@ async def finished_job(world: World, job_id: int, within: float = 20) -> Job:
         await asyncio.sleep(0.05)
 
 
-async def test_create_reaches_producer_and_delivers_the_song(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_create_reaches_producer_and_delivers_the_song(make_world: MakeWorld) -> None:
     async with make_world() as world:
         interaction = await producer(
             world, "create", lyrics="[Verse] Lyria sings", sound="synthwave", title="Neon",
@@ -73,13 +73,13 @@ async def test_create_reaches_producer_and_delivers_the_song(make_world) -> None
         embed = message["embeds"][0]
         assert embed["title"] == "Neon"
         assert {f["name"]: f["value"] for f in embed["fields"]}["Duration"] == "0:03"
-        await asyncio.sleep(0.3)
+        await world.jobs_told()  # the card edit follows the clip post
         assert "Done" in interaction.original["embeds"][0]["title"]
         assert await world.ledger_kinds() == [("reserve", 10), ("commit", 10)]
-        assert len(await world.clip_messages(2, within=0.3)) == 1  # one song per Producer task
+        assert len(await world.clip_messages(2, within=0)) == 1  # one song per Producer task
 
 
-async def test_create_refuses_bad_options_before_anything_is_spent(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_create_refuses_bad_options_before_anything_is_spent(make_world: MakeWorld) -> None:
     async with make_world() as world:
         cases = [
             ({"title": "no words"}, "`lyrics`", "`sound`"),
@@ -95,7 +95,7 @@ async def test_create_refuses_bad_options_before_anything_is_spent(make_world) -
         assert await world.ledger_kinds() == []
 
 
-async def test_extend_replace_and_cover_edit_a_producer_song(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_extend_replace_and_cover_edit_a_producer_song(make_world: MakeWorld) -> None:
     async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:
         clip_id = await producer_song(world, sound="lofi piano", title="Rain", length=10)
 
@@ -121,7 +121,7 @@ async def test_extend_replace_and_cover_edit_a_producer_song(make_world) -> None
         assert not [k for k in kinds if k[0] == "release"]
 
 
-async def test_edit_rules_are_checked_before_anything_is_spent(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_edit_rules_are_checked_before_anything_is_spent(make_world: MakeWorld) -> None:
     async with make_world() as world:
         clip_id = await producer_song(world, sound="lofi", length=10)
         await world.song(description="a Sonic song")
@@ -146,7 +146,7 @@ async def test_edit_rules_are_checked_before_anything_is_spent(make_world) -> No
         assert kinds == [("reserve", 10), ("commit", 10), ("reserve", 20), ("commit", 20)]
 
 
-async def test_clip_option_offers_only_producer_songs(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_clip_option_offers_only_producer_songs(make_world: MakeWorld) -> None:
     async with make_world() as world:
         clip_id = await producer_song(world, sound="lofi", title="Mine")
         await world.song(description="a Sonic song", title="Not mine")
@@ -161,7 +161,7 @@ async def test_clip_option_offers_only_producer_songs(make_world) -> None:  # ty
         assert choices[0]["name"].startswith("Mine · ")
 
 
-async def test_download_keeps_the_file_url_as_the_result(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_download_keeps_the_file_url_as_the_result(make_world: MakeWorld) -> None:
     async with make_world() as world:
         clip_id = await producer_song(world, sound="lofi", title="Keep")
         assert (await respond(world, "download", clip=clip_id, format="wav"))["type"] == 5
@@ -190,7 +190,7 @@ async def test_download_keeps_the_file_url_as_the_result(make_world) -> None:  #
         assert files[0]["filename"].endswith(".wav")
 
 
-async def test_a_retired_cover_is_refused_in_words_and_refunded(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_retired_cover_is_refused_in_words_and_refunded(make_world: MakeWorld) -> None:
     config = SimulatorConfig(generation_time=0.6, retired=frozenset({"producer_cover"}))
     async with make_world(sim_config=config) as world:
         clip_id = await producer_song(world, sound="lofi")

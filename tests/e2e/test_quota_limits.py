@@ -8,7 +8,16 @@ from typing import Any
 import pytest
 
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, OTHER_MEMBER, World, answer_of
+from tests.e2e.conftest import (
+    CHANNEL,
+    GUILD,
+    MEMBER,
+    MODERATOR,
+    OTHER_MEMBER,
+    MakeWorld,
+    World,
+    answer_of,
+)
 from tests.fakediscord import FakeChannel, FakeRole, FakeUser
 from tests.helpers import ephemeral_text
 
@@ -61,7 +70,9 @@ async def song_response(world: World, user: int = MEMBER, channel: int = CHANNEL
         ("modrole", {"role": FakeRole(GUILD)}),
     ],
 )
-async def test_regular_members_are_refused_every_quota_command(make_world, sub, options) -> None:  # type: ignore[no-untyped-def]
+async def test_regular_members_are_refused_every_quota_command(
+    make_world: MakeWorld, sub: str, options: dict[str, Any]
+) -> None:
     async with make_world() as world:
         text = ephemeral_text(await quota(world, sub, user=MEMBER, **options))
         assert "Only moderators" in text
@@ -70,7 +81,7 @@ async def test_regular_members_are_refused_every_quota_command(make_world, sub, 
         assert next(iter(rows))[0] == 0  # nothing was changed or recorded
 
 
-async def test_member_gets_the_highest_role_limit_and_own_limit_wins(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_member_gets_the_highest_role_limit_and_own_limit_wins(make_world: MakeWorld) -> None:
     async with make_world() as world:
         world.discord.add_role(GUILD, DJ_ROLE, name="dj")
         world.discord.add_member(GUILD, MEMBER, name="member", roles=[DJ_ROLE])
@@ -88,7 +99,7 @@ async def test_member_gets_the_highest_role_limit_and_own_limit_wins(make_world)
         assert (await song_response(world, OTHER_MEMBER))["type"] == 5
 
 
-async def test_grants_reset_and_credits_view(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_grants_reset_and_credits_view(make_world: MakeWorld) -> None:
     async with make_world() as world:
         await quota(world, "member", member=FakeUser(MEMBER), amount=20)
         assert (await song_response(world))["type"] == 5
@@ -109,7 +120,7 @@ async def test_grants_reset_and_credits_view(make_world) -> None:  # type: ignor
         await world.clip_messages(6)
 
 
-async def test_concurrency_caps_free_up_when_songs_finish(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_concurrency_caps_free_up_when_songs_finish(make_world: MakeWorld) -> None:
     async with make_world(sim_config=SimulatorConfig(generation_time=1.0)) as world:
         await quota(world, "concurrency", per_member=1, per_server=2)
         assert (await song_response(world))["type"] == 5
@@ -119,11 +130,11 @@ async def test_concurrency_caps_free_up_when_songs_finish(make_world) -> None:  
         text = ephemeral_text(await song_response(world, MODERATOR))
         assert "This server already has 2" in text
         await world.clip_messages(4)
-        await asyncio.sleep(0.3)
+        await world.jobs_told(2)  # both finished
         assert (await song_response(world))["type"] == 5  # a slot freed up
 
 
-async def test_block_and_unblock(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_block_and_unblock(make_world: MakeWorld) -> None:
     async with make_world() as world:
         await quota(world, "block", member=FakeUser(MEMBER))
         assert "blocked" in ephemeral_text(await song_response(world))
@@ -133,7 +144,7 @@ async def test_block_and_unblock(make_world) -> None:  # type: ignore[no-untyped
         assert len(world.creates()) == 1  # only the unblocked attempt reached MusicAPI
 
 
-async def test_channel_allow_list(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_channel_allow_list(make_world: MakeWorld) -> None:
     async with make_world() as world:
         world.discord.add_channel(GUILD, SECOND_CHANNEL)
         reply = await quota(world, "channels", action="add", channel=FakeChannel(SECOND_CHANNEL))
@@ -145,7 +156,7 @@ async def test_channel_allow_list(make_world) -> None:  # type: ignore[no-untype
         assert (await song_response(world, channel=CHANNEL))["type"] == 5
 
 
-async def test_moderator_role_may_run_quota(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_moderator_role_may_run_quota(make_world: MakeWorld) -> None:
     async with make_world() as world:
         world.discord.add_role(GUILD, STAFF_ROLE, name="staff")
         world.discord.add_member(GUILD, OTHER_MEMBER, name="other", roles=[STAFF_ROLE])
@@ -155,7 +166,7 @@ async def test_moderator_role_may_run_quota(make_world) -> None:  # type: ignore
         assert shown["data"]["embeds"][0]["title"] == "Quota"
 
 
-async def test_history_is_paginated_filtered_and_names_the_moderator(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_history_is_paginated_filtered_and_names_the_moderator(make_world: MakeWorld) -> None:
     async with make_world() as world:
         for amount in range(1, 13):
             await quota(world, "grant", member=FakeUser(OTHER_MEMBER), amount=amount)
@@ -187,7 +198,7 @@ async def test_history_is_paginated_filtered_and_names_the_moderator(make_world)
         assert len(mine["description"].splitlines()) == 1 and "blocked" in mine["description"]
 
 
-async def test_show_and_costs(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_show_and_costs(make_world: MakeWorld) -> None:
     async with make_world() as world:
         await quota(world, "approval", state="on")
         embed = (await quota(world, "show"))["data"]["embeds"][0]
@@ -198,17 +209,17 @@ async def test_show_and_costs(make_world) -> None:  # type: ignore[no-untyped-de
         assert "`create_music` 20" in costs and "`stems_full` 75" in costs
 
 
-async def test_simultaneous_songs_never_overspend_a_member_limit(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_simultaneous_songs_never_overspend_a_member_limit(make_world: MakeWorld) -> None:
     async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:
         await quota(world, "member", member=FakeUser(MEMBER), amount=60)
         responses = await asyncio.gather(*(song_response(world) for _ in range(10)))
         assert sum(r["type"] == 5 for r in responses) == 3
         assert all("member limit" not in str(r) for r in responses if r["type"] == 5)
-        await asyncio.sleep(0.3)
+        await world.jobs_told(3)  # the three accepted are made; the refused never were
         assert len(world.creates()) == 3
 
 
-async def test_bad_quota_values_are_refused(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_quota_values_are_refused(make_world: MakeWorld) -> None:
     async with make_world() as world:
         text = ephemeral_text(await quota(world, "budget", amount=-5, period="day"))
         assert "`amount`" in text

@@ -7,13 +7,13 @@ import io
 from PIL import Image
 
 from bot.quota.usage_chart import COLOURS, HEIGHT, WIDTH
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MODERATOR, MakeWorld
 from tests.helpers import refusal_text
 
 EPHEMERAL = 1 << 6
 
 
-async def test_usage_chart_shows_the_member_who_spent(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_usage_chart_shows_the_member_who_spent(make_world: MakeWorld) -> None:
     async with make_world() as world:
         await (await world.song(description="charted")).wait_response()
         assert len(await world.clip_messages(2)) == 2
@@ -44,7 +44,7 @@ async def test_usage_chart_shows_the_member_who_spent(make_world) -> None:  # ty
         assert not any(m["attachments"] for m in denied.followups)
 
 
-async def test_usage_of_the_previous_period_is_empty_on_a_new_server(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_usage_of_the_previous_period_is_empty_on_a_new_server(make_world: MakeWorld) -> None:
     async with make_world() as world:
         usage = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MODERATOR, command="quota",

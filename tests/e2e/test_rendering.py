@@ -14,6 +14,7 @@ from tests.e2e.conftest import (
     MEMBER,
     MODERATOR,
     OTHER_MEMBER,
+    MakeWorld,
     World,
     answer_of,
 )
@@ -67,7 +68,7 @@ async def clip_of(world: World, title: str) -> str:
 
 
 async def test_every_reply_shows_member_text_as_typed_and_the_bots_own_formatting(
-    make_world,  # type: ignore[no-untyped-def]
+    make_world: MakeWorld,
 ) -> None:
     config = SimulatorConfig(generation_time=1.0)
     async with make_world(

@@ -13,6 +13,7 @@ from tests.e2e.conftest import (
     MEMBER,
     MODERATOR,
     OTHER_MEMBER,
+    MakeWorld,
     World,
     answer_of,
 )
@@ -60,7 +61,9 @@ async def click(world: World, message: dict[str, Any], action: str, user: int) -
     )  # fmt: skip
 
 
-async def test_without_approval_a_request_runs_at_once_charged_to_the_requester(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_without_approval_a_request_runs_at_once_charged_to_the_requester(
+    make_world: MakeWorld,
+) -> None:
     async with make_world() as world:
         interaction = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="request",
@@ -76,7 +79,7 @@ async def test_without_approval_a_request_runs_at_once_charged_to_the_requester(
         assert (await world.bot.quota.standing(GUILD, MEMBER)).member_spent == 20
 
 
-async def test_approval_flow_with_votes(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_approval_flow_with_votes(make_world: MakeWorld) -> None:
     async with make_world() as world:
         await set_approval(world, "on")
         # The requester's own limit is zero: an approved request is paid by the server.
@@ -112,7 +115,7 @@ async def test_approval_flow_with_votes(make_world) -> None:  # type: ignore[no-
         assert (standing.server_spent, standing.member_spent) == (20, 0)
 
 
-async def test_rejection_tells_the_requester_why(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_rejection_tells_the_requester_why(make_world: MakeWorld) -> None:
     async with make_world() as world:
         await set_approval(world, "on")
         message = await ask(world)
@@ -140,7 +143,7 @@ async def test_rejection_tells_the_requester_why(make_world) -> None:  # type: i
         assert world.creates() == [] and await world.ledger_kinds() == []
 
 
-async def test_buttons_work_after_a_restart(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_buttons_work_after_a_restart(make_world: MakeWorld) -> None:
     async with make_world() as world:
         await set_approval(world, "on")
         message = await ask(world)
@@ -153,7 +156,7 @@ async def test_buttons_work_after_a_restart(make_world) -> None:  # type: ignore
         assert len(await world.clip_messages(2)) == 2
 
 
-async def test_two_moderators_approving_at_once_start_one_song(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_two_moderators_approving_at_once_start_one_song(make_world: MakeWorld) -> None:
     async with make_world() as world:
         world.discord.add_member(GUILD, SECOND_MODERATOR, name="mod2", permissions=MANAGE_GUILD)
         await set_approval(world, "on")
@@ -165,7 +168,7 @@ async def test_two_moderators_approving_at_once_start_one_song(make_world) -> No
         )
         await asyncio.gather(first.wait_response(), second.wait_response())
         assert len(await world.clip_messages(2)) == 2
-        await asyncio.sleep(0.5)
+        await world.jobs_told()  # every job made is finished: a second approval made none
         assert len(world.creates()) == 1
         assert await world.ledger_kinds() == [("reserve", 20), ("commit", 20)]
         texts = [f["content"] for i in (first, second) for f in i.followups] + [
@@ -174,7 +177,9 @@ async def test_two_moderators_approving_at_once_start_one_song(make_world) -> No
         assert any("already" in t for t in texts)
 
 
-async def test_approval_over_budget_is_refused_and_the_request_stays_open(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_approval_over_budget_is_refused_and_the_request_stays_open(
+    make_world: MakeWorld,
+) -> None:
     async with make_world(DEFAULT_GUILD_BUDGET="10") as world:
         await set_approval(world, "on")
         message = await ask(world)
@@ -191,7 +196,7 @@ async def test_approval_over_budget_is_refused_and_the_request_stays_open(make_w
         assert buttons(world.discord.messages[message["id"]])  # still open
 
 
-async def test_blocked_members_cannot_ask(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_blocked_members_cannot_ask(make_world: MakeWorld) -> None:
     async with make_world() as world:
         await set_approval(world, "on")
         await moderate(world, "block", member=FakeUser(MEMBER))
@@ -203,7 +208,7 @@ async def test_blocked_members_cannot_ask(make_world) -> None:  # type: ignore[n
         assert await world.bot.requests.get(1) is None
 
 
-async def test_an_approved_request_refused_upstream_tells_both(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_an_approved_request_refused_upstream_tells_both(make_world: MakeWorld) -> None:
     async with make_world() as world:
         await set_approval(world, "on")
         message = await ask(world, "sounds like [sim:moderate]")

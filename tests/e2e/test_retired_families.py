@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import GUILD, MEMBER, MODERATOR, World, answer_of
+from tests.e2e.conftest import GUILD, MEMBER, MODERATOR, MakeWorld, World, answer_of
 from tests.fakediscord import DEFAULT_OWNER_ID
 from tests.helpers import EPHEMERAL, ephemeral_text
 
@@ -32,7 +32,7 @@ def family_calls(world: World, family: str) -> list[dict[str, Any]]:
     return [body for method, path, body in world.sim.requests if path == create]
 
 
-async def test_both_families_are_off_until_the_owner_turns_them_on(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_both_families_are_off_until_the_owner_turns_them_on(make_world: MakeWorld) -> None:
     async with make_world() as world:
         text = ephemeral_text(await respond(world, "riffusion", "create", description="a song"))
         assert text == RIFFUSION_OFF
@@ -42,7 +42,7 @@ async def test_both_families_are_off_until_the_owner_turns_them_on(make_world) -
         assert await world.ledger_kinds() == []
 
 
-async def test_a_non_owner_cannot_switch_anything(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_non_owner_cannot_switch_anything(make_world: MakeWorld) -> None:
     async with make_world() as world:
         for user in (MEMBER, MODERATOR):  # Manage Server is not enough: the owner pays
             text = await switch(world, "riffusion", "on", user=user)
@@ -54,7 +54,7 @@ async def test_a_non_owner_cannot_switch_anything(make_world) -> None:  # type: 
             assert (await cursor.fetchone())[0] == 0
 
 
-async def test_the_application_owner_turns_riffusion_on_and_off(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_the_application_owner_turns_riffusion_on_and_off(make_world: MakeWorld) -> None:
     async with make_world() as world:
         # No OWNER_IDS: the owner comes from Discord's application info, as in production.
         world.discord.add_member(GUILD, DEFAULT_OWNER_ID, name="owner")
@@ -89,7 +89,7 @@ async def test_the_application_owner_turns_riffusion_on_and_off(make_world) -> N
         ]  # fmt: skip
 
 
-async def test_studio_works_once_on_with_the_priced_model(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_studio_works_once_on_with_the_priced_model(make_world: MakeWorld) -> None:
     async with make_world(OWNER_IDS=str(MODERATOR)) as world:
         assert "Studio (unavailable upstream) is now on" in await switch(
             world, "studio", "on", user=MODERATOR
@@ -110,7 +110,7 @@ async def test_studio_works_once_on_with_the_priced_model(make_world) -> None:  
         assert await world.ledger_kinds() == [("reserve", 15), ("commit", 15)]
 
 
-async def test_options_are_checked_once_a_family_is_on(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_options_are_checked_once_a_family_is_on(make_world: MakeWorld) -> None:
     async with make_world(OWNER_IDS=str(MODERATOR)) as world:
         await switch(world, "riffusion", "on", user=MODERATOR)
         await switch(world, "studio", "on", user=MODERATOR)
@@ -132,7 +132,7 @@ async def test_options_are_checked_once_a_family_is_on(make_world) -> None:  # t
         assert await world.ledger_kinds() == []
 
 
-async def test_a_family_gone_upstream_is_refused_in_words(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_family_gone_upstream_is_refused_in_words(make_world: MakeWorld) -> None:
     config = SimulatorConfig(generation_time=0.6, retired=frozenset({"riffusion"}))
     async with make_world(sim_config=config, OWNER_IDS=str(MODERATOR)) as world:
         await switch(world, "riffusion", "on", user=MODERATOR)
@@ -145,7 +145,7 @@ async def test_a_family_gone_upstream_is_refused_in_words(make_world) -> None:  
         assert await world.ledger_kinds() == [("reserve", 12), ("release", 12)]
 
 
-async def test_a_crafted_feature_name_is_refused_by_name(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_crafted_feature_name_is_refused_by_name(make_world: MakeWorld) -> None:
     async with make_world(OWNER_IDS=str(MODERATOR)) as world:
         text = await switch(world, "sonic", "on", user=MODERATOR)
         assert "`name`" in text and "riffusion, studio" in text

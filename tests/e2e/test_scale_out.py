@@ -168,7 +168,12 @@ async def test_a_killed_process_s_songs_are_delivered_by_the_others(
 
         assert await wait_until(all_delivered, TAKEOVER_WITHIN_S), logs_text()
         took = time.monotonic() - killed_at
-        await asyncio.sleep(1.5)  # time enough for a duplicate to show up
+
+        def all_told() -> bool:  # marked notified: no process posts them again
+            rows = query(pg_url, "SELECT state, notified FROM jobs")
+            return all(state == "succeeded" and notified for state, notified in rows)
+
+        assert await wait_until(all_told, 30), logs_text()
 
         for guild_id, channel_id in channels.items():
             assert len(clip_messages(fake, channel_id)) == 2, (guild_id, logs_text())

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, answer_of
-from tests.helpers import EPHEMERAL, ephemeral_text
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MakeWorld, answer_of
+from tests.helpers import EPHEMERAL, ephemeral_text, wait_for
 
 
-async def test_create_delivers_two_songs_and_charges_once(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_create_delivers_two_songs_and_charges_once(make_world: MakeWorld) -> None:
     async with make_world() as world:
         interaction = await world.song(description="a song about lighthouses", style="folk")
         response = await interaction.wait_response()
@@ -35,14 +37,14 @@ async def test_create_delivers_two_songs_and_charges_once(make_world) -> None:  
         assert body["custom_mode"] is False and body["tags"] == "folk"
         assert body["gpt_description_prompt"] == "a song about lighthouses"
 
-        await asyncio.sleep(0.5)  # the card edit follows the clip posts
+        await world.jobs_told()  # the card edit follows the clip posts
         card = interaction.original["embeds"][0]
         assert "Done" in card["title"]
         assert await world.ledger_kinds() == [("reserve", 20), ("commit", 20)]
-        assert len(await world.clip_messages(3, within=0.5)) == 2  # and never a third
+        assert len(await world.clip_messages(3, within=0)) == 2  # and never a third
 
 
-async def test_upstream_failure_returns_credits_and_says_so(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_upstream_failure_returns_credits_and_says_so(make_world: MakeWorld) -> None:
     async with make_world() as world:
         await world.song(description="this one breaks [sim:fail]")
         notice = await world.discord.wait_for(
@@ -51,24 +53,22 @@ async def test_upstream_failure_returns_credits_and_says_so(make_world) -> None:
         assert f"<@{MEMBER}>" in notice["content"]
         assert "20 credits were returned" in notice["content"]
         assert await world.ledger_kinds() == [("reserve", 20), ("release", 20)]
-        assert await world.clip_messages(1, within=0.3) == []
+        await world.jobs_told()  # told: nothing more is posted for it
+        assert await world.clip_messages(1, within=0) == []
 
 
-async def test_moderation_refusal_shows_the_offending_text(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_moderation_refusal_shows_the_offending_text(make_world: MakeWorld) -> None:
     async with make_world() as world:
         interaction = await world.song(description="sounds like [sim:moderate]")
         await interaction.wait_response()
-        for _ in range(100):
-            if interaction.followups:
-                break
-            await asyncio.sleep(0.05)
+        await wait_for(lambda: interaction.followups, 15, "the refusal")
         text = interaction.followups[-1]["content"]
         assert "sim artist" in text and "credits were returned" in text
         assert interaction.followups[-1]["flags"] & EPHEMERAL
         assert await world.ledger_kinds() == [("reserve", 20), ("release", 20)]
 
 
-async def test_simultaneous_creates_never_overspend(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_simultaneous_creates_never_overspend(make_world: MakeWorld) -> None:
     # Budget 100, songs cost 20: exactly five of twelve may reach MusicAPI.
     async with make_world() as world:
         interactions = await asyncio.gather(
@@ -80,13 +80,13 @@ async def test_simultaneous_creates_never_overspend(make_world) -> None:  # type
         for response in refused:
             text = ephemeral_text(response)
             assert "budget" in text and "resets <t:" in text
-        await asyncio.sleep(0.3)
-        assert len(world.creates()) == 5
         assert len(await world.clip_messages(10)) == 10
+        await world.jobs_told(5)
+        assert len(world.creates()) == 5
         assert (await world.bot.quota.standing(GUILD)).server_spent == 100
 
 
-async def test_bad_input_is_refused_before_anything_is_spent(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_input_is_refused_before_anything_is_spent(make_world: MakeWorld) -> None:
     async with make_world() as world:
         cases = [
             ({"description": "x" * 401}, "description", "400"),
@@ -104,7 +104,7 @@ async def test_bad_input_is_refused_before_anything_is_spent(make_world) -> None
         assert await world.ledger_kinds() == []
 
 
-async def test_member_text_pings_nobody(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_member_text_pings_nobody(make_world: MakeWorld) -> None:
     async with make_world() as world:
         await world.song(description="@everyone party <@&123456789012345678>", title="@here")
         messages = await world.clip_messages(2)
@@ -115,7 +115,7 @@ async def test_member_text_pings_nobody(make_world) -> None:  # type: ignore[no-
             assert not mentions.get("roles")
 
 
-async def test_custom_lyrics_typed_in_a_modal(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_custom_lyrics_typed_in_a_modal(make_world: MakeWorld) -> None:
     async with make_world() as world:
         interaction = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="song",
@@ -136,7 +136,7 @@ async def test_custom_lyrics_typed_in_a_modal(make_world) -> None:  # type: igno
         assert body["title"] == "Harbour" and body["tags"] == "sea shanty"
 
 
-async def test_custom_lyrics_from_a_txt_attachment(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_custom_lyrics_from_a_txt_attachment(make_world: MakeWorld) -> None:
     async with make_world() as world:
         lyrics = "[Chorus]\n" + "la " * 50
         interaction = await world.discord.invoke_slash(
@@ -149,7 +149,7 @@ async def test_custom_lyrics_from_a_txt_attachment(make_world) -> None:  # type:
         assert world.creates()[0]["prompt"] == lyrics.strip()
 
 
-async def test_lyrics_file_of_the_wrong_type_is_refused(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_lyrics_file_of_the_wrong_type_is_refused(make_world: MakeWorld) -> None:
     async with make_world() as world:
         interaction = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="song",
@@ -161,7 +161,7 @@ async def test_lyrics_file_of_the_wrong_type_is_refused(make_world) -> None:  # 
         assert world.creates() == [] and await world.ledger_kinds() == []
 
 
-async def test_audio_too_big_for_the_channel_is_linked(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_audio_too_big_for_the_channel_is_linked(make_world: MakeWorld) -> None:
     config = SimulatorConfig(generation_time=0.5, audio_bytes_size=600_000)
     async with make_world(sim_config=config, attachment_limit=512 * 1024) as world:
         await world.song(description="a long one")
@@ -172,7 +172,7 @@ async def test_audio_too_big_for_the_channel_is_linked(make_world) -> None:  # t
             assert "may expire" in message["content"] and "/files/" in message["content"]
 
 
-async def test_long_lyrics_come_as_a_text_file(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_long_lyrics_come_as_a_text_file(make_world: MakeWorld) -> None:
     async with make_world() as world:
         lyrics = "[Verse]\n" + ("a long line of words\n" * 200)
         interaction = await world.discord.invoke_slash(
@@ -188,15 +188,16 @@ async def test_long_lyrics_come_as_a_text_file(make_world) -> None:  # type: ign
             assert not message["embeds"][0].get("description")
 
 
-async def test_after_the_token_expires_results_still_reach_the_channel(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_after_the_token_expires_results_still_reach_the_channel(
+    make_world: MakeWorld,
+) -> None:
     config = SimulatorConfig(generation_time=1.5)
     async with make_world(sim_config=config, JOB_TIMEOUT_S="3600") as world:
         interaction = await world.song(description="slow one")
         await interaction.wait_response()
-        for _ in range(100):
-            if interaction.original and interaction.original.get("embeds"):
-                break
-            await asyncio.sleep(0.05)
+        await wait_for(
+            lambda: interaction.original and interaction.original.get("embeds"), 15, "the card"
+        )
         world.discord.expire_token(interaction.token)
         world.clock.offset = 15 * 60 + 1  # the interaction token is dead now
         messages = await world.clip_messages(2)
@@ -205,7 +206,7 @@ async def test_after_the_token_expires_results_still_reach_the_channel(make_worl
         assert "Queued" in interaction.original["embeds"][0]["title"]  # no edits after expiry
 
 
-async def test_upstream_rate_limits_and_errors_lose_nothing(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_upstream_rate_limits_and_errors_lose_nothing(make_world: MakeWorld) -> None:
     async with make_world() as world:
         world.sim.inject("/api/v1/sonic/task", 429, count=2, headers={"Retry-After": "0.1"})
         world.sim.inject("/api/v1/sonic/task", 502, count=2)
@@ -215,16 +216,18 @@ async def test_upstream_rate_limits_and_errors_lose_nothing(make_world) -> None:
         assert await world.ledger_kinds() == [("reserve", 20), ("commit", 20)]
 
 
-async def test_discord_rate_limit_on_delivery_posts_once(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_discord_rate_limit_on_delivery_posts_once(make_world: MakeWorld) -> None:
     async with make_world() as world:
         world.discord.rate_limit_next(f"/channels/{CHANNEL}/messages", retry_after=0.2, count=2)
         await world.song(description="patience")
         assert len(await world.clip_messages(2)) == 2
-        await asyncio.sleep(0.5)
-        assert len(await world.clip_messages(3, within=0.3)) == 2
+        await world.jobs_told()  # the rate-limited posts are done: none is repeated
+        assert len(await world.clip_messages(3, within=0)) == 2
 
 
-async def test_crash_between_post_and_record_does_not_post_twice(make_world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_crash_between_post_and_record_does_not_post_twice(
+    make_world: MakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bot.store import clips as clip_sql
 
     real = clip_sql.record_delivery
@@ -240,9 +243,9 @@ async def test_crash_between_post_and_record_does_not_post_twice(make_world, mon
     async with make_world() as world:
         await world.song(description="once only")
         messages = await world.clip_messages(2)
-        await asyncio.sleep(1.0)  # the retry has happened by now
+        await world.jobs_told()  # the delivery after the crash is done and recorded
         assert crashed
-        assert len(await world.clip_messages(3, within=0.3)) == 2
+        assert len(await world.clip_messages(3, within=0)) == 2
         assert len({m["id"] for m in messages}) == 2
 
 
@@ -254,7 +257,7 @@ def _first_text_input(modal: dict[str, Any]) -> str:
     raise AssertionError(f"no text input in {modal}")
 
 
-async def test_gateway_reconnect_mid_job_loses_nothing(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_gateway_reconnect_mid_job_loses_nothing(make_world: MakeWorld) -> None:
     async with make_world(sim_config=SimulatorConfig(generation_time=1.5)) as world:
         await answer_of(await world.song(description="through a reconnect"))
         await world.discord.disconnect_clients()

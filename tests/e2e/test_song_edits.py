@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World, answer_of
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MakeWorld, World, answer_of
 from tests.helpers import ephemeral_text
 
 
@@ -27,7 +27,7 @@ async def clip_ids_after(world: World, count: int) -> list[str]:
     return [m["embeds"][0]["footer"]["text"].removeprefix("Clip ") for m in messages]
 
 
-async def test_extend_then_full_song(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_extend_then_full_song(make_world: MakeWorld) -> None:
     async with make_world() as world:
         clip_id, _ = await first_song(world)
         assert (await edit(world, "extend", clip=clip_id, at=1.0, style="faster"))["type"] == 5
@@ -45,7 +45,7 @@ async def test_extend_then_full_song(make_world) -> None:  # type: ignore[no-unt
         assert kinds.count(("commit", 15)) == 1 and kinds.count(("commit", 2)) == 1
 
 
-async def test_extend_refuses_a_moment_outside_the_song(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_extend_refuses_a_moment_outside_the_song(make_world: MakeWorld) -> None:
     async with make_world() as world:
         clip_id, _ = await first_song(world)
         for at, words in ((0.0, "more than 0"), (-3.0, "more than 0"), (9999.0, "length")):
@@ -55,7 +55,7 @@ async def test_extend_refuses_a_moment_outside_the_song(make_world) -> None:  # 
         assert await world.ledger_kinds() == [("reserve", 20), ("commit", 20)]
 
 
-async def test_full_needs_an_extended_part(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_full_needs_an_extended_part(make_world: MakeWorld) -> None:
     async with make_world() as world:
         clip_id, _ = await first_song(world)
         text = ephemeral_text(await edit(world, "full", clip=clip_id))
@@ -63,7 +63,7 @@ async def test_full_needs_an_extended_part(make_world) -> None:  # type: ignore[
         assert len(world.creates()) == 1
 
 
-async def test_cover_keeps_the_lyrics_and_checks_the_weight(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_cover_keeps_the_lyrics_and_checks_the_weight(make_world: MakeWorld) -> None:
     async with make_world() as world:
         clip_id, _ = await first_song(world)
         text = ephemeral_text(await edit(world, "cover", clip=clip_id, audio_weight=1.5))
@@ -76,7 +76,7 @@ async def test_cover_keeps_the_lyrics_and_checks_the_weight(make_world) -> None:
         assert body["tags"] == "jazz" and body["prompt"]  # the original song's lyrics
 
 
-async def test_remaster_only_young_songs(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_remaster_only_young_songs(make_world: MakeWorld) -> None:
     async with make_world(JOB_TIMEOUT_S="999999") as world:
         clip_id, _ = await first_song(world)
         response = await edit(world, "remaster", clip=clip_id, variation="subtle")
@@ -90,7 +90,7 @@ async def test_remaster_only_young_songs(make_world) -> None:  # type: ignore[no
         assert len(world.creates()) == 2
 
 
-async def test_replace_mashup_and_sample(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_replace_mashup_and_sample(make_world: MakeWorld) -> None:
     async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:
         first, _ = await first_song(world)
         await world.song(description="another", title="Other")
@@ -122,7 +122,7 @@ async def test_replace_mashup_and_sample(make_world) -> None:  # type: ignore[no
             assert ("commit", cost) in kinds
 
 
-async def test_window_and_pair_rules(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_window_and_pair_rules(make_world: MakeWorld) -> None:
     async with make_world() as world:
         clip_id, _ = await first_song(world)
         cases = [

@@ -10,8 +10,8 @@ import pytest
 
 from bot.delivery.media import UPLOAD_MARGIN
 from bot.simulator import SimulatorConfig
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World, answer_of
-from tests.helpers import refusal_text
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MakeWorld, World, answer_of
+from tests.helpers import refusal_text, wait_for
 
 OTHER_GUILD, OTHER_CHANNEL = 900000000000000301, 900000000000000302
 FAST = SimulatorConfig(generation_time=0.2)
@@ -60,14 +60,14 @@ def stem_messages(world: World) -> list[dict[str, Any]]:
 
 
 async def wait_stems(world: World, count: int, within: float = 20) -> list[dict[str, Any]]:
-    """Messages until `count` stems (files or links) have arrived, then a little longer, so a
-    duplicate would have time to show up."""
+    """Messages once `count` stems (files or links) have arrived and every job is told, so a
+    duplicate would have shown up."""
     deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
         if stems_in(stem_messages(world)) >= count:
             break
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.5)
+    await world.jobs_told()
     return stem_messages(world)
 
 
@@ -84,7 +84,9 @@ def assert_no_pings(message: dict[str, Any]) -> None:
 # -- stems ------------------------------------------------------------------------------------
 
 
-async def test_basic_stems_arrive_as_named_files_and_are_charged_once(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_basic_stems_arrive_as_named_files_and_are_charged_once(
+    make_world: MakeWorld,
+) -> None:
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world, title="Harbour @everyone")
         interaction = await tool(world, "stems", clip=clip_id)
@@ -107,7 +109,7 @@ async def test_basic_stems_arrive_as_named_files_and_are_charged_once(make_world
         assert len(await world.clip_messages(3, within=0.3)) == 2
 
 
-async def test_full_stems_are_batched_ten_files_a_message(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_full_stems_are_batched_ten_files_a_message(make_world: MakeWorld) -> None:
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world)
         await answer_of(await tool(world, "stems", clip=clip_id, mode="full"))
@@ -121,7 +123,7 @@ async def test_full_stems_are_batched_ten_files_a_message(make_world) -> None:  
         assert await world.ledger_kinds() == [*SONG, ("reserve", 75), ("commit", 75)]
 
 
-async def test_stems_batches_stay_under_the_upload_limit(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_stems_batches_stay_under_the_upload_limit(make_world: MakeWorld) -> None:
     # Each stem is ~100 kB and a message may carry 250 kB: two stems a message.
     limit = UPLOAD_MARGIN + 250_000
     config = SimulatorConfig(generation_time=0.2, audio_bytes_size=100_000)
@@ -137,7 +139,7 @@ async def test_stems_batches_stay_under_the_upload_limit(make_world) -> None:  #
         assert sorted(names) == sorted(FULL_STEM_NAMES)  # each exactly once
 
 
-async def test_stems_too_big_to_attach_are_linked(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_stems_too_big_to_attach_are_linked(make_world: MakeWorld) -> None:
     config = SimulatorConfig(generation_time=0.2, audio_bytes_size=600_000)
     async with make_world(sim_config=config, attachment_limit=512 * 1024) as world:
         clip_id = await made_song(world)
@@ -150,8 +152,8 @@ async def test_stems_too_big_to_attach_are_linked(make_world) -> None:  # type: 
 
 
 async def test_stems_crash_after_the_first_batch_posts_no_duplicate(
-    make_world, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    make_world: MakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bot.store import clips as clip_sql
 
     real = clip_sql.record_delivery
@@ -169,8 +171,7 @@ async def test_stems_crash_after_the_first_batch_posts_no_duplicate(
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world)
         await answer_of(await tool(world, "stems", clip=clip_id, mode="full"))
-        messages = await wait_stems(world, 12)
-        await asyncio.sleep(1.0)  # the retry has happened by now
+        messages = await wait_stems(world, 12)  # the retry after the crash is told too
         assert crashed
         messages = stem_messages(world)
         assert [len(m["attachments"]) for m in messages] == [10, 2]
@@ -183,7 +184,7 @@ async def test_stems_crash_after_the_first_batch_posts_no_duplicate(
 # -- synchronous tools -----------------------------------------------------------------------
 
 
-async def test_wav_is_attached_with_its_real_extension(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_wav_is_attached_with_its_real_extension(make_world: MakeWorld) -> None:
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world, title="@everyone Tide")
         message = await reply(await tool(world, "wav", clip=clip_id))
@@ -195,7 +196,7 @@ async def test_wav_is_attached_with_its_real_extension(make_world) -> None:  # t
         assert await world.ledger_kinds() == [*SONG, ("reserve", 2), ("commit", 2)]
 
 
-async def test_wav_too_big_is_a_link_that_may_expire(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_wav_too_big_is_a_link_that_may_expire(make_world: MakeWorld) -> None:
     config = SimulatorConfig(generation_time=0.2, audio_bytes_size=600_000)
     async with make_world(sim_config=config, attachment_limit=512 * 1024) as world:
         clip_id = await made_song(world)
@@ -205,7 +206,7 @@ async def test_wav_too_big_is_a_link_that_may_expire(make_world) -> None:  # typ
         assert await world.ledger_kinds() == [*SONG, ("reserve", 2), ("commit", 2)]
 
 
-async def test_midi_is_a_real_midi_file(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_midi_is_a_real_midi_file(make_world: MakeWorld) -> None:
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world, title="Harbour")
         message = await reply(await tool(world, "midi", clip=clip_id))
@@ -216,7 +217,7 @@ async def test_midi_is_a_real_midi_file(make_world) -> None:  # type: ignore[no-
         assert await world.ledger_kinds() == [*SONG, ("reserve", 1), ("commit", 1)]
 
 
-async def test_midi_not_ready_says_try_again_and_charges_nothing(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_midi_not_ready_says_try_again_and_charges_nothing(make_world: MakeWorld) -> None:
     config = SimulatorConfig(generation_time=0.2, midi_not_ready_calls=1)
     async with make_world(sim_config=config) as world:
         clip_id = await made_song(world)
@@ -232,7 +233,7 @@ async def test_midi_not_ready_says_try_again_and_charges_nothing(make_world) -> 
         ]  # fmt: skip
 
 
-async def test_bpm_is_shown_inline(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_bpm_is_shown_inline(make_world: MakeWorld) -> None:
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world)
         message = await reply(await tool(world, "bpm", clip=clip_id))
@@ -247,7 +248,7 @@ async def test_bpm_is_shown_inline(make_world) -> None:  # type: ignore[no-untyp
         assert await world.ledger_kinds() == [*SONG, ("reserve", 1), ("commit", 1)]
 
 
-async def test_timeline_is_an_lrc_file_with_one_line_per_lyric_line(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_timeline_is_an_lrc_file_with_one_line_per_lyric_line(make_world: MakeWorld) -> None:
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world, title="Harbour")
         message = await reply(await tool(world, "timeline", clip=clip_id))
@@ -272,7 +273,7 @@ async def test_timeline_is_an_lrc_file_with_one_line_per_lyric_line(make_world) 
         assert await world.ledger_kinds() == [*SONG, ("reserve", 1), ("commit", 1)]
 
 
-async def test_vox_cuts_the_window_asked_for(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_vox_cuts_the_window_asked_for(make_world: MakeWorld) -> None:
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world)
         message = await reply(await tool(world, "vox", clip=clip_id, start=0.5, end=2.0))
@@ -284,7 +285,7 @@ async def test_vox_cuts_the_window_asked_for(make_world) -> None:  # type: ignor
         assert await world.ledger_kinds() == [*SONG, ("reserve", 1), ("commit", 1)]
 
 
-async def test_tags_are_upsampled_inline_and_ping_nobody(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_tags_are_upsampled_inline_and_ping_nobody(make_world: MakeWorld) -> None:
     async with make_world(sim_config=FAST) as world:
         message = await reply(await tool(world, "tags", style="lofi hip hop @everyone"))
         assert world.posts("/sonic/upsample-tags") == [{"tags": "lofi hip hop @everyone"}]
@@ -296,7 +297,7 @@ async def test_tags_are_upsampled_inline_and_ping_nobody(make_world) -> None:  #
 # -- refusals --------------------------------------------------------------------------------
 
 
-async def test_bad_input_is_refused_before_anything_is_spent(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_input_is_refused_before_anything_is_spent(make_world: MakeWorld) -> None:
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world)  # 2.5 s long in the simulator
         cases = [
@@ -317,12 +318,12 @@ async def test_bad_input_is_refused_before_anything_is_spent(make_world) -> None
         assert await world.ledger_kinds() == SONG
 
 
-async def test_a_clip_from_another_server_is_refused(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_clip_from_another_server_is_refused(make_world: MakeWorld) -> None:
     async with make_world(sim_config=FAST) as world:
         clip_id = await made_song(world, title="Ours")
         world.discord.add_guild(OTHER_GUILD, channels=[OTHER_CHANNEL])
         world.discord.add_member(OTHER_GUILD, MEMBER, name="member")
-        await asyncio.sleep(0.2)
+        await wait_for(lambda: world.bot.get_guild(OTHER_GUILD), 10, "the new server")
         for subcommand in ("stems", "wav", "midi", "bpm", "timeline", "vox"):
             elsewhere = await tool(world, subcommand, guild=OTHER_GUILD, clip=clip_id)
             text = await refusal_text(elsewhere)
@@ -331,7 +332,7 @@ async def test_a_clip_from_another_server_is_refused(make_world) -> None:  # typ
         assert await world.ledger_kinds() == SONG
 
 
-async def test_a_repeat_timeline_is_not_charged_again(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_repeat_timeline_is_not_charged_again(make_world: MakeWorld) -> None:
     async with make_world() as world:
         clip_id = await made_song(world)
         for _ in range(2):

@@ -1,4 +1,4 @@
-"""No file freezes the bot, and nothing free skips the standing checks (PRODUCT §6, §4.3).
+"""No file freezes the bot, and nothing free skips the standing checks.
 
 A crafted upload is parsed off the event loop while other commands keep being answered within
 Discord's 3 seconds; the block list, the channel allow-list and the concurrency caps refuse a

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from tests.audio_files import mp3
-from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, World, answer_of
+from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, MakeWorld, World, answer_of
 from tests.helpers import ephemeral_text
 
 AUDIO = ("my-demo.mp3", mp3(2.4), "audio/mpeg")  # not past the 2.5 s the simulator gives uploads
@@ -16,7 +16,7 @@ async def upload(world: World, **options: Any) -> Any:
     return await world.slash("song", "upload", files={"file": AUDIO}, **options)
 
 
-async def test_upload_alone_is_remembered_as_an_uploaded_clip(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_upload_alone_is_remembered_as_an_uploaded_clip(make_world: MakeWorld) -> None:
     async with make_world() as world:
         interaction = await upload(world)
         assert (await interaction.wait_response())["type"] == 5
@@ -30,7 +30,7 @@ async def test_upload_alone_is_remembered_as_an_uploaded_clip(make_world) -> Non
         assert [tuple(r) for r in rows] == [(clip_id, "upload")]
 
 
-async def test_upload_then_extend_uses_the_upload_task_type(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_upload_then_extend_uses_the_upload_task_type(make_world: MakeWorld) -> None:
     async with make_world() as world:
         interaction = await upload(world, action="extend", style="lofi")
         await interaction.wait_response()
@@ -43,7 +43,7 @@ async def test_upload_then_extend_uses_the_upload_task_type(make_world) -> None:
         ]  # fmt: skip
 
 
-async def test_upload_add_instrumental_paints_the_window(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_upload_add_instrumental_paints_the_window(make_world: MakeWorld) -> None:
     async with make_world() as world:
         interaction = await upload(world, action="add-instrumental", start=0.0, end=2.0)
         await interaction.wait_response()
@@ -53,7 +53,7 @@ async def test_upload_add_instrumental_paints_the_window(make_world) -> None:  #
         assert (body["overpainting_start_s"], body["overpainting_end_s"]) == (0.0, 2.0)
 
 
-async def test_upload_refusals_cost_nothing(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_upload_refusals_cost_nothing(make_world: MakeWorld) -> None:
     async with make_world() as world:
         cases = [
             ({"action": "add-vocals", "end": 5.0}, "`lyrics`"),
@@ -75,7 +75,7 @@ async def test_upload_refusals_cost_nothing(make_world) -> None:  # type: ignore
         assert await world.ledger_kinds() == []
 
 
-async def test_persona_from_a_song_then_sing_with_it(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_persona_from_a_song_then_sing_with_it(make_world: MakeWorld) -> None:
     async with make_world(DEFAULT_GUILD_BUDGET="1000") as world:
         await world.song(description="a voice to keep", title="Voice")
         clip_id = (await world.clip_messages(2))[0]["embeds"][0]["footer"]["text"][5:]
@@ -115,7 +115,7 @@ async def test_persona_from_a_song_then_sing_with_it(make_world) -> None:  # typ
         assert body["tags"] == "torch song"
 
 
-async def test_persona_from_a_voice_recording(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_persona_from_a_voice_recording(make_world: MakeWorld) -> None:
     async with make_world() as world:
         voice = await world.discord.invoke_slash(
             guild_id=GUILD, channel_id=CHANNEL, user_id=MEMBER, command="persona",

@@ -18,7 +18,14 @@ from aiohttp import web
 
 from bot.simulator import MusicAPISimulator, SimulatorConfig
 from tests.e2e.conftest import CHANNEL, GUILD, MEMBER, TOKEN, settings_env
-from tests.e2e.test_process import BotProcess, clean_env, clip_messages, ledger, wait_until
+from tests.e2e.test_process import (
+    BotProcess,
+    clean_env,
+    clip_messages,
+    jobs_told,
+    ledger,
+    wait_until,
+)
 from tests.fakediscord import FakeDiscord
 
 
@@ -59,7 +66,7 @@ async def holding_proxy(target: str, hold_s: float) -> AsyncIterator[str]:
 
 async def test_killed_during_a_submit_the_song_is_still_delivered(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # The webhook of a song finished while the bot was down is retried by MusicAPI (undocumented,
-    # OPEN-QUESTIONS F.29: the simulator retries every second here).
+    # docs/musicapi/open-questions.md F.29: the simulator retries every second here).
     config = SimulatorConfig(
         generation_time=2.0, seed=7, webhook_retries=30, webhook_retry_delay=1.0
     )
@@ -98,7 +105,7 @@ async def test_killed_during_a_submit_the_song_is_still_delivered(tmp_path) -> N
         assert await wait_until(lambda: len(clip_messages(fake)) == 2, 60), [
             (d.event, d.status, d.error, d.attempt) for d in sim.webhook_deliveries
         ]
-        await asyncio.sleep(1.0)
+        assert await wait_until(lambda: jobs_told(db_path), 30)  # none is posted again
         assert len(clip_messages(fake)) == 2  # once
         assert ledger(db_path) == [("reserve", 20), ("commit", 20)]
         assert len([p for _, p, _ in sim.requests if p.endswith("/sonic/create")]) == 1

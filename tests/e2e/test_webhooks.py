@@ -7,7 +7,6 @@ returns changes nothing about that. Both signature schemes are exercised.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from typing import Any
 
@@ -18,7 +17,8 @@ from bot.simulator import SimulatorConfig
 from bot.states import JobState
 from bot.store import jobs as job_sql
 from bot.store.jobs import NewJob
-from tests.e2e.conftest import CHANNEL
+from tests.e2e.conftest import CHANNEL, MakeWorld, World
+from tests.helpers import wait_for
 
 GENERATION_S = 0.6
 
@@ -59,15 +59,15 @@ async def learned_from_history(world: Any, duration: float) -> None:
     await world.bot.scheduler.learned.refresh(force=True)
 
 
-async def settle(world: Any, seconds: float = 1.5) -> None:
-    """Give a stray duplicate or poll time to show up, if it were going to."""
-    await asyncio.sleep(seconds)
+async def settle(world: World) -> None:
+    """Wait until every job is finished and told: a stray post or poll of it comes before."""
+    await world.jobs_told()
 
 
 @pytest.mark.parametrize("scheme", ["timestamped", "body_only", "both"])
 async def test_a_song_is_delivered_once_by_its_webhook_without_polling(
-    make_world, scheme: str
-) -> None:  # type: ignore[no-untyped-def]
+    make_world: MakeWorld, scheme: str
+) -> None:
     config = SimulatorConfig(generation_time=GENERATION_S, webhook_scheme=scheme)  # type: ignore[arg-type]
     async with make_world(sim_config=config, **push_env()) as world:
         reply = await world.song(description="a song about push")
@@ -84,7 +84,7 @@ async def test_a_song_is_delivered_once_by_its_webhook_without_polling(
         assert ("commit", 20) in await world.ledger_kinds()
 
 
-async def test_duplicate_deliveries_post_once_and_charge_once(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_duplicate_deliveries_post_once_and_charge_once(make_world: MakeWorld) -> None:
     config = SimulatorConfig(
         generation_time=GENERATION_S, webhook_duplicates=2, webhook_scheme="both"
     )
@@ -92,15 +92,16 @@ async def test_duplicate_deliveries_post_once_and_charge_once(make_world) -> Non
         reply = await world.song(description="twice is too many")
         await reply.wait_response()
         assert len(await world.clip_messages(2)) == 2
+        receiver = world.bot.webhook_receiver
+        assert receiver is not None
+        await wait_for(lambda: receiver.stats.get("duplicate", 0) >= 2, 15, "the duplicates")
         await settle(world)
         assert len(song_messages(world)) == 2
-        receiver = world.bot.webhook_receiver
-        assert receiver is not None and receiver.stats.get("duplicate", 0) >= 2
         kinds = [kind for kind, _ in await world.ledger_kinds()]
         assert kinds.count("commit") == 1
 
 
-async def test_a_webhook_that_arrives_before_the_submit_returns(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_webhook_that_arrives_before_the_submit_returns(make_world: MakeWorld) -> None:
     config = SimulatorConfig(generation_time=GENERATION_S, webhook_early=True)
     async with make_world(sim_config=config, **push_env()) as world:
         reply = await world.song(description="faster than its own receipt")
@@ -113,7 +114,7 @@ async def test_a_webhook_that_arrives_before_the_submit_returns(make_world) -> N
         assert world.bot.scheduler.stats["polls"] == 0
 
 
-async def test_a_lost_completion_webhook_is_found_by_a_poll(make_world) -> None:  # type: ignore[no-untyped-def]
+async def test_a_lost_completion_webhook_is_found_by_a_poll(make_world: MakeWorld) -> None:
     config = SimulatorConfig(
         generation_time=GENERATION_S, webhook_drop=frozenset({"song.completed"})
     )

@@ -206,7 +206,7 @@ async def test_upload_extend_with_auto_concat(env: Env) -> None:
     assert last_request(sim) == ("POST", "/api/v1/sonic/upload-extend", req.to_body())
     assert result.uploaded_clip_id is not None and sim.clip(result.uploaded_clip_id).uploaded
     assert result.steps["extend"].task_id == result.task_id
-    assert sim.balance == 10000 - 2 - 15  # upload + extend (REFERENCE §1 "implied")
+    assert sim.balance == 10000 - 2 - 15  # upload + extend (docs/musicapi/protocol.md §1 "implied")
     clock.now += 8.5  # parts final, concat still running: "full stays null"
     waiting = await client.get_task(result.task_id)
     assert waiting.state == "streaming" and not waiting.done

@@ -176,7 +176,8 @@ def test_nuro_catalog_maps_to_classes_and_refund_types(entry: dict[str, object])
     error = error_for_status(status, text, error_type=kind)
     assert type(error) is _NURO_CLASSES[text]
     assert error.error_type == kind and str(error) == text
-    # §10.2: refunds are triggered by api_error, timeout, bad_request and forbidden.
+    # docs/musicapi/protocol.md §10.2: refunds are triggered by api_error, timeout, bad_request and
+    # forbidden.
     assert error.refund_implied is (kind in ("api_error", "timeout", "bad_request", "forbidden"))
     assert error.retryable is (type(error) in (ServerError, RateLimitedError))
 

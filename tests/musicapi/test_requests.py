@@ -10,7 +10,8 @@ from bot.musicapi.families.sonic import SONIC_TASK_TYPES, SonicCreate
 
 from .fixtures import example_names, load_example
 
-# A minimal valid set of fields for each task type (REFERENCE §3.1 "Required fields").
+# A minimal valid set of fields for each task type (docs/musicapi/protocol.md §3.1 "Required
+# fields").
 MINIMAL: dict[str, dict[str, Any]] = {
     "create_music": {"custom_mode": False, "mv": "sonic-v5", "gpt_description_prompt": "a song"},
     "extend_music": {

@@ -191,8 +191,9 @@ def test_documented_nuro_bodies_round_trip() -> None:
     vocal = body("nuro-create-request-vocal")
     assert NuroVocal(**{k: v for k, v in vocal.items() if k != "type"}).to_body() == vocal
     bgm = body("nuro-create-request-bgm")
-    # Doc conflict: this constructed example uses theme "business", which REFERENCE §9 (copied
-    # from the docs) lists only as a genre. §9 wins; the example is otherwise accepted as is.
+    # Doc conflict: this constructed example uses theme "business", which
+    # docs/musicapi/protocol.md §9 (copied from the docs) lists only as a genre. §9 wins; the
+    # example is otherwise accepted as is.
     assert bgm["theme"] == ["business", "technology"]
     fields = {k: tuple(v) if isinstance(v, list) else v for k, v in bgm.items() if k != "type"}
     with pytest.raises(ValueError, match=r"theme .*'business'"):

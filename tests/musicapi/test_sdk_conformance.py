@@ -3,24 +3,28 @@
 This proves the simulator speaks the real protocol as an independent implementation reads it:
 envelopes, status codes, the 202 "not ready" phase, failure bodies and Retry-After.
 
-SDK quirks, deliberately NOT mirrored by adapting the simulator (they contradict REFERENCE):
+SDK quirks, deliberately NOT mirrored by adapting the simulator (they contradict
+docs/musicapi/protocol.md):
 - ``generate_and_wait`` stops at the first 200 body with ``code == 200``, even while clips are
-  still pending/running; REFERENCE §2.3 says a task is done only when every clip is final, so
-  these tests keep polling ``get_task``.
+  still pending/running; docs/musicapi/protocol.md §2.3 says a task is done only when every clip is
+  final, so these tests keep polling ``get_task``.
 - ``sonic.get_task`` cannot parse a 200 failure body (``{"type": "failed", ...}`` has no
   ``code``), so the failure test goes through the SDK's own poll loop.
 - ``TaskSubmitResponse(**body)`` would reject the older submit envelope with ``"code": 200``
-  that REFERENCE §2.2 says to accept; the simulator's default (no ``code``) is the newest one.
+  that docs/musicapi/protocol.md §2.2 says to accept; the simulator's default (no ``code``) is the
+  newest one.
 - Producer and Riffusion ``*_and_wait`` use the same ``code == 200`` test, so they return while
   Producer's top-level ``status`` is still PENDING/RUNNING and while Riffusion has only one of
-  its two songs (REFERENCE §2.4). ``download_and_wait`` therefore returns ``data == []``.
-- ``ProducerTaskType`` omits ``cover_music`` ("returns 410"); REFERENCE §7 says cover was
-  re-enabled on 2026-05-20. The simulator accepts it (``retired={"producer_cover"}`` is the
-  SDK's reading), and the SDK still sends it because Literal types are not enforced.
+  its two songs (docs/musicapi/protocol.md §2.4). ``download_and_wait`` therefore returns
+  ``data == []``.
+- ``ProducerTaskType`` omits ``cover_music`` ("returns 410"); docs/musicapi/protocol.md §7 says
+  cover was re-enabled on 2026-05-20. The simulator accepts it (``retired={"producer_cover"}`` is
+  the SDK's reading), and the SDK still sends it because Literal types are not enforced.
 - ``StudioSong.tags`` is typed ``str``; the documented Studio poll has a list of tags. The SDK
   passes the list through untouched.
 - ``StudioCreateParams`` makes the four strengths, ``model_type`` and ``config`` required;
-  REFERENCE §8 lists them without saying so, and the simulator requires only ``lyrics_type``.
+  docs/musicapi/protocol.md §8 lists them without saying so, and the simulator requires only
+  ``lyrics_type``.
 - ``midi()`` has no "not ready" signal of its own: on HTTP 202 it returns whatever body came
   (the simulator's ``{code: 202, message, data: null}``, since the docs show none).
 - There is no Nuro resource in the SDK; Nuro is covered by the client tests only.

@@ -99,8 +99,9 @@ async def test_every_documented_create_body_is_accepted_and_billed(
     sim = await make_sim(clock=clock, audio_seconds=120)
     body = dict(load_example(name)["body"])
     task_type = body.get("task_type", "create_music")
-    # The documented placeholders become real ids: the §3.1 rules need clips that exist, of the
-    # right kind (uploaded for the *_upload types and add_*), and a persona that exists.
+    # The documented placeholders become real ids: the docs/musicapi/protocol.md §3.1 rules need
+    # clips that exist, of the right kind (uploaded for the *_upload types and add_*), and a persona
+    # that exists.
     if "continue_clip_id" in body:
         uploaded = task_type in UPLOAD_TYPES
         body["continue_clip_id"] = (
@@ -546,6 +547,7 @@ async def test_requests_are_recorded(make_sim: SimFactory, session: aiohttp.Clie
     ]
 
 
+@pytest.mark.e2e  # starts a process
 async def test_standalone_entry_point() -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,

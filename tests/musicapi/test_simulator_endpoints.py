@@ -219,7 +219,8 @@ NURO_CASES: list[tuple[dict[str, Any], str]] = [
     ({"type": "bgm"}, REQUIRED.format("description")),
     ({"type": "bgm", "description": "d", "mood": ["happy"] * 6},
      "The 'mood' field allows at most 5 values."),
-    # The constructed example puts "business" in theme; §9 lists it only as a genre.
+    # The constructed example puts "business" in theme; docs/musicapi/protocol.md §9 lists it only
+    # as a genre.
     (body("nuro-create-request-bgm"), "The 'theme' field is invalid."),
     ({"type": "bgm", "description": "d", "segments": [{"name": "intro", "duration": 5}]},
      "The 'segments' field needs version 'v2.0'."),

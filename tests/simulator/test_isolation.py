@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import bot.simulator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +32,7 @@ def run_python(code: str, env: dict[str, str] | None = None) -> list[str]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.e2e  # starts a process
 def test_simulator_never_imports_the_client_at_run_time() -> None:
     # Starts the server and serves a create and a poll, so imports done lazily on a request
     # path would show up too.
@@ -97,6 +100,7 @@ def _start_up_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.e2e  # starts a process
 def test_live_start_up_does_not_load_the_simulator(tmp_path: Path) -> None:
     loaded = run_python(
         _START_UP,
@@ -106,6 +110,7 @@ def test_live_start_up_does_not_load_the_simulator(tmp_path: Path) -> None:
     assert [m for m in loaded if m.startswith("bot.simulator")] == []
 
 
+@pytest.mark.e2e  # starts a process
 def test_simulated_start_up_loads_it(tmp_path: Path) -> None:
     # The same probe with MUSICAPI_SIMULATE=1: shows that the check above can see an import.
     loaded = run_python(_START_UP, _start_up_env(tmp_path, MUSICAPI_SIMULATE="1"))

@@ -1,5 +1,6 @@
-"""The client's tables and the simulator's are two independent readings of REFERENCE.md; where
-they are meant to say the same thing, they must agree, or one of them misread it."""
+"""The client's tables and the simulator's are two independent readings of
+docs/musicapi/protocol.md; where they are meant to say the same thing, they must agree, or one of
+them misread it."""
 
 from __future__ import annotations
 
@@ -96,8 +97,8 @@ def _upstream_charge(operation: str) -> float:
 
 
 def test_the_bot_never_reserves_less_than_upstream_bills() -> None:
-    """The prices are an open question (OPEN-QUESTIONS D.19): the bot reserves the newest
-    figure (2026-10 third party), the simulator bills the site/docs column. Either way a
+    """The prices are an open question (docs/musicapi/open-questions.md D.19): the bot reserves the
+    newest figure (2026-10 third party), the simulator bills the site/docs column. Either way a
     server's budget must cover what the owner's account is charged."""
     short = {
         op: (cost, _upstream_charge(op))

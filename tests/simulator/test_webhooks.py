@@ -1,5 +1,5 @@
-"""The simulator's webhooks (REFERENCE §5): events, envelope, both signature schemes, and the
-fault knobs the bot's receiver is tested against."""
+"""The simulator's webhooks (docs/musicapi/protocol.md §5): events, envelope, both signature
+schemes, and the fault knobs the bot's receiver is tested against."""
 
 from __future__ import annotations
 

@@ -118,6 +118,7 @@ async def test_a_newer_schema_is_refused_on_both_engines(db_target: Path | str) 
     assert "\n" not in text
 
 
+@pytest.mark.e2e  # starts a process
 async def test_the_bot_refuses_a_newer_schema_in_one_line(tmp_path: Path) -> None:
     await mark_newer(tmp_path / "bot.db")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "MUSICAPI_"))}

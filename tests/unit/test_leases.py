@@ -25,7 +25,7 @@ from bot.store import leases as lease_sql
 from bot.store import ledger as ledger_sql
 from bot.store.database import Database
 from bot.store.jobs import Job, NewJob
-from tests.helpers import Clock
+from tests.helpers import Clock, wait_for
 
 LEASE = 20.0
 POLL = 10.0
@@ -328,6 +328,19 @@ class SignallingAPI(GatedAPI):
         return running(task_id)
 
 
+async def listening(db: Database, count: int) -> None:
+    """Wait until `count` connections LISTEN for job wake-ups (each process opens one)."""
+
+    async def enough() -> bool:
+        async with db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE ?", ("LISTEN %",)
+            )
+        return int(rows[0][0]) >= count
+
+    await wait_for(enough, 15, f"{count} listening processes")
+
+
 async def live_process(name: str, url: str) -> tuple[Scheduler, SignallingAPI, Database]:
     """A scheduler whose own timers would not act for minutes: a 400 s lease (a heartbeat
     every 100 s) and polls every 1,000 s. Whatever it does within seconds, a NOTIFY made it."""
@@ -351,7 +364,10 @@ async def test_postgres_notify_wakes_the_owner_of_a_job_changed_elsewhere(pg_url
             await conn.execute("UPDATE jobs SET next_run_at = ?, lease_until = ? WHERE id = ?",
                                (clock.now + 1000, clock.now + 400, job_id))  # fmt: skip
         a.start()
-        await asyncio.sleep(0.3)  # a is asleep until its next due job, minutes away
+        await listening(b_db, 1)  # a hears wake-ups from here on
+        # Proves a negative (no poll of a job due in 1000 s), so nothing later to wait for:
+        # a short look, while a's loop has gone to sleep.
+        await asyncio.sleep(0.1)
         assert not a_api.polled.is_set()
         async with b_db.transaction() as conn:  # b (a webhook, say) makes it due now
             await conn.execute(
@@ -377,7 +393,7 @@ async def test_postgres_a_clean_stop_is_claimed_by_the_others_at_once(pg_url: st
                                (clock.now + 400, job_id))  # fmt: skip
         a.start()
         b.start()
-        await asyncio.sleep(0.3)
+        await listening(b_db, 2)  # both hear wake-ups: b will hear a's hand-back
         assert (await row(b_db, job_id)).owner == "a"
         await a.stop()  # b's next heartbeat is 100 s away: only the NOTIFY can move the job
         for _ in range(200):

@@ -1,4 +1,4 @@
-"""The owner's ceilings (PRODUCT §4.6) in the quota, on both engines: allowances moderators
+"""The owner's ceilings in the quota, on both engines: allowances moderators
 cannot budget past, resets that cannot lift them, and the bot-wide daily cap with its alerts."""
 
 from __future__ import annotations
@@ -172,6 +172,7 @@ async def test_simultaneous_reservations_in_many_servers_never_pass_the_cap(
             await db.close()
 
 
+@pytest.mark.e2e  # starts processes
 async def test_processes_reserving_in_their_own_servers_share_one_cap(
     db_target: Path | str,
 ) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from bot.errors import QuotaRefused
 from bot.quota.admin import QuotaAdmin
 from bot.quota.costs import CostTable
@@ -35,6 +37,7 @@ def new_job(user: int) -> NewJob:
     )  # fmt: skip
 
 
+@pytest.mark.e2e  # starts a process
 async def test_three_processes_of_twenty_simultaneous_reserves_grant_exactly_k(
     db_target: Path | str,
 ) -> None:

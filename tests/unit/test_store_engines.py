@@ -55,6 +55,7 @@ async def test_both_engines_end_with_the_same_tables_and_columns(
     assert lite_schema == pg_schema
 
 
+@pytest.mark.e2e  # starts a process
 async def test_processes_starting_at_once_migrate_exactly_once(db_target: Path | str) -> None:
     results = await run_together([["migrate", str(db_target)] for _ in range(4)])
     applied = [name for result in results for name in result["applied"]]  # type: ignore[attr-defined]
@@ -105,6 +106,7 @@ async def test_a_refusing_server_is_one_line(pg_cluster: PostgresCluster) -> Non
     assert "\n" not in message and "nobody_here" in message
 
 
+@pytest.mark.e2e  # starts a process
 @pytest.mark.parametrize("problem", ["unreachable", "refusing"])
 async def test_the_bot_exits_2_with_one_line_when_postgresql_fails(
     problem: str, request: pytest.FixtureRequest, tmp_path: Path

@@ -1,15 +1,16 @@
-"""The Nuro family (REFERENCE §9): request builders, routes, poll path and parsers.
+"""The Nuro family (docs/musicapi/protocol.md §9): request builders, routes, poll path and parsers.
 
 Requests are a vocal song or a BGM track, with the documented enums and duration ranges checked
-locally (``ValueError`` names the field). Two things the docs leave open (OPEN-QUESTIONS E.26)
-are settled so that the body is valid under either reading: a v2.0 BGM with ``segments`` and no
-``duration`` is sent with ``duration`` set to the segments' sum, and a ``duration`` that differs
-from that sum is refused. The v2.0 duration range is not documented (the example uses 90, above
-v1's 60); it is allowed up to 240 s, the longest Nuro duration documented anywhere.
+locally (``ValueError`` names the field). Two things the docs leave open
+(docs/musicapi/open-questions.md E.26) are settled so that the body is valid under either reading: a
+v2.0 BGM with ``segments`` and no ``duration`` is sent with ``duration`` set to the segments' sum,
+and a ``duration`` that differs from that sum is refused. The v2.0 duration range is not documented
+(the example uses 90, above v1's 60); it is allowed up to 240 s, the longest Nuro duration
+documented anywhere.
 
-Nuro polls as a flat object with ``progress`` (REFERENCE §2.4). Like every family it also gets
-the shared answers of ``control_status`` (202 / ``not_ready`` / a ``type`` failure body): the
-docs do not rule them out and a gateway in front of all of them may send them.
+Nuro polls as a flat object with ``progress`` (docs/musicapi/protocol.md §2.4). Like every family it
+also gets the shared answers of ``control_status`` (202 / ``not_ready`` / a ``type`` failure body):
+the docs do not rule them out and a gateway in front of all of them may send them.
 """
 
 from __future__ import annotations

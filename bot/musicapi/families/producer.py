@@ -1,13 +1,14 @@
-"""The Producer family (REFERENCE §7): request builder, routes, poll path and parsers.
+"""The Producer family (docs/musicapi/protocol.md §7): request builder, routes, poll path and
+parsers.
 
 ``ProducerCreate`` is one class for every task type, like ``SonicCreate``. Older field names
 (``starts``, ``ends``, ``lyrics_text``, ``cover_strength``) are accepted and sent under the
 newest names. Retired task types raise ``GoneError`` locally: the server answers them with 410,
 so sending one would only cost a round trip.
 
-Producer polls with an upper-case top-level ``status`` (REFERENCE §2.4). Like every family it
-also gets the shared answers of ``control_status`` (202 / ``not_ready`` / a ``type`` failure
-body): the docs do not rule them out and a gateway in front of all of them may send them.
+Producer polls with an upper-case top-level ``status`` (docs/musicapi/protocol.md §2.4). Like every
+family it also gets the shared answers of ``control_status`` (202 / ``not_ready`` / a ``type``
+failure body): the docs do not rule them out and a gateway in front of all of them may send them.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ __all__ = [
 
 PRODUCER_EXTEND_TYPES = ("extend_music", "extend_upload_music")
 PRODUCER_REPLACE_TYPES = ("replace_music", "replace_upload_music")
-# Re-enabled 2026-05-20 per the docs; the SDK still calls it 410 (OPEN-QUESTIONS E.24), so a 410
-# from the server surfaces as GoneError rather than being prevented here.
+# Re-enabled 2026-05-20 per the docs; the SDK still calls it 410
+# (docs/musicapi/open-questions.md E.24), so a 410 from the server surfaces as GoneError rather than
+# being prevented here.
 PRODUCER_COVER_TYPES = ("cover_music", "cover_upload_music")
 PRODUCER_TASK_TYPES = (
     "create_music",
@@ -191,7 +193,7 @@ class ProducerEndpoints(Transport):
 
     async def producer_cover(self, req: ProducerCreate) -> str:
         """Cover was re-enabled 2026-05-20 per the docs; a server that still retires it answers
-        410, raised as ``GoneError`` (OPEN-QUESTIONS E.24)."""
+        410, raised as ``GoneError`` (docs/musicapi/open-questions.md E.24)."""
         _expect_types(req, PRODUCER_COVER_TYPES, "producer_cover")
         return await self.producer_create(req)
 
@@ -235,8 +237,8 @@ def producer_status(
     """``GET /producer/task/{id}`` → ``{code, status, message, data: [clip]}``.
 
     ``data`` entries are songs, or bare ``{audio_url}`` objects for a download task (the SDK's
-    reading, OPEN-QUESTIONS E.25). Every URL lands in ``files``; entries with a ``clip_id`` are
-    also clips. A clip without a valid ``state`` takes the task's.
+    reading, docs/musicapi/open-questions.md E.25). Every URL lands in ``files``; entries with a
+    ``clip_id`` are also clips. A clip without a valid ``state`` takes the task's.
     """
     control = control_status(task_id, http_status, body, request_id)
     if control is not None:

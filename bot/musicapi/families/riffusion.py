@@ -1,7 +1,8 @@
-"""The Riffusion family (REFERENCE §6, *Deprecated* in the newest docs): request builder, routes,
-poll path and parsers. Kept so old jobs and experiments still work; expect 410s.
+"""The Riffusion family (docs/musicapi/protocol.md §6, *Deprecated* in the newest docs): request
+builder, routes, poll path and parsers. Kept so old jobs and experiments still work; expect 410s.
 
-Riffusion polls as a Sonic-like clip list that fills up one song at a time (REFERENCE §2.4).
+Riffusion polls as a Sonic-like clip list that fills up one song at a time
+(docs/musicapi/protocol.md §2.4).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The Sonic family (REFERENCE §3): request builders, task routes, poll path and parsers.
+"""The Sonic family (docs/musicapi/protocol.md §3): request builders, task routes, poll path and
+parsers.
 
 Every Sonic task polls on ``/sonic/task``: songs, stems (one clip per stem), auto_concat pairs,
 and create-voice (``TaskStatus.persona``, no clips). The synchronous utilities (persona, BPM,
@@ -6,10 +7,11 @@ VOX, WAV, MIDI, aligned lyrics, upsample-tags, upload) answer at once and live i
 ``sonic_tools.py``.
 
 Request bodies: ``SonicCreate`` for ``POST /sonic/create`` with the per-task-type required
-fields checked, and one builder for each other Sonic endpoint (REFERENCE §3.2–§3.15). Checking
-locally turns a guaranteed 400 into a ``ValueError`` naming the field before any network call
-(and before credits are reserved). Length limits per model live with the command validation,
-not here: they depend on the chosen model and the docs disagree about them (OPEN-QUESTIONS B.13).
+fields checked, and one builder for each other Sonic endpoint
+(docs/musicapi/protocol.md §3.2–§3.15). Checking locally turns a guaranteed 400 into a
+``ValueError`` naming the field before any network call (and before credits are reserved). Length
+limits per model live with the command validation, not here: they depend on the chosen model and the
+docs disagree about them (docs/musicapi/open-questions.md B.13).
 
 Upstream refusals (upload rejections, moderation, credits) arrive as the usual
 ``MusicAPIError`` subclasses with the server's text passed through.
@@ -58,7 +60,7 @@ __all__ = [
     "clip_body",
 ]
 
-MAX_VOX_WINDOW_S = 30.0  # REFERENCE §3.7
+MAX_VOX_WINDOW_S = 30.0  # docs/musicapi/protocol.md §3.7
 _VOCAL_GENDERS = ("f", "m")
 _UNIT_FIELDS = ("style_weight", "weirdness_constraint", "audio_weight")
 
@@ -209,7 +211,8 @@ class ReplaceSection:
 class PersonaCreate:
     """``POST /sonic/persona`` (sync). The newest body is ``name`` + ``clip_id`` (+ ``describe``,
     ``styles``, ``vox_audio_id`` and its window); the older names ``continue_clip_id`` and
-    ``description`` are accepted here and sent under the newest names (§3.3, OPEN-QUESTIONS E.23).
+    ``description`` are accepted here and sent under the newest names (§3.3,
+    docs/musicapi/open-questions.md E.23).
     """
 
     name: str
@@ -266,8 +269,8 @@ SONIC_TASK_TYPES: tuple[str, ...] = (
     "add_vocals",
 )
 
-# REFERENCE §3.1 "Required fields by task type". create_music's prompt-or-description rule
-# depends on custom_mode and is checked separately.
+# docs/musicapi/protocol.md §3.1 "Required fields by task type". create_music's
+# prompt-or-description rule depends on custom_mode and is checked separately.
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "create_music": ("custom_mode", "mv"),
     "extend_music": ("continue_clip_id", "continue_at", "custom_mode", "mv"),

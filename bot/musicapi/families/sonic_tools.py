@@ -1,4 +1,4 @@
-"""Sonic's synchronous utilities (REFERENCE §3.3, §3.6–§3.11, §3.14), mixed into
+"""Sonic's synchronous utilities (docs/musicapi/protocol.md §3.3, §3.6–§3.11, §3.14), mixed into
 ``MusicAPIClient``: persona, BPM, VOX, WAV, MIDI, aligned lyrics, upsample-tags and upload. They
 answer at once with typed results; the task-creating Sonic routes are in ``sonic.py``.
 """

@@ -22,9 +22,9 @@ class FamilySpec:
     poll_path: str  # GET {poll_path}/{task_id}
     create_paths: tuple[str, ...]  # the POST routes that make a task polled on poll_path
     parse_result: PollParser  # a poll's answer
-    # A verified webhook's body: MusicAPI wraps the poll body in its envelope (REFERENCE §5),
-    # so every family reads it with its poll parser, but the two are kept apart here so that a
-    # family whose webhook differs changes one line.
+    # A verified webhook's body: MusicAPI wraps the poll body in its envelope
+    # (docs/musicapi/protocol.md §5), so every family reads it with its poll parser, but the two are
+    # kept apart here so that a family whose webhook differs changes one line.
     parse_webhook: PollParser
     # The newest docs retire it (Riffusion *Deprecated*, Studio *Unavailable*): kept so old
     # jobs still finish, but a 410 is expected.

@@ -1,9 +1,9 @@
-"""The Studio family (REFERENCE §8, *Unavailable* in the newest docs): request builder, routes,
-poll path and parsers. Kept so old jobs and experiments still work; expect 410s.
+"""The Studio family (docs/musicapi/protocol.md §8, *Unavailable* in the newest docs): request
+builder, routes, poll path and parsers. Kept so old jobs and experiments still work; expect 410s.
 
-Studio polls as a nested ``data.status`` with a *string* ``code`` (REFERENCE §2.4). Like every
-family it also gets the shared answers of ``control_status`` (202 / ``not_ready`` / a ``type``
-failure body): the docs do not rule them out and a gateway in front of all of them may send
+Studio polls as a nested ``data.status`` with a *string* ``code`` (docs/musicapi/protocol.md §2.4).
+Like every family it also gets the shared answers of ``control_status`` (202 / ``not_ready`` / a
+``type`` failure body): the docs do not rule them out and a gateway in front of all of them may send
 them.
 """
 

@@ -1,5 +1,6 @@
-"""The simulated Nuro family (REFERENCE §9): one song of exactly ``duration`` seconds; flat body
-with ``progress`` 0–100; errors in the catalogue's ``{type, description}`` envelope (§10.2).
+"""The simulated Nuro family (docs/musicapi/protocol.md §9): one song of exactly ``duration``
+seconds; flat body with ``progress`` 0–100; errors in the catalogue's ``{type, description}``
+envelope (§10.2).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The simulated Producer family (REFERENCE §7): one song; upper-case ``status`` PENDING →
-RUNNING → SUCCESS | FAILED.
+"""The simulated Producer family (docs/musicapi/protocol.md §7): one song; upper-case ``status``
+PENDING → RUNNING → SUCCESS | FAILED.
 """
 
 from __future__ import annotations
@@ -169,7 +169,8 @@ class ProducerHandlers:
     def _producer_data(self, origin: str, task: SimTask, progress: float) -> list[dict[str, Any]]:
         """The ``data`` of a Producer poll (and of its webhooks)."""
         if task.task_type == "download":
-            # The SDK's reading of a download result: bare ``[{audio_url}]`` (OPEN-QUESTIONS E.25).
+            # The SDK's reading of a download result: bare ``[{audio_url}]``
+            # (docs/musicapi/open-questions.md E.25).
             if task.state != "succeeded":
                 return []
             return [{"audio_url": f"{origin}/files/{task.extra['file']}"}]

@@ -1,5 +1,5 @@
-"""The simulated Riffusion family (REFERENCE §6): two songs; the first is final (and alone in
-``data``) before the second appears.
+"""The simulated Riffusion family (docs/musicapi/protocol.md §6): two songs; the first is final (and
+alone in ``data``) before the second appears.
 """
 
 from __future__ import annotations

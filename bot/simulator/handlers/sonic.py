@@ -1,4 +1,5 @@
-"""The simulated Sonic create and poll routes (REFERENCE §3.1), credits and lyrics."""
+"""The simulated Sonic create and poll routes (docs/musicapi/protocol.md §3.1), credits and
+lyrics."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Simulated Sonic endpoints beyond create/poll (REFERENCE §3.2–§3.15).
+"""Simulated Sonic endpoints beyond create/poll (docs/musicapi/protocol.md §3.2–§3.15).
 
 Async ones start tasks on the shared timeline (polled on ``/sonic/task/{id}``); sync ones answer
 at once, except uploads, which take ``upload_time``. Every clip they are given must exist, be
@@ -315,7 +315,8 @@ class SonicToolHandlers:
         for index, name in enumerate(names):
             stem = self.sim._make_clip(
                 index=index,
-                title=name,  # the stem's name: OPEN-QUESTIONS A.8 leaves the field open
+                # the stem's name: docs/musicapi/open-questions.md A.8 leaves the field open
+                title=name,
                 tags=source.tags,
                 lyrics=source.lyrics if "Vocals" in name else "",
                 mv=source.mv,

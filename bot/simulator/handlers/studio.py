@@ -1,5 +1,5 @@
-"""The simulated Studio family (REFERENCE §8): ``data.status`` NOT_START → IN_PROGRESS → SUCCESS,
-string ``code``.
+"""The simulated Studio family (docs/musicapi/protocol.md §8): ``data.status`` NOT_START →
+IN_PROGRESS → SUCCESS, string ``code``.
 """
 
 from __future__ import annotations

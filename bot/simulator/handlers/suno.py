@@ -1,4 +1,5 @@
-"""The SDK's older ``/suno/*`` names for Sonic routes (REFERENCE §3.19), still answered."""
+"""The SDK's older ``/suno/*`` names for Sonic routes (docs/musicapi/protocol.md §3.19), still
+answered."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
--- Moderator-run limits (PRODUCT §4.3) and community song requests (§4.4).
+-- Moderator-run limits and community song requests.
 
 ALTER TABLE guild_settings ADD COLUMN member_jobs_cap INTEGER;            -- NULL: no cap
 ALTER TABLE guild_settings ADD COLUMN server_jobs_cap INTEGER;            -- NULL: no cap

@@ -1,4 +1,4 @@
--- The owner's ceilings (PRODUCT §4.6): an allowance per server that only the owner sets, a
+-- The owner's ceilings: an allowance per server that only the owner sets, a
 -- daily cap on the whole bot, and resets that forgive one budget period's committed spending.
 
 -- The most a server's moderators may budget, and may spend, per period. A server without a
