@@ -41,11 +41,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.errors import QuotaRefused
+from bot.periods import current_window
 from bot.quota import limits
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
 from bot.quota.limits import Standing
-from bot.quota.periods import current_window
 from bot.states import BudgetPeriod
 from bot.store import allowances as allowance_sql
 from bot.store import jobs as job_sql

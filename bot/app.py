@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.delivery.interrupted import OpenReplies
 from bot.delivery.poster import DiscordPoster
 from bot.delivery.safe_http import MediaFetcher, MediaPolicy
-from bot.interactions.buttons import ClipAction
+from bot.interactions.buttons import ClipAction, clip_view
 from bot.interactions.file_reads import FileReadLimit
 from bot.interactions.gate import MusicTree
 from bot.jobs.scheduler import DEFAULT_CONCURRENCY, Scheduler
@@ -158,7 +158,7 @@ class MusicBot(commands.AutoShardedBot):
         self.quota_admin = QuotaAdmin(self.quota)
         self.file_reads = FileReadLimit(clock=self.clock)
         self.owner_ceilings = OwnerCeilings(self.quota)
-        poster = DiscordPoster(self, self.db, self.media, clock=self.clock)
+        poster = DiscordPoster(self, self.db, self.media, clip_views=clip_view, clock=self.clock)
         self.scheduler = Scheduler(
             self.db,
             self.musicapi,

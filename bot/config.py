@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Literal, TypeVar
 from urllib.parse import urlparse, urlsplit
 
+from bot.periods import BUDGET_PERIODS
 from bot.states import BudgetPeriod
 
 SyncScope = Literal["global", "guild", "none"]
 LogFormat = Literal["text", "json"]
 
-BUDGET_PERIODS: tuple[BudgetPeriod, ...] = tuple(BudgetPeriod)
 SYNC_SCOPES: tuple[SyncScope, ...] = ("global", "guild", "none")
 LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")

@@ -35,4 +35,4 @@ class QuotaRefused(UserFacingError):
 
 class NotAllowed(UserFacingError, app_commands.CheckFailure):
     """The member lacks the permission a command needs. A CheckFailure too, so that raised
-    from a cog's interaction_check it reaches the tree's error handler."""
+    from a command's check it reaches the tree's error handler."""

@@ -13,8 +13,8 @@ from bot.interactions.gate import ACK_PRIVATE
 from bot.interactions.jobs import role_ids_of
 from bot.interactions.replies import answer
 from bot.markdown import Markdown, shorten
+from bot.periods import current_window
 from bot.quota.limits import describe_reset, spendable
-from bot.quota.periods import current_window
 from bot.states import BudgetPeriod
 
 if TYPE_CHECKING:

@@ -8,16 +8,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import BUDGET_PERIODS
-from bot.errors import InputError
+from bot.errors import InputError, NotAllowed
 from bot.features import FEATURES, Features
 from bot.interactions.components import GuardedView
 from bot.interactions.gate import ACK_PRIVATE
-from bot.interactions.permissions import owner_only, require_owner
+from bot.interactions.permissions import OWNER_ONLY, is_owner, owner_only
 from bot.interactions.replies import answer
 from bot.musicapi.errors import MusicAPIError
 from bot.observability.status import StatusFacts
 from bot.observability.status import render as render_status
+from bot.periods import BUDGET_PERIODS
 from bot.quota.allowance import MAX_CREDITS, fits
 from bot.quota.limits import Standing
 from bot.quota.owner import ServerLine, ServersPage
@@ -253,7 +253,8 @@ class ServersPager(GuardedView):
         self.older.disabled = page.page >= page.pages
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        await require_owner(self.cog.bot, interaction)
+        if not await is_owner(interaction):
+            raise NotAllowed(OWNER_ONLY)
         return await super().interaction_check(interaction)
 
     async def _turn(self, interaction: discord.Interaction, step: int) -> None:

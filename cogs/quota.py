@@ -10,13 +10,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import BUDGET_PERIODS
 from bot.errors import InputError, NotAllowed
 from bot.interactions.components import GuardedView
 from bot.interactions.gate import ACK_PRIVATE
-from bot.interactions.permissions import require_moderator
+from bot.interactions.permissions import moderator_only
 from bot.interactions.replies import answer
 from bot.markdown import Markdown, bold, escape, shorten
+from bot.periods import BUDGET_PERIODS
 from bot.quota.admin import HistoryPage
 from bot.quota.limits import Standing, describe_reset
 from bot.quota.usage import Usage, UsagePeriod
@@ -124,19 +124,17 @@ class QuotaCog(
     group_description="Moderators: credit quotas",
     group_extras=ACK_PRIVATE,
 ):
+    # Every command is `@moderator_only()`: default permissions only hide them in the client.
+
     def __init__(self, bot: MusicBot) -> None:
         self.bot = bot
         super().__init__()
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        # Checked at run time for every /quota command: default permissions only hide them.
-        await require_moderator(self.bot, interaction)
-        return True
 
     async def _reply(self, interaction: discord.Interaction, text: str) -> None:
         await answer(interaction, text)
 
     @app_commands.command(name="show", description="This server's budget, limits and settings")
+    @moderator_only()
     async def show(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         overview = await self.bot.quota_admin.overview(interaction.guild_id)
@@ -180,6 +178,7 @@ class QuotaCog(
         await answer(interaction, embed=embed)
 
     @app_commands.command(name="budget", description="Set how many credits this server may spend")
+    @moderator_only()
     @app_commands.describe(amount="Credits per period", period="How often the budget resets")
     @app_commands.choices(period=PERIOD_CHOICES)
     async def budget(
@@ -199,6 +198,7 @@ class QuotaCog(
         )
 
     @app_commands.command(name="member", description="Set one member's own limit per period")
+    @moderator_only()
     @app_commands.describe(member="The member", amount="Credits per period; leave out to remove")
     async def member(
         self, interaction: discord.Interaction, member: discord.Member, amount: int | None = None
@@ -217,6 +217,7 @@ class QuotaCog(
             )
 
     @app_commands.command(name="role", description="Set a limit per period for a role")
+    @moderator_only()
     @app_commands.describe(
         role="The role (@everyone sets the default)", amount="Credits; leave out to remove"
     )
@@ -239,6 +240,7 @@ class QuotaCog(
             )
 
     @app_commands.command(name="grant", description="Give a member extra credits this period")
+    @moderator_only()
     async def grant(
         self, interaction: discord.Interaction, member: discord.Member, amount: int
     ) -> None:
@@ -254,6 +256,7 @@ class QuotaCog(
         )
 
     @app_commands.command(name="reset", description="Forgive spending so far this period")
+    @moderator_only()
     @app_commands.describe(member="Only this member's spending; leave out for the server budget")
     async def reset(
         self, interaction: discord.Interaction, member: discord.Member | None = None
@@ -266,6 +269,7 @@ class QuotaCog(
         await self._reply(interaction, f"{whose} spending reset ({forgiven} credits forgiven).")
 
     @app_commands.command(name="history", description="Who spent or changed what, newest first")
+    @moderator_only()
     @app_commands.describe(member="Only entries about this member", page="Page number")
     async def history(
         self,
@@ -284,14 +288,13 @@ class QuotaCog(
         )
 
     @app_commands.command(name="usage", description="A chart of this server's spending per day")
+    @moderator_only()
     @app_commands.describe(period="This budget period (the default) or the one before")
     @app_commands.choices(period=USAGE_PERIODS)
     async def usage(
         self, interaction: discord.Interaction, period: app_commands.Choice[str] | None = None
     ) -> None:
         assert interaction.guild is not None
-        if not interaction.response.is_done():  # the gate acknowledges /quota privately
-            await interaction.response.defer(ephemeral=True, thinking=True)
         which = UsagePeriod(period.value) if period is not None else UsagePeriod.CURRENT
         usage, standing = await self.bot.quota_admin.usage(interaction.guild.id, which)
         names = [await _member_name(interaction.guild, s.user_id) for s in usage.series]
@@ -311,6 +314,7 @@ class QuotaCog(
         )
 
     @app_commands.command(name="costs", description="What each operation costs, in credits")
+    @moderator_only()
     async def costs(self, interaction: discord.Interaction) -> None:
         rows = [f"`{op}` {cost}" for op, cost in self.bot.quota.costs.items()]
         embed = discord.Embed(
@@ -322,6 +326,7 @@ class QuotaCog(
         await answer(interaction, embed=embed)
 
     @app_commands.command(name="block", description="Stop a member from making songs here")
+    @moderator_only()
     async def block(self, interaction: discord.Interaction, member: discord.Member) -> None:
         assert interaction.guild_id is not None
         changed = await self.bot.quota_admin.set_blocked(
@@ -331,6 +336,7 @@ class QuotaCog(
         await self._reply(interaction, f"{member.mention} {text}.")
 
     @app_commands.command(name="unblock", description="Let a blocked member make songs again")
+    @moderator_only()
     async def unblock(self, interaction: discord.Interaction, member: discord.Member) -> None:
         assert interaction.guild_id is not None
         changed = await self.bot.quota_admin.set_blocked(
@@ -340,6 +346,7 @@ class QuotaCog(
         await self._reply(interaction, f"{member.mention} {text}.")
 
     @app_commands.command(name="channels", description="Limit songs to some channels")
+    @moderator_only()
     @app_commands.describe(action="show, add, remove or clear", channel="The channel")
     @app_commands.choices(action=CHANNEL_ACTIONS)
     async def channels(
@@ -362,6 +369,7 @@ class QuotaCog(
         await self._reply(interaction, text)
 
     @app_commands.command(name="approval", description="Require approval for /request song")
+    @moderator_only()
     @app_commands.choices(state=ON_OFF)
     async def approval(
         self, interaction: discord.Interaction, state: app_commands.Choice[str]
@@ -377,6 +385,7 @@ class QuotaCog(
         await self._reply(interaction, text)
 
     @app_commands.command(name="concurrency", description="Cap songs in progress at once")
+    @moderator_only()
     @app_commands.describe(
         per_member="Per member (0: no cap)", per_server="For the whole server (0: no cap)"
     )
@@ -396,6 +405,7 @@ class QuotaCog(
         )
 
     @app_commands.command(name="modrole", description="A role whose members may run /quota")
+    @moderator_only()
     @app_commands.describe(role="The role; leave out to allow Manage Server only")
     async def modrole(
         self, interaction: discord.Interaction, role: discord.Role | None = None

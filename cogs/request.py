@@ -14,12 +14,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery.embeds import clean
-from bot.errors import UserFacingError
+from bot.errors import NotAllowed, UserFacingError
 from bot.interactions.components import GuardedItem
 from bot.interactions.forms import Form
 from bot.interactions.gate import Ack
 from bot.interactions.jobs import origin_of, role_ids_of, start_job
-from bot.interactions.permissions import require_moderator
+from bot.interactions.permissions import MODERATORS_ONLY, is_moderator
 from bot.jobs.operations import sonic_create
 from bot.markdown import TEXT_SHOWN, Markdown, escape
 from bot.quota import limits
@@ -102,7 +102,8 @@ async def pending_request(
         if request.state != RequestState.PENDING:
             raise UserFacingError("Voting has closed on this request.")
         return request
-    await require_moderator(bot, interaction)
+    if not await is_moderator(interaction):
+        raise NotAllowed(MODERATORS_ONLY)
     if request.state != RequestState.PENDING:
         raise UserFacingError(f"This request was already {request.state}.")
     return request

@@ -9,6 +9,10 @@ the same nonce and gets the same message back: one message, whatever happens in 
 A stems job is not a set of songs: `job_succeeded` hands it to `stems.StemsDelivery`, which
 packs its stems into as few messages as Discord's limits allow, on the same nonce + record
 principle.
+
+The buttons under a song belong to the interaction layer, which sits above delivery: the
+poster is handed a `ClipViews` that builds them (`bot.app` passes
+`bot.interactions.buttons.clip_view`) rather than importing that layer.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import io
 import logging
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 import discord
 
@@ -34,7 +39,6 @@ from bot.delivery.media import (
 )
 from bot.delivery.safe_http import MediaFetcher
 from bot.delivery.stems import StemsDelivery
-from bot.interactions.buttons import clip_view
 from bot.jobs.operations import is_stems
 from bot.markdown import bold, code, link
 from bot.observability import metrics
@@ -59,6 +63,12 @@ def _link_line(label: str, url: str) -> str:
     return f"🔗 {made}" if made else f"🔗 {label}: not available (MusicAPI sent no web link)"
 
 
+class ClipViews(Protocol):
+    """Builds the buttons for one delivered song (`operation` in `family` made it)."""
+
+    def __call__(self, clip_id: str, operation: str, family: str) -> discord.ui.View: ...
+
+
 def _nonce(job: Job, item: str) -> str:
     return f"j{job.id}{item}"[:25]
 
@@ -72,12 +82,14 @@ class DiscordPoster:
         db: Database,
         http: MediaFetcher,
         *,
+        clip_views: ClipViews,
         clock: Callable[[], float] = time.time,
         fetch_budget_s: float = FETCH_BUDGET_S,
     ) -> None:
         self.client = client
         self.db = db
         self.http = http
+        self.clip_views = clip_views
         self.clock = clock
         # How long one result file may take, retries included, before it is linked instead.
         self.fetch_budget_s = fetch_budget_s
@@ -212,7 +224,7 @@ class DiscordPoster:
             files=files,
             nonce=_nonce(job, f"c{index}"),
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)]),
-            view=clip_view(clip.clip_id, job.operation, job.family),
+            view=self.clip_views(clip.clip_id, job.operation, job.family),
         )
 
     async def _post_result(

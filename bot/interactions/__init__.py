@@ -11,6 +11,6 @@
 - `actions` and `buttons`: what each result button does, as a table, and the persistent
   buttons themselves.
 
-Cogs import from here and never from each other; delivery only builds buttons from here and
-never calls up into cogs.
+Cogs import from here and never from each other. Delivery, below this layer, never imports it:
+`bot.app` hands the poster `buttons.clip_view` to build the buttons under each song.
 """

@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.errors import UserFacingError
+from bot.errors import NotAllowed, UserFacingError
 from bot.interactions import producer_actions, song_actions, tool_actions
 from bot.interactions.components import GuardedItem
 from bot.interactions.forms import Form
 from bot.interactions.gate import Ack
 from bot.interactions.jobs import start_job
 from bot.interactions.options import ProducerSource, clip_of_server, producer_source
-from bot.interactions.permissions import require_requester_or_moderator
+from bot.interactions.permissions import is_requester_or_moderator
 from bot.interactions.replies import answer
 from bot.jobs.family_operations import PRODUCER_REPEATABLE, producer_repeat
 from bot.jobs.operations import Operation, sonic_repeat
@@ -127,7 +127,8 @@ async def again(bot: MusicBot, interaction: discord.Interaction, clip: StoredCli
 
 async def delete(bot: MusicBot, interaction: discord.Interaction, clip_id: str) -> None:
     clip = await _clip(bot, interaction, clip_id)
-    await require_requester_or_moderator(bot, interaction, clip.user_id, "delete this song")
+    if not await is_requester_or_moderator(interaction, clip.user_id):
+        raise NotAllowed("Only the member who asked for it, or a moderator, can delete this song.")
     if interaction.message is not None:
         await interaction.message.delete()
     await answer(

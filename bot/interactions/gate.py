@@ -131,8 +131,17 @@ class MusicTree(app_commands.CommandTree[Any]):
             self.in_flight -= 1
 
     async def _call(self, interaction: discord.Interaction) -> None:
-        # Every application command and autocomplete goes through here (discord.py's own
-        # dispatch); wrapping it is what bounds the command work in flight.
+        # A private method of discord.py's CommandTree, overridden on purpose: discord.py runs
+        # every slash command and autocomplete through it from start to end, the public
+        # `interaction_check` first (where the gate acknowledges, before any option is
+        # converted), then the checks, options and body. The in-flight count must cover all of it
+        # and be released however it ends, a cancelled stop included, and the open reply be
+        # crossed off once it is answered. No public hook spans that: `interaction_check` only
+        # starts it, `on_error` and the `app_command_completion` event each see some of the
+        # ends (neither a cancellation), and `Client.on_interaction` runs in a task of its own.
+        # Relies on discord.py 2.7 (pyproject: >=2.7,<2.8), where `_from_interaction` runs
+        # `self._call(interaction)` and `_call` calls `interaction_check` first;
+        # tests/unit/test_interactions.py fails if an upgrade changes either.
         with self.serving():
             await super()._call(interaction)
         # Answered (discord.py reports errors inside _call). Not reached when the command is

@@ -15,11 +15,11 @@ from datetime import datetime
 
 from bot.errors import QuotaRefused
 from bot.observability import alerts, metrics
+from bot.periods import current_window
 from bot.quota import limits
 from bot.quota.allowance import Allowance, Source, effective
 from bot.quota.costs import CostTable
 from bot.quota.limits import Standing, describe_reset
-from bot.quota.periods import current_window
 from bot.states import BudgetPeriod
 from bot.store import allowances as allowance_sql
 from bot.store import ledger as ledger_sql

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.errors import QuotaRefused
+from bot.periods import Window
 from bot.quota.allowance import Allowance
-from bot.quota.periods import Window
 from bot.store.settings import GuildSettings
 
 PERIOD_ADJECTIVE = {"day": "daily", "week": "weekly", "month": "monthly", "none": "total"}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
-from bot.quota.periods import Window, current_window
+from bot.periods import Window, current_window
 from bot.states import BudgetPeriod
 
 TOP_MEMBERS = 5

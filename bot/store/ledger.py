@@ -20,8 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from bot.config import BUDGET_PERIODS
-from bot.quota.periods import current_window
+from bot.periods import BUDGET_PERIODS, current_window
 from bot.store.database import Connection
 
 # ledger_totals.user_id of the row that counts against the server's budget (no Discord id

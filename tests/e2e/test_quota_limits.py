@@ -60,6 +60,7 @@ async def song_response(world: World, user: int = MEMBER, channel: int = CHANNEL
         ("grant", {"member": FakeUser(MEMBER), "amount": 999}),
         ("reset", {}),
         ("history", {}),
+        ("usage", {}),
         ("costs", {}),
         ("block", {"member": FakeUser(OTHER_MEMBER)}),
         ("unblock", {"member": FakeUser(OTHER_MEMBER)}),

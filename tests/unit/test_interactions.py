@@ -3,8 +3,11 @@ interactions too old to answer."""
 
 from __future__ import annotations
 
+import ast
+import inspect
 import logging
 import re
+import textwrap
 from datetime import timedelta
 from typing import Any
 
@@ -156,3 +159,29 @@ def test_a_button_is_named_by_its_action_and_a_form_as_a_form() -> None:
     form = Interaction(0)
     form.type = discord.InteractionType.modal_submit
     assert name_of(form) == "form"  # type: ignore[arg-type]
+
+
+def _source(function: Any) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    (made,) = ast.parse(textwrap.dedent(inspect.getsource(function))).body
+    assert isinstance(made, ast.FunctionDef | ast.AsyncFunctionDef)
+    return made
+
+
+def test_the_private_dispatch_the_tree_wraps_is_still_what_it_relies_on() -> None:
+    # MusicTree overrides discord.py's private CommandTree._call (its comment says why): this
+    # fails when an upgrade renames it, changes its signature, stops running every command
+    # through it, or stops calling the public interaction_check (the gate) first inside it.
+    private = app_commands.CommandTree._call
+    assert inspect.iscoroutinefunction(private)
+    assert [(p.name, p.kind) for p in inspect.signature(private).parameters.values()] == [
+        (p.name, p.kind) for p in inspect.signature(MusicTree._call).parameters.values()
+    ] == [
+        ("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        ("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+    ]
+    dispatch = _source(app_commands.CommandTree._from_interaction)
+    calls = [ast.unparse(node) for node in ast.walk(dispatch) if isinstance(node, ast.Call)]
+    assert "self._call(interaction)" in calls
+    first = _source(private).body[0]
+    assert isinstance(first, ast.If)
+    assert ast.unparse(first.test) == "not await self.interaction_check(interaction)"

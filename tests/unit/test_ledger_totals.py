@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.periods import current_window
 from bot.quota import ledger
 from bot.quota.admin import QuotaAdmin
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
-from bot.quota.periods import current_window
 from bot.states import BudgetPeriod
 from bot.store import jobs as job_sql
 from bot.store import ledger as ledger_sql

@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import QuotaRefused
+from bot.periods import current_window
 from bot.quota import ledger
 from bot.quota.admin import QuotaAdmin
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
 from bot.quota.owner import OwnerCeilings
-from bot.quota.periods import current_window
 from bot.states import BudgetPeriod
 from bot.store import jobs as job_sql
 from bot.store import ledger as ledger_sql

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import QuotaRefused
+from bot.periods import current_window
 from bot.quota.limits import Standing, check, check_standing
-from bot.quota.periods import current_window
 from bot.store.settings import GuildSettings
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC).timestamp()

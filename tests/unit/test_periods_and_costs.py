@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.periods import current_window
 from bot.quota.costs import DEFAULT_COSTS, CostTable
-from bot.quota.periods import current_window
 
 
 def ts(*args: int) -> float:

@@ -20,6 +20,7 @@ from bot.delivery.poster import DiscordPoster
 from bot.delivery.safe_http import MediaFetcher, MediaPolicy
 from bot.delivery.stems import StemsDelivery
 from bot.delivery.timeline import TimedLine
+from bot.interactions.buttons import clip_view
 from bot.interactions.lyrics_form import summary_of
 from bot.interactions.replies import fit
 from bot.markdown import Markdown, code, escape, link, link_target, shorten
@@ -357,14 +358,24 @@ async def test_posted_songs_and_files_link_upstream_addresses_safely(db: Databas
         persona = await job_sql.get(conn, persona.id)  # type: ignore[assignment]
     channel = Channel()
     http = MediaFetcher(MediaPolicy.for_musicapi(f"http://127.0.0.1:{port}"))
+    views_for: list[tuple[str, str, str]] = []
+
+    def views(clip_id: str, operation: str, family: str) -> discord.ui.View:
+        views_for.append((clip_id, operation, family))
+        return clip_view(clip_id, operation, family)
+
     try:
-        poster = DiscordPoster(Client(channel), db, http, clock=lambda: T0, fetch_budget_s=0.2)  # type: ignore[arg-type]
+        poster = DiscordPoster(
+            Client(channel), db, http, clip_views=views, clock=lambda: T0, fetch_budget_s=0.2,  # type: ignore[arg-type]
+        )  # fmt: skip
         await poster.job_succeeded(made)
         await poster.job_succeeded(persona)
     finally:
         await http.close()
     given = Given(texts=[*GIVEN.texts, clip.lyrics, "sonic_v5 *beta*", "**Diva** @here"])
     assert len(channel.sent) == 2
+    # The song's buttons come from the factory the poster was handed (the persona has none).
+    assert views_for == [(clip.clip_id, made.operation, made.family)]
     for message in channel.sent:
         found = check_message(message, given, allowed_mentions=OWN_MENTIONS)
         assert not found, "\n".join(found)

@@ -9,11 +9,11 @@ from dataclasses import replace
 
 import pytest
 
+from bot.periods import current_window
 from bot.quota.allowance import effective
 from bot.quota.costs import CostTable
 from bot.quota.ledger import Quota
 from bot.quota.limits import Standing
-from bot.quota.periods import current_window
 from bot.states import BudgetPeriod
 from bot.store import allowances as allowance_sql
 from bot.store import jobs as job_sql

@@ -1,4 +1,8 @@
-"""Budget periods, always computed in UTC so that every process and every member agrees."""
+"""Budget periods, always computed in UTC so that every process and every member agrees.
+
+A leaf: it imports only `bot.states`, so the store (which files the ledger's running totals by
+period) and quota (which checks spending against them) share it without importing each other.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.states import BudgetPeriod
+
+BUDGET_PERIODS: tuple[BudgetPeriod, ...] = tuple(BudgetPeriod)
 
 
 @dataclass(frozen=True, slots=True)
