@@ -152,27 +152,32 @@ def _int(env: Mapping[str, str], name: str, default: int | None, *, minimum: int
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+def _number(env: Mapping[str, str], name: str, unit: str) -> tuple[str, float] | None:
+    """The variable as written and as a float (None when unset); `unit` words the refusal."""
     raw = _get(env, name)
     if raw is None:
-        return default
+        return None
     try:
-        value = float(raw)
+        return raw, float(raw)
     except ValueError:
-        raise ConfigError(name, f"expected a number of seconds, got {raw!r}") from None
+        raise ConfigError(name, f"expected a number of {unit}, got {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    read = _number(env, name, "seconds")
+    if read is None:
+        return default
+    raw, value = read
     if not value >= minimum:  # also rejects NaN
         raise ConfigError(name, f"must be at least {minimum}, got {raw}")
     return value
 
 
 def _rate(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = _get(env, name)
-    if raw is None:
+    read = _number(env, name, "requests per second")
+    if read is None:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(name, f"expected a number of requests per second, got {raw!r}") from None
+    raw, value = read
     if not 0 < value < float("inf"):  # also rejects NaN
         raise ConfigError(name, f"must be a positive number, got {raw}")
     return value

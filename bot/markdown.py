@@ -82,15 +82,21 @@ def escape(text: str | None, limit: int | None = None) -> Markdown:
     mention of its own. Cut to `limit` characters (as sent, escapes included) with "…"."""
     units = _units((text or "").strip())
     if limit is not None and sum(map(len, units)) > limit:
-        kept: list[str] = []
-        used = len(ELLIPSIS)
-        for unit in units:
-            if used + len(unit) > limit:
-                break
-            kept.append(unit)
-            used += len(unit)
-        units = [*kept, ELLIPSIS] if limit >= len(ELLIPSIS) else []
+        units = _cut(units, limit) if limit >= len(ELLIPSIS) else []
     return Markdown("".join(units))
+
+
+def _cut(units: list[str], limit: int) -> list[str]:
+    """The whole units that fit in `limit` characters together with a closing "…": an escape
+    is one unit, so a cut never leaves half of one behind."""
+    kept: list[str] = []
+    used = len(ELLIPSIS)
+    for unit in units:
+        if used + len(unit) > limit:
+            break
+        kept.append(unit)
+        used += len(unit)
+    return [*kept, ELLIPSIS]
 
 
 def bold(text: Markdown) -> Markdown:
@@ -106,14 +112,7 @@ def code(text: str, limit: int | None = None) -> Markdown:
     units = units if units and "".join(units).strip() else []
     room = None if limit is None else max(limit - 2, 0)
     if room is not None and sum(map(len, units)) > room:
-        kept: list[str] = []
-        used = len(ELLIPSIS)
-        for unit in units:
-            if used + len(unit) > room:
-                break
-            kept.append(unit)
-            used += len(unit)
-        units = [*kept, ELLIPSIS]
+        units = _cut(units, room)
     return Markdown(f"`{''.join(units)}`") if units else Markdown("")
 
 
